@@ -1,0 +1,3 @@
+module github.com/spindledb/spindle
+
+go 1.26.8
