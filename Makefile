@@ -1,0 +1,40 @@
+# Spindle build and test targets. `make test` is what CI runs.
+GO ?= go
+PKGS := ./...
+# Packages whose concurrency is exercised under the race detector in CI.
+RACE_PKGS := ./internal/fiber/... ./internal/iproto/... ./client/... ./internal/server/...
+
+.PHONY: build test unit race lint bench e2e fuzz
+
+build:
+	$(GO) build -o bin/spindle ./cmd/spindle
+
+test:
+	$(GO) vet $(PKGS)
+	$(GO) test -count=1 -timeout 15m $(PKGS)
+	$(GO) test -count=1 -race -timeout 10m $(RACE_PKGS)
+
+unit:
+	$(GO) test -count=1 -short $(PKGS)
+
+race:
+	$(GO) test -count=1 -race $(PKGS)
+
+lint:
+	$(GO) vet $(PKGS)
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@2025.1.1 $(PKGS)
+
+bench:
+	$(GO) test -run='^$$' -bench=. -benchmem $(PKGS)
+
+e2e:
+	$(GO) test -count=1 -v ./tests/...
+
+# Runs every fuzz target for FUZZTIME each.
+FUZZTIME ?= 30s
+fuzz:
+	@for pkg in $$($(GO) list $(PKGS)); do \
+	  for t in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
+	    echo "== $$pkg $$t"; $(GO) test -run='^$$' -fuzz="^$$t$$" -fuzztime=$(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done

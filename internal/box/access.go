@@ -1,0 +1,266 @@
+package box
+
+import (
+	"crypto/sha1"
+	"crypto/subtle"
+
+	"github.com/spindledb/spindle/internal/boxerr"
+)
+
+// Session is one client session (an IPROTO connection, the console, a
+// replication link). Its user changes with Authenticate and SetUser.
+type Session struct {
+	ID  uint64
+	uid uint32
+	box *Box
+}
+
+// NewSession starts a session of user guest.
+func (b *Box) NewSession() *Session {
+	b.nextSessionID++
+	return &Session{ID: b.nextSessionID, uid: GuestID, box: b}
+}
+
+// AdminSession starts a session of user admin (instance file, console).
+func (b *Box) AdminSession() *Session {
+	s := b.NewSession()
+	s.uid = AdminID
+	return s
+}
+
+// UserID is the session's effective user.
+func (s *Session) UserID() uint32 { return s.uid }
+
+// UserName is the name of the session's effective user.
+func (s *Session) UserName() string { return s.box.userName(s.uid) }
+
+// SetUser changes the session user (box.session.su).
+func (b *Box) SetUser(s *Session, uid uint32) error {
+	if b.users[uid] == nil {
+		return boxerr.New(boxerr.ER_NO_SUCH_USER, itoa(uid))
+	}
+	s.uid = uid
+	return nil
+}
+
+// Authenticate checks a chap-sha1 scramble computed with salt (the first
+// 20 bytes are used) and on success switches the session to the user. A
+// failure leaves the session unchanged.
+func (b *Box) Authenticate(s *Session, user string, salt, scramble []byte) error {
+	u := b.userByName[user]
+	if u == nil || u.IsRole {
+		return boxerr.New(boxerr.ER_NO_SUCH_USER, user)
+	}
+	// guest may log in with an empty scramble (authenticate() in 2.6).
+	if !(u.ID == GuestID && len(scramble) == 0) {
+		if len(scramble) != scrambleSize {
+			return boxerr.New(boxerr.ER_INVALID_MSGPACK, "invalid scramble size")
+		}
+		if u.hash2 == nil || !checkScramble(scramble, salt, u.hash2) {
+			return boxerr.New(boxerr.ER_PASSWORD_MISMATCH, user)
+		}
+	}
+	// Login requires session and usage on universe (2.6 authenticate()).
+	if a := b.universal(u.ID); a&AccessSession == 0 {
+		return accessDenied(AccessSession, objUniverse, "", u.Name)
+	} else if a&AccessUsage == 0 {
+		return accessDenied(AccessUsage, objUniverse, "", u.Name)
+	}
+	s.uid = u.ID
+	return nil
+}
+
+const scrambleSize = 20
+
+// checkScramble is scramble_check: the client sent h1 XOR SHA1(salt ‖ h2)
+// where h1 = SHA1(password) and h2 = SHA1(h1); accept if SHA1(h1) == h2.
+// internal/proto has the client side of the same computation.
+func checkScramble(scramble, salt, hash2 []byte) bool {
+	if len(salt) < scrambleSize || len(scramble) != scrambleSize || len(hash2) != sha1.Size {
+		return false
+	}
+	h := sha1.New()
+	h.Write(salt[:scrambleSize])
+	h.Write(hash2)
+	h3 := h.Sum(nil)
+	h1 := make([]byte, scrambleSize)
+	for i := range h1 {
+		h1[i] = scramble[i] ^ h3[i]
+	}
+	cand := sha1.Sum(h1)
+	return subtle.ConstantTimeCompare(cand[:], hash2) == 1
+}
+
+// scramble computes a client scramble; used by tests and by Lua's
+// box.schema.user.passwd to derive hash2 (PasswordHash2).
+func scramble(salt []byte, password string) []byte {
+	h1 := sha1.Sum([]byte(password))
+	h2 := sha1.Sum(h1[:])
+	h := sha1.New()
+	h.Write(salt[:scrambleSize])
+	h.Write(h2[:])
+	h3 := h.Sum(nil)
+	out := make([]byte, scrambleSize)
+	for i := range out {
+		out[i] = h1[i] ^ h3[i]
+	}
+	return out
+}
+
+// PasswordHash2 returns SHA1(SHA1(password)), the value _user stores
+// base64-encoded under "chap-sha1".
+func PasswordHash2(password string) []byte {
+	h1 := sha1.Sum([]byte(password))
+	h2 := sha1.Sum(h1[:])
+	return h2[:]
+}
+
+// uidOf is the effective user of a statement: admin for internal work
+// (bootstrap, recovery, nil session).
+func uidOf(s *Session) uint32 {
+	if s == nil {
+		return AdminID
+	}
+	return s.uid
+}
+
+// checkSpaceAccess is access_check_space.
+func (b *Box) checkSpaceAccess(s *Session, sp *Space, access Access) error {
+	if s == nil || b.loading {
+		return nil
+	}
+	uid := s.uid
+	access |= AccessUsage
+	need := access &^ b.universal(uid)
+	need &^= b.entity(uid, objSpace)
+	if need == 0 {
+		return nil
+	}
+	if need&AccessUsage != 0 || (sp.OwnerID != uid && need&^b.effective(uid, objSpace, sp.ID, false) != 0) {
+		if b.users[uid] == nil {
+			return boxerr.New(boxerr.ER_NO_SUCH_USER, itoa(uid))
+		}
+		if b.universal(uid)&AccessUsage == 0 {
+			return accessDenied(AccessUsage, objUniverse, "", b.userName(uid))
+		}
+		return accessDenied(access, objSpace, sp.Name, b.userName(uid))
+	}
+	return nil
+}
+
+// checkDDL is access_check_ddl: create/drop/alter (or grant/revoke) on an
+// object of objType; owners may drop and alter what they own.
+func (b *Box) checkDDL(s *Session, name string, objID, owner uint32, objType string, priv Access) error {
+	if s == nil || b.loading {
+		return nil
+	}
+	uid := s.uid
+	has := b.universal(uid)
+	access := (AccessUsage | priv) &^ has
+	isOwner := owner == uid || uid == AdminID
+	if access == 0 {
+		return nil
+	}
+	if objType != objUniverse {
+		access &^= b.entity(uid, objType)
+	}
+	if access == 0 || (isOwner && access&(AccessUsage|AccessCreate) == 0) {
+		return nil
+	}
+	if access&AccessUsage == 0 {
+		access &^= b.effective(uid, objType, objID, false)
+		if access == 0 {
+			return nil
+		}
+	}
+	if b.users[uid] == nil {
+		return boxerr.New(boxerr.ER_NO_SUCH_USER, itoa(uid))
+	}
+	if access&AccessUsage != 0 {
+		return accessDenied(AccessUsage, objUniverse, "", b.userName(uid))
+	}
+	return accessDenied(access, objType, name, b.userName(uid))
+}
+
+// CheckAccess checks access on one object for Lua-level operations:
+// universe and entity grants count, and so does ownership of a space or
+// function.
+func (b *Box) CheckAccess(s *Session, objType string, objID uint32, access Access) error {
+	if s == nil {
+		return nil
+	}
+	uid := s.uid
+	need := (access | AccessUsage) &^ b.universal(uid)
+	if need == 0 {
+		return nil
+	}
+	if need&AccessUsage != 0 {
+		return accessDenied(AccessUsage, objUniverse, "", b.userName(uid))
+	}
+	if objType == objUniverse {
+		return accessDenied(need, objUniverse, "", b.userName(uid))
+	}
+	need &^= b.entity(uid, objType)
+	need &^= b.effective(uid, objType, objID, false)
+	if need == 0 {
+		return nil
+	}
+	name, owner := b.objectName(objType, objID)
+	if owner == uid {
+		return nil
+	}
+	return accessDenied(need, objType, name, b.userName(uid))
+}
+
+// CheckCall checks the right to call a stored function by name
+// (access_check_func): execute on universe, on all functions, on the
+// function itself, or ownership. An unregistered name needs universal
+// execute, and the error names the function as 2.6 does.
+func (b *Box) CheckCall(s *Session, name string) error {
+	if s == nil {
+		return nil
+	}
+	uid := s.uid
+	uni := b.universal(uid)
+	if uni&AccessUsage == 0 {
+		return accessDenied(AccessUsage, objUniverse, "", b.userName(uid))
+	}
+	if uni&AccessExecute != 0 {
+		return nil
+	}
+	f := b.funcByName[name]
+	if f == nil {
+		return accessDenied(AccessExecute, objFunction, name, b.userName(uid))
+	}
+	if f.OwnerID == uid || (b.entity(uid, objFunction)|b.effective(uid, objFunction, f.ID, false))&AccessExecute != 0 {
+		return nil
+	}
+	return accessDenied(AccessExecute, objFunction, name, b.userName(uid))
+}
+
+// objectName is schema_find_name plus the owner of the object.
+func (b *Box) objectName(objType string, objID uint32) (string, uint32) {
+	switch objType {
+	case objSpace:
+		if sp := b.spaces[objID]; sp != nil {
+			return sp.Name, sp.OwnerID
+		}
+	case objFunction:
+		if f := b.funcs[objID]; f != nil {
+			return f.Name, f.OwnerID
+		}
+	case objUser, objRole:
+		if u := b.users[objID]; u != nil {
+			return u.Name, u.OwnerID
+		}
+	case objSequence:
+		if sp := b.spaces[sequenceSpaceID]; sp != nil && sp.Primary() != nil {
+			if t, _ := sp.Primary().Get(keyU32(objID)); t != nil {
+				n, _ := fieldStr(t, 2, "name")
+				o, _ := fieldU32(t, 1, "owner")
+				return n, o
+			}
+		}
+	}
+	return "", ^uint32(0)
+}

@@ -1,0 +1,197 @@
+package box
+
+import (
+	"sort"
+
+	"github.com/spindledb/spindle/internal/memtx"
+	"github.com/spindledb/spindle/internal/xrow"
+)
+
+// Journal makes committed rows durable. box calls it from Commit with the
+// rows of one transaction; the implementation (wired by the server) assigns
+// ReplicaID/LSN/TSN/Timestamp for local rows (rows coming from an applier
+// already carry their origin's ReplicaID/LSN), may release the tx baton
+// while it waits, and returns after the rows are durable. On error box rolls
+// the transaction back in memory and returns ER_WAL_IO. A nil Journal means
+// nothing is logged.
+type Journal interface {
+	Write(rows []*xrow.Row) error
+}
+
+// Options configure a Box.
+type Options struct {
+	InstanceUUID string
+	Journal      Journal
+	// Now returns seconds since the epoch; used for timestamps stored in
+	// system tuples. Nil means 0.
+	Now func() float64
+	// Log receives diagnostics (say levels); optional.
+	Log func(level int, msg string)
+}
+
+// Box is the transactional core. It is not safe for concurrent use: the
+// caller serializes every call with the tx baton.
+type Box struct {
+	opts Options
+
+	spaces      map[uint32]*Space
+	spaceByName map[string]*Space
+	// triggers on system spaces, by space id (the alter.cc on_replace_dd_*).
+	sysTriggers map[uint32]sysTrigger
+
+	users      map[uint32]*User
+	userByName map[string]*User
+	// grants[uid] are the rows of _priv granted to uid, parsed.
+	grants map[uint32][]grant
+	// effCache memoizes effective access; dropped on every _priv/_user change.
+	effCache map[effKey]Access
+
+	funcs      map[uint32]*Func
+	funcByName map[string]*Func
+
+	cluster        map[uint32]string // _cluster: replica id -> uuid
+	replicasetUUID string
+	instanceID     uint32
+
+	schemaVersion uint64
+	readOnly      bool
+	// loading is set while bootstrap or recovery rows are applied: no
+	// journal, no access checks, no read-only check.
+	loading bool
+
+	nextSessionID uint64
+	nextTxnID     int64
+}
+
+// New returns an empty Box: the core system spaces exist (with the
+// hard-coded definitions of schema_init) but hold no rows. Call Bootstrap
+// for a new instance, or feed a snapshot through ApplySnapshotRow.
+func New(opts Options) *Box {
+	b := &Box{
+		opts:        opts,
+		spaces:      make(map[uint32]*Space),
+		spaceByName: make(map[string]*Space),
+		users:       make(map[uint32]*User),
+		userByName:  make(map[string]*User),
+		grants:      make(map[uint32][]grant),
+		effCache:    make(map[effKey]Access),
+		funcs:       make(map[uint32]*Func),
+		funcByName:  make(map[string]*Func),
+		cluster:     make(map[uint32]string),
+	}
+	b.initSchema()
+	return b
+}
+
+// Space returns the space with the given id, nil if none.
+func (b *Box) Space(id uint32) *Space { return b.spaces[id] }
+
+// SpaceByName returns the space with the given name, nil if none.
+func (b *Box) SpaceByName(name string) *Space { return b.spaceByName[name] }
+
+// Spaces returns every space in ascending id order.
+func (b *Box) Spaces() []*Space {
+	out := make([]*Space, 0, len(b.spaces))
+	for _, s := range b.spaces {
+		out = append(out, s)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// SchemaVersion is bumped by every committed transaction that changed the
+// schema; IPROTO puts it in every reply header.
+func (b *Box) SchemaVersion() uint64 { return b.schemaVersion }
+
+// SetReadOnly switches read-only mode (box.cfg.read_only, orphan status).
+func (b *Box) SetReadOnly(ro bool) { b.readOnly = ro }
+
+// ReadOnly reports whether writes to non-temporary, non-local spaces fail.
+func (b *Box) ReadOnly() bool { return b.readOnly }
+
+// InstanceUUID is the uuid given in Options.
+func (b *Box) InstanceUUID() string { return b.opts.InstanceUUID }
+
+// ReplicasetUUID is the value of _schema 'cluster', "" before bootstrap.
+func (b *Box) ReplicasetUUID() string { return b.replicasetUUID }
+
+// InstanceID is this instance's id in _cluster, 0 when unregistered.
+func (b *Box) InstanceID() uint32 { return b.instanceID }
+
+// Replicas returns _cluster: replica id -> instance uuid.
+func (b *Box) Replicas() map[uint32]string {
+	out := make(map[uint32]string, len(b.cluster))
+	for id, u := range b.cluster {
+		out[id] = u
+	}
+	return out
+}
+
+func (b *Box) now() float64 {
+	if b.opts.Now == nil {
+		return 0
+	}
+	return b.opts.Now()
+}
+
+func (b *Box) log(level int, msg string) {
+	if b.opts.Log != nil {
+		b.opts.Log(level, msg)
+	}
+}
+
+// Space is a space of the catalog: the memtx storage plus the definition
+// from its _space tuple and its triggers.
+type Space struct {
+	*memtx.Space
+	Engine     string
+	OwnerID    uint32
+	FieldCount uint32
+	Temporary  bool
+	IsLocal    bool // group_id 1: rows are logged with GroupID 1 and never replicated
+	IsSync     bool
+
+	// OnReplace triggers run after the change is applied in memory; an
+	// error rolls the statement back.
+	OnReplace []Trigger
+	// BeforeReplace triggers run before the change and may replace the new
+	// tuple (return new to keep it, old to skip, nil to delete).
+	BeforeReplace []BeforeTrigger
+
+	// view is set for sysview spaces: reads come from the source space.
+	view *sysview
+	// opts is the raw flags map of the _space tuple.
+	opts []byte
+}
+
+// Trigger is an on_replace trigger.
+type Trigger func(old, new *memtx.Tuple) error
+
+// BeforeTrigger is a before_replace trigger: it returns the tuple to
+// store instead of new.
+type BeforeTrigger func(old, new *memtx.Tuple) (result *memtx.Tuple, err error)
+
+// IsSystem reports whether the space is a system space (id in 257..510).
+func (s *Space) IsSystem() bool { return s.ID > systemIDMin && s.ID < systemIDMax }
+
+// IsView reports whether the space is a system view (_vspace & co).
+func (s *Space) IsView() bool { return s.view != nil }
+
+func (s *Space) groupID() uint32 {
+	if s.IsLocal {
+		return 1
+	}
+	return 0
+}
+
+func (b *Box) addSpace(s *Space) {
+	b.spaces[s.ID] = s
+	b.spaceByName[s.Name] = s
+}
+
+func (b *Box) removeSpace(s *Space) {
+	delete(b.spaces, s.ID)
+	if b.spaceByName[s.Name] == s {
+		delete(b.spaceByName, s.Name)
+	}
+}

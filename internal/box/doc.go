@@ -1,0 +1,36 @@
+// Package box is Spindle's transactional core, the counterpart of
+// Tarantool 2.6.0's src/box (schema, alter, txn, user, sysview, box.cc's
+// request processing), written over internal/memtx.
+//
+// What it owns:
+//   - the catalog: spaces, indexes, users and roles, privileges, functions,
+//     the replica set registry, all built from the tuples of the system
+//     spaces (_space, _index, _user, _priv, _func, _cluster, _schema ...).
+//     DDL is DML on those spaces: triggers on them (ddl_*.go) turn every
+//     committed change of a system tuple into a catalog change;
+//   - the initial contents of the system spaces (bootstrap.mp, generated
+//     from a real Tarantool 2.6.0 by bootstrapgen/dump.lua);
+//   - DML execution (Execute, Select) with 2.6's privilege checks,
+//     read-only mode, before_replace/on_replace triggers and the WAL row of
+//     every statement ("rows are requests": UPDATE keeps key and ops);
+//   - transactions: an undo log that restores every index and the catalog
+//     exactly on rollback, one Journal write per transaction;
+//   - chap-sha1 authentication against _user.
+//
+// Invariants:
+//   - Box is pure: no I/O, no goroutines, no clock (time arrives through
+//     Options.Now), no locks. Every method is called with the tx baton held.
+//   - A failed statement leaves no trace: its undo entries are replayed
+//     before the error is returned. A failed transaction leaves no trace.
+//   - The in-memory catalog always equals what the system spaces say: a
+//     catalog change is made by the trigger of the statement that changed
+//     the system tuple and is undone by that statement's undo entry.
+//   - Rows go to the Journal only from Commit, all rows of one transaction
+//     in one call; rows of temporary spaces are never logged.
+//
+// What it must never do: import wal, iproto or the Lua layer; panic on
+// bad input (every error is a *boxerr.Error with Tarantool's code and
+// message); write rows to the Journal while bootstrapping or recovering.
+package box
+
+//go:generate tarantool bootstrapgen/dump.lua bootstrap.mp

@@ -1,0 +1,68 @@
+package fiber
+
+import (
+	"sync"
+	"testing"
+	"time"
+)
+
+// TestAtomicBetweenYields checks that code between yield points is never
+// interleaved with other fibers.
+func TestAtomicBetweenYields(t *testing.T) {
+	s := NewScheduler()
+	var counter int // guarded by the baton only
+	var wg sync.WaitGroup
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		s.Go("worker", func(f *Fiber) {
+			defer wg.Done()
+			for j := 0; j < 200; j++ {
+				v := counter
+				counter = v + 1 // no yield in between: must not lose updates
+				if j%10 == 0 {
+					f.Yield()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if counter != 8*200 {
+		t.Fatalf("counter = %d, want %d", counter, 8*200)
+	}
+}
+
+func TestSleepReleasesBaton(t *testing.T) {
+	s := NewScheduler()
+	main := s.New("main")
+	main.Acquire()
+	ran := make(chan struct{})
+	s.Go("other", func(f *Fiber) { close(ran) })
+	main.Sleep(10 * time.Millisecond)
+	select {
+	case <-ran:
+	default:
+		t.Fatal("other fiber did not run while main slept")
+	}
+	if main.Status() != Running {
+		t.Fatalf("status %s", main.Status())
+	}
+	main.Finish()
+	if s.Lookup(main.ID()) != nil {
+		t.Fatal("finished fiber still registered")
+	}
+}
+
+func TestWakeup(t *testing.T) {
+	s := NewScheduler()
+	f := s.Go("sleeper", func(f *Fiber) { f.Sleep(time.Hour) })
+	time.Sleep(5 * time.Millisecond)
+	f.Wakeup()
+	select {
+	case <-f.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("Wakeup did not end the sleep")
+	}
+	if f.ID() < 103 || f.Who() != "main/"+itoa(f.ID())+"/sleeper" {
+		t.Fatalf("id %d who %s", f.ID(), f.Who())
+	}
+}

@@ -1,0 +1,5 @@
+package fiber
+
+import "runtime"
+
+func runtimeGosched() { runtime.Gosched() }

@@ -1,0 +1,19 @@
+// Package iproto is the IPROTO network edge: it accepts TCP connections,
+// sends Tarantool's 128-byte greeting, reads length-prefixed packets and
+// hands them in batches to a Session, writing back the replies the
+// session produces.
+//
+// One goroutine serves each connection. It reads every packet already
+// buffered (a pipelined batch), lets the session execute the batch (the
+// session takes the tx baton once for all of it) and writes all replies
+// with one write call, so pipelined clients pay one baton hand-off and one
+// syscall per batch instead of per request. Replies go out in request
+// order; each carries its request's sync.
+//
+// Framing errors (a length that is not a msgpack uint, or larger than the
+// limit) close the connection after an error reply, as Tarantool does:
+// the stream cannot be resynchronized. Everything inside a well-framed
+// packet is the session's business and never closes the connection.
+//
+// The package knows nothing of box or Lua: the server implements Handler.
+package iproto

@@ -1,0 +1,221 @@
+package iproto
+
+import (
+	"bufio"
+	"crypto/rand"
+	"errors"
+	"io"
+	"net"
+	"sync"
+
+	"github.com/spindledb/spindle/internal/boxerr"
+	"github.com/spindledb/spindle/internal/proto"
+)
+
+// MaxPacket is the largest packet accepted (Tarantool's limit is 2 GiB).
+const MaxPacket = 2 << 30
+
+// maxBatch bounds how many pipelined packets one session call handles.
+const maxBatch = 128
+
+// Conn describes an accepted connection to the handler.
+type Conn struct {
+	Salt   []byte // the greeting's 32-byte salt (chap-sha1 uses the first 20)
+	Peer   string // remote address
+	Local  string
+	NetCon net.Conn
+}
+
+// Handler opens a session per connection.
+type Handler interface {
+	// Greeting returns the server version ("2.6.0") and instance UUID for
+	// the greeting line.
+	Greeting() (version, uuid string)
+	Open(c *Conn) Session
+}
+
+// Session executes the requests of one connection.
+type Session interface {
+	// Serve handles packets (each a header map followed by an optional
+	// body, without the length prefix) in order and appends one reply per
+	// packet to out. If Serve returns takeover=true the session has taken
+	// the connection over (replication): the server stops reading and
+	// leaves the connection to the session.
+	Serve(packets [][]byte, out []byte) (reply []byte, takeover bool)
+	// Close is called once when the connection ends (not after takeover).
+	Close()
+}
+
+// Server accepts IPROTO connections on one listener.
+type Server struct {
+	h  Handler
+	ln net.Listener
+
+	mu    sync.Mutex
+	conns map[net.Conn]struct{}
+	done  chan struct{}
+	wg    sync.WaitGroup
+}
+
+// Listen binds addr ("host:port") and starts accepting.
+func Listen(addr string, h Handler) (*Server, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{h: h, ln: ln, conns: make(map[net.Conn]struct{}), done: make(chan struct{})}
+	s.wg.Add(1)
+	go s.accept()
+	return s, nil
+}
+
+// Addr is the bound address.
+func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+
+// Close stops accepting, closes every connection and waits for their
+// goroutines to end.
+func (s *Server) Close() error {
+	select {
+	case <-s.done:
+		return nil
+	default:
+	}
+	close(s.done)
+	err := s.ln.Close()
+	s.mu.Lock()
+	for c := range s.conns {
+		c.Close()
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
+	return err
+}
+
+func (s *Server) accept() {
+	defer s.wg.Done()
+	for {
+		c, err := s.ln.Accept()
+		if err != nil {
+			select {
+			case <-s.done:
+				return
+			default:
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			return
+		}
+		s.mu.Lock()
+		s.conns[c] = struct{}{}
+		s.mu.Unlock()
+		s.wg.Add(1)
+		go s.serve(c)
+	}
+}
+
+func (s *Server) forget(c net.Conn) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+}
+
+func (s *Server) serve(c net.Conn) {
+	defer s.wg.Done()
+	takeover := false
+	defer func() {
+		s.forget(c)
+		if !takeover {
+			c.Close()
+		}
+	}()
+	if tc, ok := c.(*net.TCPConn); ok {
+		tc.SetNoDelay(true)
+	}
+	salt := make([]byte, 32)
+	if _, err := rand.Read(salt); err != nil {
+		return
+	}
+	version, uuid := s.h.Greeting()
+	if _, err := c.Write(proto.EncodeGreeting(version, uuid, salt)); err != nil {
+		return
+	}
+	sess := s.h.Open(&Conn{Salt: salt, Peer: c.RemoteAddr().String(), Local: c.LocalAddr().String(), NetCon: c})
+	defer func() {
+		if !takeover {
+			sess.Close()
+		}
+	}()
+	r := bufio.NewReaderSize(c, 64<<10)
+	var out []byte
+	batch := make([][]byte, 0, maxBatch)
+	var arena []byte
+	for {
+		batch = batch[:0]
+		arena = arena[:0]
+		var ferr error
+		for len(batch) < maxBatch {
+			n, err := proto.ReadLength(r)
+			if err != nil {
+				ferr = err
+				break
+			}
+			if n > MaxPacket {
+				ferr = boxerr.New(boxerr.ER_INVALID_MSGPACK, "too big packet size in the header: "+itoa(n))
+				break
+			}
+			start := len(arena)
+			if uint64(cap(arena)-start) < n {
+				// Earlier packets keep the old array alive; only new ones
+				// land in the grown one.
+				arena = make([]byte, 0, max(int(n), 64<<10))
+				start = 0
+			}
+			arena = arena[:start+int(n)]
+			if _, err := io.ReadFull(r, arena[start:]); err != nil {
+				ferr = io.ErrUnexpectedEOF
+				break
+			}
+			batch = append(batch, arena[start:start+int(n):start+int(n)])
+			if r.Buffered() == 0 {
+				break
+			}
+		}
+		if len(batch) > 0 {
+			out, takeover = sess.Serve(batch, out[:0])
+			if len(out) > 0 {
+				if _, err := c.Write(out); err != nil {
+					return
+				}
+			}
+			if takeover {
+				return
+			}
+			if cap(out) > 1<<20 {
+				out = nil // do not pin a huge buffer after a large reply
+			}
+		}
+		if ferr != nil {
+			var be *boxerr.Error
+			if errors.As(ferr, &be) {
+				c.Write(proto.AppendError(nil, 0, 0, be))
+			}
+			return
+		}
+	}
+}
+
+func itoa(n uint64) string {
+	var b [20]byte
+	i := len(b)
+	for {
+		i--
+		b[i] = byte('0' + n%10)
+		n /= 10
+		if n == 0 {
+			break
+		}
+	}
+	return string(b[i:])
+}

@@ -1,0 +1,416 @@
+package luabox
+
+import (
+	"encoding/base64"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/spindledb/spindle/internal/box"
+	"github.com/spindledb/spindle/internal/boxerr"
+	"github.com/spindledb/spindle/internal/luaconv"
+	"github.com/spindledb/spindle/internal/memtx"
+)
+
+// openBox builds the global box table with everything that exists before
+// box.cfg is called.
+func (rt *Runtime) openBox() {
+	L := rt.L
+	boxT := L.NewTable()
+	rt.boxTable = boxT
+	L.SetGlobal("box", boxT)
+	internal := L.NewTable()
+	boxT.RawSetString("internal", internal)
+	boxT.RawSetString("schema", L.NewTable())
+	boxT.RawSetString("NULL", rt.null)
+	rt.openError(boxT)
+	rt.openTuple(boxT)
+	rt.openSpaces(boxT)
+	rt.openSession(boxT)
+	rt.openInfo(boxT)
+
+	internal.RawSetString("password_hash", L.NewFunction(func(L *lua.LState) int {
+		L.Push(lua.LString(PasswordHash(L.CheckString(1))))
+		return 1
+	}))
+	internal.RawSetString("cfg_apply", L.NewFunction(rt.cfgApply))
+	internal.RawSetString("schema_version", L.NewFunction(func(L *lua.LState) int {
+		if rt.Box == nil {
+			L.Push(lua.LNumber(0))
+		} else {
+			L.Push(lua.LNumber(rt.Box.SchemaVersion()))
+		}
+		return 1
+	}))
+
+	fns := map[string]lua.LGFunction{
+		"begin":     rt.txnBegin,
+		"commit":    rt.txnCommit,
+		"rollback":  rt.txnRollback,
+		"is_in_txn": func(L *lua.LState) int { L.Push(lua.LBool(rt.ctx(L).Txn != nil)); return 1 },
+		"atomic":    rt.txnAtomic,
+	}
+	for k, f := range fns {
+		boxT.RawSetString(k, L.NewFunction(f))
+	}
+	ctl := L.NewTable()
+	ctl.RawSetString("wait_rw", L.NewFunction(func(L *lua.LState) int { return rt.waitRO(L, false) }))
+	ctl.RawSetString("wait_ro", L.NewFunction(func(L *lua.LState) int { return rt.waitRO(L, true) }))
+	boxT.RawSetString("ctl", ctl)
+}
+
+// PasswordHash is the base64 of SHA1(SHA1(password)), as _user stores it.
+func PasswordHash(password string) string {
+	return base64.StdEncoding.EncodeToString(passwordHash2(password))
+}
+
+// waitRO blocks until the instance is read-only (ro) or writable (!ro),
+// for at most the timeout argument.
+func (rt *Runtime) waitRO(L *lua.LState, ro bool) int {
+	timeout := time.Duration(float64(L.OptNumber(1, 1e9)) * float64(time.Second))
+	deadline := time.Now().Add(timeout)
+	f := rt.ctx(L).F
+	for {
+		if rt.Box != nil && rt.Host.Info().RO == ro {
+			return 0
+		}
+		if time.Now().After(deadline) {
+			return rt.raiseCode(L, boxerr.ER_TIMEOUT)
+		}
+		f.Sleep(10 * time.Millisecond)
+	}
+}
+
+func (rt *Runtime) txnBegin(L *lua.LState) int {
+	b := rt.requireBox(L)
+	fc := rt.ctx(L)
+	if fc.Txn != nil {
+		return rt.raiseCode(L, boxerr.ER_ACTIVE_TRANSACTION)
+	}
+	fc.Txn = b.Begin(rt.session(L))
+	return 0
+}
+
+func (rt *Runtime) txnCommit(L *lua.LState) int {
+	b := rt.requireBox(L)
+	fc := rt.ctx(L)
+	if fc.Txn == nil {
+		return 0
+	}
+	txn := fc.Txn
+	fc.Txn = nil
+	if err := b.Commit(txn); err != nil {
+		return rt.raise(L, err)
+	}
+	rt.Refresh()
+	return 0
+}
+
+func (rt *Runtime) txnRollback(L *lua.LState) int {
+	b := rt.requireBox(L)
+	fc := rt.ctx(L)
+	if fc.Txn != nil {
+		b.Rollback(fc.Txn)
+		fc.Txn = nil
+		rt.Refresh()
+	}
+	return 0
+}
+
+// txnAtomic implements box.atomic(fn, ...): begin, call, commit; roll
+// back and re-raise on error.
+func (rt *Runtime) txnAtomic(L *lua.LState) int {
+	rt.txnBegin(L)
+	fn := L.CheckFunction(1)
+	nargs := L.GetTop() - 1
+	base := L.GetTop() - nargs - 1
+	L.Push(fn)
+	for i := 2; i <= nargs+1; i++ {
+		L.Push(L.Get(i))
+	}
+	if err := L.PCall(nargs, lua.MultRet, nil); err != nil {
+		rt.txnRollback(L)
+		if ae, ok := err.(*lua.ApiError); ok {
+			L.Error(ae.Object, 0)
+		}
+		return rt.raise(L, err)
+	}
+	rt.txnCommit(L)
+	return L.GetTop() - base - nargs - 1
+}
+
+// openSession builds box.session.
+func (rt *Runtime) openSession(boxT *lua.LTable) {
+	L := rt.L
+	s := L.NewTable()
+	fns := map[string]lua.LGFunction{
+		"id": func(L *lua.LState) int {
+			if sess := rt.session(L); sess != nil {
+				L.Push(lua.LNumber(sess.ID))
+			} else {
+				L.Push(lua.LNumber(0))
+			}
+			return 1
+		},
+		"uid":  func(L *lua.LState) int { return rt.sessionUID(L) },
+		"euid": func(L *lua.LState) int { return rt.sessionUID(L) },
+		"user": func(L *lua.LState) int {
+			if sess := rt.session(L); sess != nil {
+				L.Push(lua.LString(sess.UserName()))
+			} else {
+				L.Push(lua.LString("admin"))
+			}
+			return 1
+		},
+		"type": func(L *lua.LState) int {
+			if rt.ctx(L).Sess != nil && rt.Box != nil && rt.ctx(L).Sess != rt.Box.AdminSession() {
+				L.Push(lua.LString("binary"))
+			} else {
+				L.Push(lua.LString("console"))
+			}
+			return 1
+		},
+		"su":      rt.sessionSu,
+		"exists":  func(L *lua.LState) int { L.Push(lua.LTrue); return 1 },
+		"peer":    func(L *lua.LState) int { L.Push(lua.LNil); return 1 },
+		"sync":    func(L *lua.LState) int { L.Push(lua.LNumber(0)); return 1 },
+		"push":    func(L *lua.LState) int { L.Push(lua.LTrue); return 1 },
+		"storage": nil,
+	}
+	for k, f := range fns {
+		if f != nil {
+			s.RawSetString(k, L.NewFunction(f))
+		}
+	}
+	s.RawSetString("storage", L.NewTable())
+	for _, name := range []string{"on_connect", "on_disconnect", "on_auth"} {
+		list := L.NewTable()
+		s.RawSetString("_"+name, list)
+		s.RawSetString(name, L.NewFunction(func(L *lua.LState) int {
+			fn := L.Get(1)
+			if fn.Type() == lua.LTFunction {
+				list.Append(fn)
+			}
+			L.Push(fn)
+			return 1
+		}))
+	}
+	boxT.RawSetString("session", s)
+}
+
+func (rt *Runtime) sessionUID(L *lua.LState) int {
+	if sess := rt.session(L); sess != nil {
+		L.Push(lua.LNumber(sess.UserID()))
+	} else {
+		L.Push(lua.LNumber(1))
+	}
+	return 1
+}
+
+// sessionSu implements box.session.su(user[, fn, ...]).
+func (rt *Runtime) sessionSu(L *lua.LState) int {
+	b := rt.requireBox(L)
+	var u *box.User
+	switch v := L.Get(1).(type) {
+	case lua.LNumber:
+		u = b.User(uint32(v))
+		if u == nil {
+			return rt.raiseCode(L, boxerr.ER_NO_SUCH_USER, v.String())
+		}
+	case lua.LString:
+		u = b.UserByName(string(v))
+		if u == nil {
+			return rt.raiseCode(L, boxerr.ER_NO_SUCH_USER, string(v))
+		}
+	default:
+		return rt.illegal(L, "Usage: box.session.su(user [, function, ...])")
+	}
+	sess := rt.session(L)
+	if L.GetTop() < 2 {
+		if err := b.SetUser(sess, u.ID); err != nil {
+			return rt.raise(L, err)
+		}
+		return 0
+	}
+	prev := sess.UserID()
+	if err := b.SetUser(sess, u.ID); err != nil {
+		return rt.raise(L, err)
+	}
+	nargs := L.GetTop() - 2
+	base := 2
+	fn := L.Get(2)
+	L.Push(fn)
+	for i := 3; i <= nargs+2; i++ {
+		L.Push(L.Get(i))
+	}
+	err := L.PCall(nargs, lua.MultRet, nil)
+	b.SetUser(sess, prev)
+	if err != nil {
+		if ae, ok := err.(*lua.ApiError); ok {
+			L.Error(ae.Object, 0)
+		}
+		return rt.raise(L, err)
+	}
+	return L.GetTop() - base - nargs
+}
+
+// openInfo builds box.info: a table that computes its fields on access
+// and returns the whole table when called.
+func (rt *Runtime) openInfo(boxT *lua.LTable) {
+	L := rt.L
+	info := L.NewTable()
+	mt := L.NewTable()
+	mt.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
+		L.Push(rt.infoTable(L).RawGet(L.Get(2)))
+		return 1
+	}))
+	mt.RawSetString("__call", L.NewFunction(func(L *lua.LState) int {
+		L.Push(rt.infoTable(L))
+		return 1
+	}))
+	mt.RawSetString("__serialize", L.NewFunction(func(L *lua.LState) int {
+		L.Push(rt.infoTable(L))
+		return 1
+	}))
+	L.SetMetatable(info, mt)
+	boxT.RawSetString("info", info)
+}
+
+func (rt *Runtime) infoTable(L *lua.LState) *lua.LTable {
+	in := rt.Host.Info()
+	t := L.NewTable()
+	t.RawSetString("version", lua.LString(in.Version))
+	if in.ID != 0 {
+		t.RawSetString("id", lua.LNumber(in.ID))
+	} else {
+		t.RawSetString("id", rt.null)
+	}
+	t.RawSetString("ro", lua.LBool(in.RO))
+	t.RawSetString("uuid", lua.LString(in.UUID))
+	t.RawSetString("pid", lua.LNumber(in.PID))
+	t.RawSetString("status", lua.LString(in.Status))
+	t.RawSetString("lsn", lua.LNumber(in.LSN))
+	t.RawSetString("signature", lua.LNumber(in.Signature))
+	t.RawSetString("uptime", lua.LNumber(in.Uptime))
+	t.RawSetString("package", lua.LString("Tarantool"))
+	if in.Listen != "" {
+		t.RawSetString("listen", lua.LString(in.Listen))
+	}
+	vc := L.NewTable()
+	for id, lsn := range in.VClock {
+		if lsn != 0 {
+			vc.RawSetInt(int(id), lua.LNumber(lsn))
+		}
+	}
+	t.RawSetString("vclock", vc)
+	cl := L.NewTable()
+	cl.RawSetString("uuid", lua.LString(in.ClusterUUID))
+	t.RawSetString("cluster", cl)
+	repl := L.NewTable()
+	for _, r := range in.Replication {
+		v := rt.goToLua(L, r)
+		if id, ok := r["id"].(uint32); ok {
+			repl.RawSetInt(int(id), v)
+		}
+	}
+	t.RawSetString("replication", repl)
+	mem := L.NewFunction(func(L *lua.LState) int {
+		m := L.NewTable()
+		if rt.Box != nil {
+			var data int
+			for _, sp := range rt.Box.Spaces() {
+				data += sp.Bsize()
+			}
+			m.RawSetString("data", lua.LNumber(data))
+		}
+		L.Push(m)
+		return 1
+	})
+	t.RawSetString("memory", mem)
+	return t
+}
+
+// goToLua converts plain Go values (as built by the host) to Lua.
+func (rt *Runtime) goToLua(L *lua.LState, v any) lua.LValue {
+	switch x := v.(type) {
+	case nil:
+		return lua.LNil
+	case bool:
+		return lua.LBool(x)
+	case string:
+		return lua.LString(x)
+	case int:
+		return lua.LNumber(x)
+	case int64:
+		return lua.LNumber(x)
+	case uint32:
+		return lua.LNumber(x)
+	case uint64:
+		return lua.LNumber(x)
+	case float64:
+		return lua.LNumber(x)
+	case map[string]any:
+		t := L.NewTable()
+		for k, e := range x {
+			t.RawSetString(k, rt.goToLua(L, e))
+		}
+		return t
+	case map[uint32]int64:
+		t := L.NewTable()
+		for k, e := range x {
+			t.RawSetInt(int(k), lua.LNumber(e))
+		}
+		return t
+	case []any:
+		t := L.NewTable()
+		for _, e := range x {
+			t.Append(rt.goToLua(L, e))
+		}
+		return t
+	case []string:
+		t := L.NewTable()
+		for _, e := range x {
+			t.Append(lua.LString(e))
+		}
+		return t
+	}
+	return lua.LNil
+}
+
+// luaToGo converts a Lua value from box.cfg to plain Go values: string,
+// float64, bool, []any, map[string]any.
+func luaToGo(v lua.LValue) any {
+	switch x := v.(type) {
+	case lua.LString:
+		return string(x)
+	case lua.LNumber:
+		return float64(x)
+	case lua.LBool:
+		return bool(x)
+	case *lua.LTable:
+		if x.Len() > 0 || isEmptyTable(x) {
+			arr := make([]any, 0, x.Len())
+			for i := 1; i <= x.Len(); i++ {
+				arr = append(arr, luaToGo(x.RawGetInt(i)))
+			}
+			return arr
+		}
+		m := map[string]any{}
+		x.ForEach(func(k, e lua.LValue) { m[lua.LVAsString(k)] = luaToGo(e) })
+		return m
+	}
+	return nil
+}
+
+func isEmptyTable(t *lua.LTable) bool {
+	k, _ := t.Next(lua.LNil)
+	return k == lua.LNil
+}
+
+func luaconvIsNull(v lua.LValue) bool { return luaconv.IsNULL(v) }
+
+// TupleValue pushes a tuple of space sid to Lua (for the server's CALL
+// path and tests).
+func (rt *Runtime) TupleValue(L *lua.LState, t *memtx.Tuple, sid uint32) lua.LValue {
+	return rt.tupleValue(L, t, rt.formatOf(sid))
+}

@@ -1,0 +1,40 @@
+package luabox
+
+import (
+	"crypto/sha1"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+// cfgApply is box.internal.cfg_apply(first, changed, all), called by
+// boot/cfg.lua once the options are checked.
+func (rt *Runtime) cfgApply(L *lua.LState) int {
+	first := L.ToBool(1)
+	changed := tableToMap(L.CheckTable(2))
+	all := tableToMap(L.CheckTable(3))
+	if err := rt.Host.ApplyCfg(first, changed, all); err != nil {
+		return rt.raise(L, err)
+	}
+	rt.Refresh()
+	return 0
+}
+
+// tableToMap converts a cfg table; box.NULL values become nil entries
+// (an option reset to its default).
+func tableToMap(t *lua.LTable) map[string]any {
+	m := make(map[string]any)
+	t.ForEach(func(k, v lua.LValue) {
+		if luaconvIsNull(v) {
+			m[lua.LVAsString(k)] = nil
+			return
+		}
+		m[lua.LVAsString(k)] = luaToGo(v)
+	})
+	return m
+}
+
+func passwordHash2(password string) []byte {
+	h1 := sha1.Sum([]byte(password))
+	h2 := sha1.Sum(h1[:])
+	return h2[:]
+}

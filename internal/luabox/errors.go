@@ -1,0 +1,183 @@
+package luabox
+
+import (
+	"fmt"
+	"strings"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/spindledb/spindle/internal/boxerr"
+)
+
+// openError builds box.error: a callable table of error codes whose call
+// raises, plus new() and last().
+func (rt *Runtime) openError(boxT *lua.LTable) {
+	L := rt.L
+	rt.errorMT = L.NewTable()
+	rt.errorMT.RawSetString("__tostring", L.NewFunction(func(L *lua.LState) int {
+		L.Push(lua.LString(checkError(L, 1).Message))
+		return 1
+	}))
+	rt.errorMT.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
+		e := checkError(L, 1)
+		switch L.CheckString(2) {
+		case "code":
+			L.Push(lua.LNumber(e.Code))
+		case "message":
+			L.Push(lua.LString(e.Message))
+		case "type":
+			L.Push(lua.LString(e.Type))
+		case "base_type":
+			L.Push(lua.LString(e.Type))
+		case "trace":
+			t := L.NewTable()
+			fr := L.NewTable()
+			fr.RawSetString("file", lua.LString(e.File))
+			fr.RawSetString("line", lua.LNumber(e.Line))
+			t.Append(fr)
+			L.Push(t)
+		case "errno":
+			if e.Errno != 0 {
+				L.Push(lua.LNumber(e.Errno))
+			} else {
+				L.Push(lua.LNil)
+			}
+		case "unpack", "raise", "match":
+			L.Push(L.GetField(rt.errorMT, "_"+L.CheckString(2)))
+		default:
+			L.Push(lua.LNil)
+		}
+		return 1
+	}))
+	rt.errorMT.RawSetString("_unpack", L.NewFunction(func(L *lua.LState) int {
+		L.Push(rt.errorTable(L, checkError(L, 1)))
+		return 1
+	}))
+	rt.errorMT.RawSetString("_raise", L.NewFunction(func(L *lua.LState) int {
+		L.Error(L.Get(1), 0)
+		return 0
+	}))
+	rt.errorMT.RawSetString("_match", L.NewFunction(func(L *lua.LState) int {
+		L.Push(lua.LBool(strings.Contains(checkError(L, 1).Message, L.CheckString(2))))
+		return 1
+	}))
+
+	errT := L.NewTable()
+	for c := 0; c < boxerr.Count(); c++ {
+		name := boxerr.Code(c).Name()
+		if strings.HasPrefix(name, "ER_") {
+			errT.RawSetString(strings.TrimPrefix(name, "ER_"), lua.LNumber(c))
+		}
+	}
+	errT.RawSetString("new", L.NewFunction(func(L *lua.LState) int {
+		L.Push(rt.newError(L, rt.errorFromArgs(L, 1)))
+		return 1
+	}))
+	errT.RawSetString("last", L.NewFunction(func(L *lua.LState) int {
+		L.Push(lua.LNil)
+		return 1
+	}))
+	errT.RawSetString("clear", L.NewFunction(func(L *lua.LState) int { return 0 }))
+	mt := L.NewTable()
+	mt.RawSetString("__call", L.NewFunction(func(L *lua.LState) int {
+		// box.error(...) is called with box.error itself as argument 1.
+		if L.GetTop() >= 2 {
+			if ud, ok := L.Get(2).(*lua.LUserData); ok {
+				if _, ok := ud.Value.(*boxerr.Error); ok {
+					L.Error(ud, 0)
+					return 0
+				}
+			}
+		}
+		L.Error(rt.newError(L, rt.errorFromArgs(L, 2)), 0)
+		return 0
+	}))
+	L.SetMetatable(errT, mt)
+	boxT.RawSetString("error", errT)
+}
+
+// errorFromArgs implements the argument forms of box.error and
+// box.error.new: (code, fmt-args...) and ({code=, reason=, type=}).
+func (rt *Runtime) errorFromArgs(L *lua.LState, base int) *boxerr.Error {
+	switch v := L.Get(base).(type) {
+	case lua.LNumber:
+		code := boxerr.Code(v)
+		args := make([]any, 0, L.GetTop()-base)
+		for i := base + 1; i <= L.GetTop(); i++ {
+			switch a := L.Get(i).(type) {
+			case lua.LNumber:
+				if float64(a) == float64(int64(a)) {
+					args = append(args, int64(a))
+				} else {
+					args = append(args, float64(a))
+				}
+			default:
+				args = append(args, rt.tostring(L, a))
+			}
+		}
+		e := &boxerr.Error{Code: code, Type: "ClientError"}
+		e.Message = fmt.Sprintf(code.Format(), args...)
+		if strings.Contains(e.Message, "%!") { // fewer args than verbs
+			e.Message = strings.NewReplacer("%!s(MISSING)", "", "%!d(MISSING)", "").Replace(e.Message)
+		}
+		rt.stamp(L, e)
+		return e
+	case *lua.LTable:
+		e := &boxerr.Error{Type: "ClientError"}
+		if c, ok := v.RawGetString("code").(lua.LNumber); ok {
+			e.Code = boxerr.Code(c)
+		}
+		if r, ok := v.RawGetString("reason").(lua.LString); ok {
+			e.Message = string(r)
+		} else {
+			e.Message = e.Code.Format()
+		}
+		if t, ok := v.RawGetString("type").(lua.LString); ok {
+			e.Type = string(t)
+			if e.Type != "ClientError" {
+				e.Type = "CustomError"
+			}
+		}
+		rt.stamp(L, e)
+		return e
+	}
+	L.RaiseError("Illegal parameters, code should be a number or a table")
+	return nil
+}
+
+// stamp records the Lua source position raising the error.
+func (rt *Runtime) stamp(L *lua.LState, e *boxerr.Error) {
+	if dbg, ok := L.GetStack(1); ok {
+		L.GetInfo("Sl", dbg, lua.LNil)
+		e.File, e.Line = dbg.Source, dbg.CurrentLine
+	}
+}
+
+// newError wraps e in a box.error object.
+func (rt *Runtime) newError(L *lua.LState, e *boxerr.Error) *lua.LUserData {
+	ud := L.NewUserData()
+	ud.Value = e
+	ud.Metatable = rt.errorMT
+	return ud
+}
+
+func (rt *Runtime) errorTable(L *lua.LState, e *boxerr.Error) *lua.LTable {
+	t := L.NewTable()
+	t.RawSetString("code", lua.LNumber(e.Code))
+	t.RawSetString("message", lua.LString(e.Message))
+	t.RawSetString("type", lua.LString(e.Type))
+	if e.File != "" {
+		t.RawSetString("file", lua.LString(e.File))
+		t.RawSetString("line", lua.LNumber(e.Line))
+	}
+	return t
+}
+
+func checkError(L *lua.LState, n int) *boxerr.Error {
+	ud := L.CheckUserData(n)
+	if e, ok := ud.Value.(*boxerr.Error); ok {
+		return e
+	}
+	L.ArgError(n, "error object expected")
+	return nil
+}

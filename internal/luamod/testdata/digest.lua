@@ -1,0 +1,18 @@
+local digest = require('digest')
+for _, s in ipairs({'', 'abc', 'The quick brown fox jumps over the lazy dog', string.rep('x', 1000)}) do
+  print(digest.sha1_hex(s), digest.sha256_hex(s), digest.md5_hex(s))
+  print(digest.base64_encode(s):sub(1, 100))
+  print(#digest.sha1(s), #digest.sha256(s), #digest.md5(s))
+  print(digest.crc32(s), digest.murmur(s))
+  print(digest.sha224_hex(s), digest.sha384_hex(s):sub(1, 40), digest.sha512_hex(s):sub(1, 40))
+  print(digest.base64_decode(digest.base64_encode(s)) == s)
+end
+print(digest.base64_encode(string.rep('y', 100)))
+print(digest.base64_encode(string.rep('y', 100), {nopad = true, nowrap = true, urlsafe = true}))
+print(digest.base64_encode('\255\254\253', {urlsafe = true}))
+print(digest.base64_decode('YWJj'), digest.base64_decode('YWJ'), digest.base64_decode('Y W J j'), digest.base64_decode('_-8'))
+print(digest.crc32_update(0, 'abc'), digest.crc32.new():update('abc'), digest.crc32_update(digest.crc32_update(4294967295, 'ab'), 'c'))
+print(digest.murmur('abc', {seed = 1}))
+print(digest.guava(12345, 10), digest.guava(1, 100), digest.guava(-5, 3))
+print(pcall(digest.sha1_hex))
+print(pcall(digest.sha1_hex, 123))

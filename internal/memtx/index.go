@@ -1,0 +1,364 @@
+package memtx
+
+import (
+	"github.com/tidwall/btree"
+
+	"github.com/spindledb/spindle/internal/boxerr"
+)
+
+// IndexType is the memtx index kind.
+type IndexType uint8
+
+// Index types.
+const (
+	IndexTree IndexType = iota
+	IndexHash
+)
+
+// String returns the name Tarantool uses in messages and in _index.
+func (t IndexType) String() string {
+	switch t {
+	case IndexTree:
+		return "TREE"
+	case IndexHash:
+		return "HASH"
+	}
+	return "UNKNOWN"
+}
+
+// ParseIndexType maps "TREE"/"HASH" (any case, as _index stores them) to an
+// IndexType.
+func ParseIndexType(name string) (IndexType, bool) {
+	switch name {
+	case "TREE", "tree":
+		return IndexTree, true
+	case "HASH", "hash":
+		return IndexHash, true
+	}
+	return 0, false
+}
+
+// IndexDef describes an index of a space.
+type IndexDef struct {
+	ID     uint32
+	Name   string
+	Type   IndexType
+	Unique bool
+	Key    KeyDef
+}
+
+// IterType is an iterator type, numbered as IPROTO_ITERATOR codes.
+type IterType uint8
+
+// Iterator types.
+const (
+	IterEQ            IterType = 0
+	IterREQ           IterType = 1
+	IterALL           IterType = 2
+	IterLT            IterType = 3
+	IterLE            IterType = 4
+	IterGE            IterType = 5
+	IterGT            IterType = 6
+	IterBitsAllSet    IterType = 7
+	IterBitsAnySet    IterType = 8
+	IterBitsAllNotSet IterType = 9
+	IterOverlaps      IterType = 10
+	IterNeighbor      IterType = 11
+	iterTypeMax       IterType = 12
+)
+
+var iterNames = [iterTypeMax]string{
+	"EQ", "REQ", "ALL", "LT", "LE", "GE", "GT",
+	"BITS_ALL_SET", "BITS_ANY_SET", "BITS_ALL_NOT_SET", "OVERLAPS", "NEIGHBOR",
+}
+
+// ParseIterType maps a Lua iterator name (box.index.EQ ... NEIGHBOR) to its
+// code.
+func ParseIterType(name string) (IterType, bool) {
+	for i, n := range iterNames {
+		if n == name {
+			return IterType(i), true
+		}
+	}
+	return 0, false
+}
+
+// String returns the Lua name of the iterator type.
+func (t IterType) String() string {
+	if t < iterTypeMax {
+		return iterNames[t]
+	}
+	return "UNKNOWN"
+}
+
+// reverse reports whether the iterator walks in descending order.
+func (t IterType) reverse() bool {
+	return t == IterREQ || t == IterLT || t == IterLE
+}
+
+// Iterator yields tuples one by one; Next returns nil when exhausted.
+// Iterators stay usable while their space changes: after a change they
+// continue from just after the last tuple they returned, in their own order,
+// as Tarantool's memtx iterators do for Lua pairs() loops.
+type Iterator interface{ Next() *Tuple }
+
+// Index is one TREE or HASH index of a space.
+//
+// Invariants: exactly one of tree and hash is set, per def.Type; every
+// tuple of the space is in it exactly once; version changes whenever the
+// index content changes, which tells open iterators to re-seek.
+type Index struct {
+	def   IndexDef
+	space *Space
+	cmp   *cmpDef
+	// tree orders tuples by cmp (TREE indexes).
+	tree *btree.BTreeG[*Tuple]
+	// hash orders (key hash, key) pairs (HASH indexes).
+	hash    *btree.BTreeG[hashItem]
+	version uint64
+}
+
+// btreeOptions: the index is used under the caller's serialization, so
+// the B-tree's own lock is off; read views only read nodes that no writer
+// mutates (copy-on-write), which needs no lock either.
+var btreeOptions = btree.Options{NoLocks: true}
+
+func newIndex(space *Space, def IndexDef, primary *IndexDef) (*Index, error) {
+	ix := &Index{def: def, space: space}
+	ix.def.Key.Parts = append([]KeyPart(nil), def.Key.Parts...)
+	parts := ix.def.Key.Parts
+	unique := def.Unique
+	if def.ID != 0 && primary != nil && def.Type == IndexTree {
+		parts = extendWithPrimary(parts, primary.Key.Parts)
+	}
+	cmp, err := newCmpDef(parts, len(def.Key.Parts), unique)
+	if err != nil {
+		return nil, err
+	}
+	ix.cmp = cmp
+	switch def.Type {
+	case IndexTree:
+		ix.tree = btree.NewBTreeGOptions(cmp.less, btreeOptions)
+	case IndexHash:
+		ix.hash = btree.NewBTreeGOptions(ix.hashLess, btreeOptions)
+	}
+	return ix, nil
+}
+
+// Def returns the index definition. The caller must not modify it.
+func (ix *Index) Def() *IndexDef { return &ix.def }
+
+// Len returns the number of tuples in the index.
+func (ix *Index) Len() int {
+	if ix.tree != nil {
+		return ix.tree.Len()
+	}
+	return ix.hash.Len()
+}
+
+// Bsize estimates the memory the index structure takes, without the tuples:
+// item slots at the B-tree's typical fill factor of about 70%.
+func (ix *Index) Bsize() int {
+	if ix.tree != nil {
+		return ix.tree.Len() * 8 * 10 / 7
+	}
+	return ix.hash.Len() * 16 * 10 / 7
+}
+
+func (ix *Index) spaceName() string {
+	if ix.space == nil {
+		return ""
+	}
+	return ix.space.Name
+}
+
+func (ix *Index) unsupported(what string) error {
+	return boxerr.New(boxerr.ER_UNSUPPORTED_INDEX_FEATURE, ix.def.Name, ix.def.Type.String(), ix.spaceName(), "memtx", what)
+}
+
+// validateIterKey checks a key for an iterator of type it, as Tarantool's
+// key_validate: an empty key is fine for every TREE iterator and for ALL and
+// GT on a HASH index; HASH indexes refuse partial keys.
+func (ix *Index) validateIterKey(it IterType, key []byte) ([]byte, uint32, error) {
+	n, body, err := keyHeader(key)
+	if err != nil {
+		return nil, 0, err
+	}
+	if n == 0 && (ix.def.Type == IndexTree || it == IterALL || (ix.def.Type == IndexHash && it == IterGT)) {
+		return body, 0, nil
+	}
+	parts := uint32(len(ix.def.Key.Parts))
+	if n > parts {
+		return nil, 0, boxerr.New(boxerr.ER_KEY_PART_COUNT, parts, n)
+	}
+	if ix.def.Type != IndexTree && n < parts {
+		return nil, 0, boxerr.New(boxerr.ER_PARTIAL_KEY, ix.def.Type.String(), parts, n)
+	}
+	if err := ix.def.Key.validateParts(body, n, true); err != nil {
+		return nil, 0, err
+	}
+	return body, n, nil
+}
+
+// Get returns the tuple with exactly the given full key, or nil. Only unique
+// indexes support it (ER_MORE_THAN_ONE_TUPLE otherwise); the key must have
+// every part and no nil (ER_EXACT_MATCH, ER_KEY_PART_TYPE).
+func (ix *Index) Get(key []byte) (*Tuple, error) {
+	if !ix.def.Unique {
+		return nil, boxerr.New(boxerr.ER_MORE_THAN_ONE_TUPLE)
+	}
+	n, err := ix.def.Key.ValidateKey(key, true)
+	if err != nil {
+		return nil, err
+	}
+	_, body, _ := keyHeader(key)
+	return ix.lookup(body, uint32(n)), nil
+}
+
+// lookup finds the tuple whose key equals a validated full key.
+func (ix *Index) lookup(body []byte, n uint32) *Tuple {
+	p := &Tuple{data: body, count: n, pivot: pivotExact}
+	if ix.tree != nil {
+		t, _ := ix.tree.Get(p)
+		return t
+	}
+	item, ok := ix.hash.Get(hashItem{h: ix.hashKey(body, n), t: p})
+	if !ok {
+		return nil
+	}
+	return item.t
+}
+
+// Iterator opens an iterator of type it positioned by key, a msgpack array
+// that may be a prefix of the key (TREE) or empty (all tuples). TREE
+// supports EQ, REQ, ALL, LT, LE, GE, GT; HASH supports EQ (full key), ALL
+// and GT (hash order, after the given key). Other types fail with
+// ER_UNSUPPORTED_INDEX_FEATURE, unknown codes with ER_ILLEGAL_PARAMS.
+func (ix *Index) Iterator(it IterType, key []byte) (Iterator, error) {
+	if it >= iterTypeMax {
+		return nil, boxerr.New(boxerr.ER_ILLEGAL_PARAMS, "Invalid iterator type")
+	}
+	body, n, err := ix.validateIterKey(it, key)
+	if err != nil {
+		return nil, err
+	}
+	if ix.tree != nil {
+		if it > IterGT {
+			return nil, ix.unsupported("requested iterator type")
+		}
+		return newTreeIterator(ix, it, body, n), nil
+	}
+	switch it {
+	case IterALL, IterEQ, IterGT:
+	default:
+		return nil, ix.unsupported("requested iterator type")
+	}
+	return newHashIterator(ix, it, body, n), nil
+}
+
+// Count returns how many tuples an iterator of type it over key would
+// yield.
+func (ix *Index) Count(it IterType, key []byte) (int, error) {
+	iter, err := ix.Iterator(it, key)
+	if err != nil {
+		return 0, err
+	}
+	if n, _, _ := keyHeader(key); n == 0 && (ix.tree != nil || it == IterALL || it == IterGT) {
+		return ix.Len(), nil
+	}
+	if ix.hash != nil && it == IterALL {
+		return ix.Len(), nil
+	}
+	count := 0
+	for iter.Next() != nil {
+		count++
+	}
+	return count, nil
+}
+
+// Min returns the first tuple of a GE iteration over key (TREE only).
+func (ix *Index) Min(key []byte) (*Tuple, error) {
+	if ix.tree == nil {
+		return nil, ix.unsupported("min()")
+	}
+	it, err := ix.Iterator(IterGE, key)
+	if err != nil {
+		return nil, err
+	}
+	return it.Next(), nil
+}
+
+// Max returns the first tuple of an LE iteration over key (TREE only).
+func (ix *Index) Max(key []byte) (*Tuple, error) {
+	if ix.tree == nil {
+		return nil, ix.unsupported("max()")
+	}
+	it, err := ix.Iterator(IterLE, key)
+	if err != nil {
+		return nil, err
+	}
+	return it.Next(), nil
+}
+
+// Random returns the tuple at position seed modulo the index size, nil for
+// an empty index.
+func (ix *Index) Random(seed uint64) *Tuple {
+	n := ix.Len()
+	if n == 0 {
+		return nil
+	}
+	pos := int(seed % uint64(n))
+	if ix.tree != nil {
+		t, _ := ix.tree.GetAt(pos)
+		return t
+	}
+	item, _ := ix.hash.GetAt(pos)
+	return item.t
+}
+
+// findDup returns the stored tuple that t would replace in this index: the
+// one equal to it under the index's ordering, or nil.
+func (ix *Index) findDup(t *Tuple) *Tuple {
+	if ix.tree != nil {
+		d, _ := ix.tree.Get(t)
+		return d
+	}
+	item, ok := ix.hash.Get(hashItem{h: ix.hashTuple(t), t: t})
+	if !ok {
+		return nil
+	}
+	return item.t
+}
+
+// set inserts t and returns the tuple it displaced (equal under the index
+// ordering), if any.
+func (ix *Index) set(t *Tuple) *Tuple {
+	ix.version++
+	if ix.tree != nil {
+		prev, _ := ix.tree.Set(t)
+		return prev
+	}
+	prev, _ := ix.hash.Set(hashItem{h: ix.hashTuple(t), t: t})
+	return prev.t
+}
+
+// remove deletes the tuple equal to t under the index ordering.
+func (ix *Index) remove(t *Tuple) *Tuple {
+	ix.version++
+	if ix.tree != nil {
+		d, _ := ix.tree.Delete(t)
+		return d
+	}
+	d, _ := ix.hash.Delete(hashItem{h: ix.hashTuple(t), t: t})
+	return d.t
+}
+
+// clear empties the index.
+func (ix *Index) clear() {
+	ix.version++
+	if ix.tree != nil {
+		ix.tree = btree.NewBTreeGOptions(ix.cmp.less, btreeOptions)
+	} else {
+		ix.hash = btree.NewBTreeGOptions(ix.hashLess, btreeOptions)
+	}
+}

@@ -1,0 +1,336 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/spindledb/spindle/internal/box"
+	"github.com/spindledb/spindle/internal/boxerr"
+	"github.com/spindledb/spindle/internal/fiber"
+	"github.com/spindledb/spindle/internal/iproto"
+	"github.com/spindledb/spindle/internal/luabox"
+	"github.com/spindledb/spindle/internal/say"
+	"github.com/spindledb/spindle/internal/vclock"
+)
+
+// Version is the Tarantool version Spindle speaks: it goes into the
+// greeting, box.info.version and replication handshakes.
+const Version = "2.6.0"
+
+// FullVersion is what box.info.version reports.
+const FullVersion = "2.6.0-0-spindle"
+
+// Server is one Spindle instance.
+type Server struct {
+	Log   *say.Logger
+	Sched *fiber.Scheduler
+	RT    *luabox.Runtime
+	// Box is set by the first box.cfg; read it only under the baton.
+	Box *box.Box
+
+	start       time.Time
+	uuid        string
+	clusterUUID string
+	status      string
+	listen      string
+	ln          *iproto.Server
+	vclock      vclock.VClock
+	readOnly    bool
+
+	stopOnce sync.Once
+	stopped  chan struct{}
+}
+
+// New creates an instance whose log goes to logOut until box.cfg{log=}
+// says otherwise.
+func New(logOut io.Writer) (*Server, error) {
+	s := &Server{
+		Log:     say.New(logOut),
+		Sched:   fiber.NewScheduler(),
+		start:   time.Now(),
+		status:  "unknown",
+		stopped: make(chan struct{}),
+	}
+	rt, err := luabox.New(s.Sched, s.Log, s)
+	if err != nil {
+		return nil, err
+	}
+	s.RT = rt
+	return s, nil
+}
+
+// RunFile runs an instance file in the main fiber, as `tarantool FILE`
+// does. When the script has configured box, the process keeps serving
+// until SIGINT/SIGTERM or Stop.
+func (s *Server) RunFile(path string, args []string) error {
+	name := path
+	if i := strings.LastIndexByte(path, '/'); i >= 0 {
+		name = path[i+1:]
+	}
+	f := s.Sched.New(name)
+	f.Acquire()
+	fc := s.RT.NewFiberCtx(f, nil)
+	err := s.RT.RunScript(fc, path, args)
+	configured := s.Box != nil
+	if err != nil {
+		e := s.RT.ErrorOf(err)
+		s.Log.Log(f.Who(), say.Fatal, e.Message)
+		f.Finish()
+		return fmt.Errorf("%s", e.Message)
+	}
+	f.Finish()
+	if !configured {
+		return nil
+	}
+	s.Log.Log("main", say.Crit, "entering the event loop")
+	s.wait()
+	return nil
+}
+
+// wait blocks until a signal or Stop.
+func (s *Server) wait() {
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sig)
+	select {
+	case <-sig:
+	case <-s.stopped:
+	}
+	s.shutdown()
+}
+
+// Stop ends the event loop.
+func (s *Server) Stop() {
+	s.stopOnce.Do(func() { close(s.stopped) })
+}
+
+func (s *Server) shutdown() {
+	if s.ln != nil {
+		s.ln.Close()
+	}
+	s.Log.Close()
+}
+
+// ApplyCfg implements luabox.Host.
+func (s *Server) ApplyCfg(first bool, changed, all map[string]any) error {
+	if first {
+		return s.load(all)
+	}
+	for k, v := range changed {
+		if err := s.applyDynamic(k, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// load brings box up on the first box.cfg.
+func (s *Server) load(cfg map[string]any) error {
+	if dest, ok := cfg["log"].(string); ok && dest != "" {
+		if err := s.Log.Open(dest); err != nil {
+			return boxerr.New(boxerr.ER_CFG, "log", err.Error())
+		}
+	}
+	if lvl, ok := cfg["log_level"].(float64); ok {
+		s.Log.SetLevel(say.Level(lvl))
+	}
+	who := s.who()
+	s.Log.Logf(who, say.Crit, "Spindle %s (Tarantool %s compatible)", FullVersion, Version)
+	s.Log.Logf(who, say.Crit, "log level %d", s.Log.Level())
+	if dir, ok := cfg["work_dir"].(string); ok && dir != "" {
+		if err := os.Chdir(dir); err != nil {
+			return boxerr.New(boxerr.ER_CFG, "work_dir", err.Error())
+		}
+	}
+	s.uuid, _ = cfg["instance_uuid"].(string)
+	if s.uuid == "" {
+		s.uuid = uuid.NewString()
+	} else if _, err := uuid.Parse(s.uuid); err != nil {
+		return boxerr.New(boxerr.ER_CFG, "instance_uuid", "expected uuid, got "+s.uuid)
+	}
+	s.clusterUUID, _ = cfg["replicaset_uuid"].(string)
+	if s.clusterUUID == "" {
+		s.clusterUUID = uuid.NewString()
+	} else if _, err := uuid.Parse(s.clusterUUID); err != nil {
+		return boxerr.New(boxerr.ER_CFG, "replicaset_uuid", "expected uuid, got "+s.clusterUUID)
+	}
+	s.Log.Logf(who, say.Info, "instance uuid %s", s.uuid)
+	s.status = "loading"
+	if l, ok := cfg["listen"]; ok && l != nil {
+		if err := s.bind(l); err != nil {
+			return err
+		}
+	}
+	b := box.New(box.Options{
+		InstanceUUID: s.uuid,
+		Journal:      &memJournal{s: s},
+		Now:          func() float64 { return float64(time.Now().UnixNano()) / 1e9 },
+		Log: func(level int, msg string) {
+			s.Log.Log(s.who(), say.Level(level), msg)
+		},
+	})
+	s.Log.Log(who, say.Info, "initializing an empty data directory")
+	if err := b.Bootstrap(s.clusterUUID, 1); err != nil {
+		return err
+	}
+	s.Log.Logf(who, say.Info, "assigned id 1 to replica %s", s.uuid)
+	s.Log.Logf(who, say.Info, "cluster uuid %s", s.clusterUUID)
+	s.readOnly, _ = cfg["read_only"].(bool)
+	b.SetReadOnly(s.readOnly)
+	s.Box = b
+	s.RT.Box = b
+	s.status = "running"
+	s.Log.Log(who, say.Info, "ready to accept requests")
+	return nil
+}
+
+// applyDynamic applies one changed option after the first box.cfg.
+func (s *Server) applyDynamic(key string, v any) error {
+	switch key {
+	case "listen":
+		if s.ln != nil {
+			s.ln.Close()
+			s.ln, s.listen = nil, ""
+		}
+		if v != nil {
+			return s.bind(v)
+		}
+	case "read_only":
+		ro, _ := v.(bool)
+		s.readOnly = ro
+		s.Box.SetReadOnly(ro)
+	case "log_level":
+		if lvl, ok := v.(float64); ok {
+			s.Log.SetLevel(say.Level(lvl))
+		} else {
+			s.Log.SetLevel(say.Info)
+		}
+	}
+	return nil
+}
+
+// bind starts the IPROTO listener on a box.cfg.listen value: a port
+// number, "port", "host:port" or a URI with an optional login.
+func (s *Server) bind(v any) error {
+	addr, err := ListenAddr(v)
+	if err != nil {
+		return boxerr.New(boxerr.ER_CFG, "listen", err.Error())
+	}
+	ln, err := iproto.Listen(addr, s)
+	if err != nil {
+		var oe *net.OpError
+		msg := err.Error()
+		if errors.As(err, &oe) && oe.Err != nil {
+			msg = oe.Err.Error()
+		}
+		e := boxerr.System(fmt.Sprintf("%s: %s", addr, msg))
+		s.Log.Logf("main", say.SysError, "%s", e.Message)
+		return e
+	}
+	s.ln = ln
+	s.listen = ln.Addr().String()
+	s.Log.Logf("iproto/101/main", say.Info, "binary: bound to %s", s.listen)
+	return nil
+}
+
+// ListenAddr turns a box.cfg.listen value into a host:port to bind. A
+// bare port binds every interface, as Tarantool does.
+func ListenAddr(v any) (string, error) {
+	var str string
+	switch x := v.(type) {
+	case float64:
+		str = strconv.FormatInt(int64(x), 10)
+	case string:
+		str = x
+	default:
+		return "", fmt.Errorf("should be one of types string, number")
+	}
+	if i := strings.LastIndexByte(str, '@'); i >= 0 {
+		str = str[i+1:]
+	}
+	str = strings.TrimPrefix(str, "tcp://")
+	if strings.HasPrefix(str, "unix/:") || strings.HasPrefix(str, "/") {
+		return "", fmt.Errorf("unix sockets are not supported: %s", str)
+	}
+	if _, err := strconv.Atoi(str); err == nil {
+		return ":" + str, nil
+	}
+	if _, _, err := net.SplitHostPort(str); err != nil {
+		return "", fmt.Errorf("expected host:port or port, got %s", str)
+	}
+	return str, nil
+}
+
+// ListenAddress returns the bound IPROTO address, "" when not listening.
+func (s *Server) ListenAddress() string { return s.listen }
+
+// Info implements luabox.Host.
+func (s *Server) Info() luabox.Info {
+	in := luabox.Info{
+		Version:     FullVersion,
+		UUID:        s.uuid,
+		ClusterUUID: s.clusterUUID,
+		Listen:      s.listen,
+		Status:      s.status,
+		Uptime:      int64(time.Since(s.start).Seconds()),
+		PID:         os.Getpid(),
+		RO:          s.readOnly,
+		VClock:      map[uint32]int64{},
+	}
+	if s.Box != nil {
+		in.ID = s.Box.InstanceID()
+		in.RO = s.Box.ReadOnly()
+	}
+	s.vclock.Each(func(id vclock.ReplicaID, lsn vclock.LSN) {
+		in.VClock[uint32(id)] = int64(lsn)
+	})
+	in.Signature = s.vclock.Sum()
+	if in.ID != 0 {
+		in.LSN = int64(s.vclock.Get(vclock.ReplicaID(in.ID)))
+		in.Replication = []map[string]any{{"id": in.ID, "uuid": s.uuid, "lsn": in.LSN}}
+	} else {
+		in.LSN = -1
+	}
+	return in
+}
+
+// who names the running fiber for log lines.
+func (s *Server) who() string {
+	if f := s.Sched.Current(); f != nil {
+		return f.Who()
+	}
+	return "main"
+}
+
+// RunString runs a chunk of Lua in the main fiber (spindle -e) and then,
+// if it configured box, serves like RunFile.
+func (s *Server) RunString(chunk string, args []string) error {
+	f := s.Sched.New("spindle")
+	f.Acquire()
+	fc := s.RT.NewFiberCtx(f, nil)
+	err := s.RT.RunString(fc, chunk, "=(command line)")
+	configured := s.Box != nil
+	if err != nil {
+		e := s.RT.ErrorOf(err)
+		s.Log.Log(f.Who(), say.Fatal, e.Message)
+		f.Finish()
+		return fmt.Errorf("%s", e.Message)
+	}
+	f.Finish()
+	if configured {
+		s.Log.Log("main", say.Crit, "entering the event loop")
+		s.wait()
+	}
+	return nil
+}

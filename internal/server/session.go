@@ -1,0 +1,173 @@
+package server
+
+import (
+	"github.com/spindledb/spindle/internal/box"
+	"github.com/spindledb/spindle/internal/boxerr"
+	"github.com/spindledb/spindle/internal/fiber"
+	"github.com/spindledb/spindle/internal/iproto"
+	"github.com/spindledb/spindle/internal/luabox"
+	"github.com/spindledb/spindle/internal/memtx"
+	"github.com/spindledb/spindle/internal/proto"
+)
+
+// Greeting implements iproto.Handler.
+func (s *Server) Greeting() (string, string) { return Version, s.uuid }
+
+// Open implements iproto.Handler.
+func (s *Server) Open(c *iproto.Conn) iproto.Session {
+	return &session{s: s, conn: c, f: s.Sched.New("main")}
+}
+
+// session is one client connection.
+type session struct {
+	s    *Server
+	conn *iproto.Conn
+	f    *fiber.Fiber
+	sess *box.Session
+	fc   *luabox.FiberCtx
+}
+
+// Serve implements iproto.Session: the whole batch runs under one baton
+// acquisition.
+func (cs *session) Serve(packets [][]byte, out []byte) ([]byte, bool) {
+	cs.f.Acquire()
+	defer cs.f.Release()
+	for _, p := range packets {
+		out = cs.handle(p, out)
+	}
+	cs.s.RT.Refresh()
+	return out, false
+}
+
+// Close implements iproto.Session.
+func (cs *session) Close() {
+	cs.f.Acquire()
+	if cs.fc != nil {
+		cs.s.RT.ReleaseFiberCtx(cs.fc)
+	}
+	cs.f.Finish()
+}
+
+func (cs *session) schemaVersion() uint32 {
+	if cs.s.Box == nil {
+		return 0
+	}
+	return uint32(cs.s.Box.SchemaVersion())
+}
+
+func (cs *session) fail(out []byte, sync uint64, err error) []byte {
+	return proto.AppendError(out, sync, cs.schemaVersion(), boxerr.From(err))
+}
+
+// ready returns the box session, creating it on first use; nil while box
+// is still loading.
+func (cs *session) ready() *box.Session {
+	if cs.sess == nil && cs.s.Box != nil && cs.s.status == "running" {
+		cs.sess = cs.s.Box.NewSession()
+		cs.fc = cs.s.RT.NewFiberCtx(cs.f, cs.sess)
+	}
+	return cs.sess
+}
+
+var errLoading = boxerr.New(boxerr.ER_LOADING)
+
+func (cs *session) handle(pkt []byte, out []byte) []byte {
+	row, body, err := proto.DecodeHeader(pkt)
+	if err != nil {
+		return cs.fail(out, row.Sync, err)
+	}
+	typ := uint32(row.Type)
+	if typ == proto.Ping {
+		return proto.AppendOK(out, row.Sync, cs.schemaVersion(), nil)
+	}
+	sess := cs.ready()
+	if sess == nil {
+		return cs.fail(out, row.Sync, errLoading)
+	}
+	if row.SchemaVersion != 0 && uint32(row.SchemaVersion) != cs.schemaVersion() {
+		// 2.6.0 prints the two numbers swapped; keep its message.
+		return cs.fail(out, row.Sync, boxerr.New(boxerr.ER_WRONG_SCHEMA_VERSION, row.SchemaVersion, cs.schemaVersion()))
+	}
+	req, err := proto.DecodeRequest(uint16(typ), body)
+	if err != nil {
+		return cs.fail(out, row.Sync, err)
+	}
+	b := cs.s.Box
+	switch typ {
+	case proto.Auth:
+		_, scramble, err := proto.ParseAuthTuple(req.Tuple)
+		if err == nil {
+			err = b.Authenticate(sess, req.UserName, cs.conn.Salt[:20], scramble)
+		}
+		if err != nil {
+			return cs.fail(out, row.Sync, err)
+		}
+		return proto.AppendOK(out, row.Sync, cs.schemaVersion(), nil)
+	case proto.Select:
+		tuples, err := b.Select(sess, boxRequest(&req))
+		if err != nil {
+			return cs.fail(out, row.Sync, err)
+		}
+		start := len(out)
+		out = proto.BeginData(out)
+		for _, t := range tuples {
+			out = append(out, t.Data()...)
+		}
+		return proto.FinishData(out, start, proto.OK, row.Sync, cs.schemaVersion(), uint32(len(tuples)))
+	case proto.Insert, proto.Replace, proto.Update, proto.Delete, proto.Upsert:
+		t, err := b.Execute(sess, nil, boxRequest(&req))
+		if err != nil {
+			return cs.fail(out, row.Sync, err)
+		}
+		start := len(out)
+		out = proto.BeginData(out)
+		n := uint32(0)
+		if t != nil && typ != proto.Upsert {
+			out = append(out, t.Data()...)
+			n = 1
+		}
+		return proto.FinishData(out, start, proto.OK, row.Sync, cs.schemaVersion(), n)
+	case proto.Call, proto.Call16, proto.Eval:
+		var n int
+		var items []byte
+		if typ == proto.Eval {
+			n, items, err = cs.s.RT.Eval(cs.fc, req.Expr, req.Args)
+		} else {
+			n, items, err = cs.s.RT.Call(cs.fc, req.FunctionName, req.Args, typ == proto.Call16)
+		}
+		if cs.fc.Txn != nil {
+			// A request may not leave a transaction open (2.6:
+			// ER_FUNCTION_TX_ACTIVE); roll it back.
+			b.Rollback(cs.fc.Txn)
+			cs.fc.Txn = nil
+			if err == nil {
+				err = boxerr.New(boxerr.ER_FUNCTION_TX_ACTIVE)
+			}
+		}
+		if err != nil {
+			return cs.fail(out, row.Sync, err)
+		}
+		return proto.AppendData(out, row.Sync, cs.schemaVersion(), uint32(n), items)
+	case proto.Nop:
+		return proto.AppendOK(out, row.Sync, cs.schemaVersion(), nil)
+	case proto.Execute, proto.Prepare:
+		return cs.fail(out, row.Sync, boxerr.New(boxerr.ER_UNSUPPORTED, "Spindle", "SQL"))
+	}
+	return cs.fail(out, row.Sync, boxerr.New(boxerr.ER_UNKNOWN_REQUEST_TYPE, typ))
+}
+
+// boxRequest converts a decoded IPROTO request for the core.
+func boxRequest(r *proto.Request) *box.Request {
+	return &box.Request{
+		Type:      uint16(r.Type),
+		SpaceID:   r.SpaceID,
+		IndexID:   r.IndexID,
+		Key:       r.Key,
+		Tuple:     r.Tuple,
+		Ops:       r.Ops,
+		IndexBase: r.IndexBase,
+		Iterator:  memtx.IterType(r.Iterator),
+		Offset:    r.Offset,
+		Limit:     r.Limit,
+	}
+}
