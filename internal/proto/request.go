@@ -12,7 +12,7 @@ type Request struct {
 	// bits of the header type, as iproto_msg_decode sees it.
 	Type uint32
 
-	// DML (SELECT, INSERT, REPLACE, UPDATE, DELETE, UPSERT, NOP).
+	// DML (SELECT, INSERT, REPLACE, UPDATE, DELETE, UPSERT).
 	SpaceID   uint32
 	IndexID   uint32
 	Offset    uint32
@@ -45,10 +45,6 @@ type Request struct {
 	VersionID    uint32           // SERVER_VERSION of the replica
 	Anon         bool             // REPLICA_ANON
 	IDFilter     uint32           // bit i set: do not send rows of replica i
-
-	// CONFIRM, ROLLBACK.
-	ReplicaID uint32
-	LSN       int64
 }
 
 // emptyArray is the default CALL/EVAL argument list.
@@ -62,7 +58,6 @@ var dmlKeyMap = [...]uint64{
 	Update:  1<<KeySpaceID | 1<<KeyKey | 1<<KeyTuple,
 	Delete:  1<<KeySpaceID | 1<<KeyKey,
 	Upsert:  1<<KeySpaceID | 1<<KeyOps | 1<<KeyTuple,
-	Nop:     0,
 }
 
 // dmlBodyKeys is IPROTO_DML_BODY_BMAP: the keys the DML decoder reads.
@@ -83,10 +78,11 @@ const (
 	replAll = replClusterUUID | replInstanceUUID | replVClock | replVersion | replAnon | replIDFilter
 )
 
-// DecodeRequest decodes the body of a request of type typ (a header's
-// Row.Type) with the checks 2.6.0 applies before executing it:
+// DecodeRequest decodes the body of a client request of type typ (a
+// header's Row.Type) with the checks iproto_msg_decode applies before a
+// request reaches tx:
 //
-//   - SELECT..DELETE, UPSERT, NOP: xrow_decode_dml with the type's
+//   - SELECT..DELETE, UPSERT: xrow_decode_dml with the type's
 //     required keys; a missing one is ER_MISSING_REQUEST_FIELD naming the
 //     lowest missing key ("Missing mandatory field 'limit' in request").
 //   - CALL, CALL_16, EVAL: xrow_decode_call ('function name',
@@ -94,17 +90,18 @@ const (
 //   - EXECUTE, PREPARE: xrow_decode_sql.
 //   - JOIN, SUBSCRIBE, REGISTER, FETCH_SNAPSHOT: xrow_decode_subscribe
 //     with the keys box.cc reads for that type.
-//   - CONFIRM, ROLLBACK: xrow_decode_confirm_rollback.
 //   - PING, VOTE, VOTE_DEPRECATED: no body is read.
 //
-// Any other type is ER_UNKNOWN_REQUEST_TYPE. Like iproto_msg_decode, the
+// Any other type, NOP, CONFIRM and ROLLBACK included (they only arrive
+// in WAL and replication rows; see package xrow and DecodeSynchro), is
+// ER_UNKNOWN_REQUEST_TYPE. Like iproto_msg_decode, the
 // type is cut to its low eight bits first, so 0x8030 is "Unknown request
 // type 48". body is the body DecodeHeader returned (nil if none).
 func DecodeRequest(typ uint16, body []byte) (Request, error) {
 	r := Request{Type: uint32(uint8(typ))}
 	var err error
 	switch r.Type {
-	case Select, Insert, Replace, Update, Delete, Upsert, Nop:
+	case Select, Insert, Replace, Update, Delete, Upsert:
 		err = r.decodeDML(body, dmlKeyMap[r.Type])
 	case Call16, Call, Eval:
 		err = r.decodeCall(body)
@@ -118,8 +115,6 @@ func DecodeRequest(typ uint16, body []byte) (Request, error) {
 		err = r.decodeReplication(body, replInstanceUUID|replVClock)
 	case Subscribe, FetchSnapshot:
 		err = r.decodeReplication(body, replInstanceUUID|replVClock|replVersion|replAnon|replIDFilter)
-	case Confirm, Rollback:
-		err = r.decodeSynchro(body)
 	case Ping, Vote, VoteDeprecated:
 	default:
 		err = boxerr.New(boxerr.ER_UNKNOWN_REQUEST_TYPE, r.Type)
@@ -587,13 +582,15 @@ func decodeIDFilter(v []byte) (uint32, error) {
 	return f, nil
 }
 
-// decodeSynchro follows xrow_decode_confirm_rollback.
-func (r *Request) decodeSynchro(body []byte) error {
+// DecodeSynchro decodes the body {REPLICA_ID, LSN} of a CONFIRM or
+// ROLLBACK row as xrow_decode_confirm_rollback does; errors are
+// ER_INVALID_MSGPACK "request body".
+func DecodeSynchro(body []byte) (replicaID uint32, lsn int64, err error) {
 	if len(body) == 0 {
-		return errRequestBody()
+		return 0, 0, errRequestBody()
 	}
 	if n, err := msgpack.Skip(body); err != nil || n != len(body) || msgpack.TypeOf(body) != msgpack.Map {
-		return errRequestBody()
+		return 0, 0, errRequestBody()
 	}
 	cnt, pos, _ := msgpack.ReadMapHeader(body)
 	for i := uint32(0); i < cnt; i++ {
@@ -611,21 +608,21 @@ func (r *Request) decodeSynchro(body []byte) error {
 		// uints, which it assumes without a check.
 		key := uint8(k)
 		if key >= KeyMax || keyType[key] != msgpack.Uint {
-			return errRequestBody()
+			return 0, 0, errRequestBody()
 		}
 		if key == KeyReplicaID || key == KeyLSN {
 			if msgpack.TypeOf(body[pos:]) != msgpack.Uint {
-				return errRequestBody()
+				return 0, 0, errRequestBody()
 			}
 			u, _, _ := msgpack.ReadUint(body[pos:])
 			if key == KeyReplicaID {
-				r.ReplicaID = uint32(u)
+				replicaID = uint32(u)
 			} else {
-				r.LSN = int64(u)
+				lsn = int64(u)
 			}
 		}
 		n, _ = msgpack.Skip(body[pos:])
 		pos += n
 	}
-	return nil
+	return replicaID, lsn, nil
 }

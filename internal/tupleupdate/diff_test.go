@@ -209,7 +209,7 @@ func TestDifferentialTarantool(t *testing.T) {
 		}
 	}
 	nTable := len(cases)
-	cases = append(cases, genCases(20201020, 4000)...)
+	cases = append(cases, genCases(20201020, 12000)...)
 	lines := runTarantool(t, cases)
 	failures, crashes := 0, 0
 	for i, c := range cases {

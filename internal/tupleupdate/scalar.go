@@ -22,11 +22,11 @@ const (
 // bits (Tarantool uses 96) so that the sum or difference of any two
 // MessagePack integers is exact before the range check.
 type arithVal struct {
-	typ    arithType
-	hi     int64 // integer: two's complement high word
-	lo     uint64
-	dbl    float64
-	flt    float32
+	typ arithType
+	hi  int64 // integer: two's complement high word
+	lo  uint64
+	dbl float64
+	flt float32
 }
 
 func intFromUint(u uint64) arithVal { return arithVal{typ: arithInt, lo: u} }

@@ -257,10 +257,10 @@ func TestCheckOps(t *testing.T) {
 
 func TestUpsertSkipsFailedOps(t *testing.T) {
 	ops := mp([]any{
-		[]any{"+", 3, 1},        // string field: skipped
-		[]any{"+", 2, 1},        // applies
-		[]any{"+", 2, 1},        // double update: skipped
-		[]any{"!", 9, 1},        // no such field: skipped
+		[]any{"+", 3, 1},         // string field: skipped
+		[]any{"+", 2, 1},         // applies
+		[]any{"+", 2, 1},         // double update: skipped
+		[]any{"!", 9, 1},         // no such field: skipped
 		[]any{":", 3, 2, 1, "X"}, // applies
 	})
 	var skipped []string

@@ -35,6 +35,8 @@ type Cursor struct {
 
 	offset   int64  // file offset of the next block
 	blockOff int64  // file offset of the block rows are read from
+	good     int64  // start of the block being read: the last safe truncation point
+	damaged  int64  // offset of the block a corruption error is about
 	rows     []byte // rows of the current block not yet returned
 	raw      []byte // buffer for the block as stored
 	plain    []byte // buffer for decompressed rows
@@ -60,7 +62,8 @@ func NewCursor(r io.ReaderAt, name string) (*Cursor, error) {
 		}
 		return nil, err
 	}
-	return &Cursor{r: r, name: name, meta: meta, offset: int64(size), blockOff: int64(size)}, nil
+	off := int64(size)
+	return &Cursor{r: r, name: name, meta: meta, offset: off, blockOff: off, good: off}, nil
 }
 
 // Meta returns the file's meta header.
@@ -70,13 +73,14 @@ func (c *Cursor) Meta() *Meta { return &c.meta }
 func (c *Cursor) Name() string { return c.name }
 
 // GoodOffset returns the end of the last block whose rows have all been
-// returned (the meta size before the first). Truncating the file there
-// keeps every row Next has returned and nothing after.
+// returned (the meta size before the first block). After a torn tail or
+// corruption error it is where the file can be truncated to drop the
+// damage and keep every intact block before it.
 func (c *Cursor) GoodOffset() int64 {
-	if len(c.rows) > 0 {
-		return c.blockOff
+	if len(c.rows) == 0 && (c.err == nil || c.err == io.EOF) {
+		return c.offset
 	}
-	return c.offset
+	return c.good
 }
 
 // Close releases the cursor, closing the file if the cursor opened it.
@@ -93,6 +97,7 @@ func (c *Cursor) Close() error {
 }
 
 func (c *Cursor) corrupt(off int64, reason string) error {
+	c.damaged = off
 	c.err = &CorruptionError{File: c.name, Offset: off, Reason: reason}
 	c.rows = nil
 	return c.err
@@ -105,6 +110,7 @@ func (c *Cursor) Next(row *xrow.Row) error {
 		if c.err != nil {
 			return c.err
 		}
+		c.good = c.offset
 		if err := c.nextBlock(); err != nil {
 			return err
 		}
@@ -167,16 +173,12 @@ func (c *Cursor) nextBlock() error {
 	if reason != "" {
 		return c.corrupt(c.offset, reason)
 	}
-	if cap(c.raw) < int(fh.length) {
-		c.raw = make([]byte, fh.length)
-	}
-	raw := c.raw[:fh.length]
-	n, err = c.readAt(raw, c.offset+FixHeaderSize)
+	raw, err := c.readPayload(c.offset+FixHeaderSize, int64(fh.length))
 	if err != nil {
 		return err
 	}
-	if n < len(raw) {
-		return c.torn(FixHeaderSize + int64(n))
+	if len(raw) < int(fh.length) {
+		return c.torn(FixHeaderSize + int64(len(raw)))
 	}
 	if Checksum(raw) != fh.crc {
 		return c.corrupt(c.offset, "tx checksum mismatch")
@@ -191,6 +193,33 @@ func (c *Cursor) nextBlock() error {
 	c.offset += FixHeaderSize + int64(fh.length)
 	c.rows = rows
 	return nil
+}
+
+// readPayload reads up to size bytes at off into c.raw, growing the buffer
+// only as data actually arrives so that a corrupt length cannot make it
+// allocate more than the file holds.
+func (c *Cursor) readPayload(off, size int64) ([]byte, error) {
+	const chunk = 1 << 20
+	buf := c.raw[:0]
+	for int64(len(buf)) < size {
+		want := min(size-int64(len(buf)), chunk)
+		if int64(cap(buf)-len(buf)) < want {
+			grown := make([]byte, len(buf), int64(len(buf))+max(want, int64(len(buf))))
+			copy(grown, buf)
+			buf = grown
+		}
+		p := buf[len(buf) : int64(len(buf))+want]
+		n, err := c.readAt(p, off+int64(len(buf)))
+		if err != nil {
+			return nil, err
+		}
+		buf = buf[:len(buf)+n]
+		if int64(n) < want {
+			break
+		}
+	}
+	c.raw = buf
+	return buf, nil
 }
 
 func (c *Cursor) torn(size int64) error {
@@ -258,39 +287,36 @@ func isPrefixOfMagic(b []byte) bool {
 	return false
 }
 
-// Resync skips forward to the next block magic after the current position
-// (xlog_cursor_find_tx_magic), clearing a corruption error: the
-// force_recovery path that drops a damaged block and reads on. It returns
-// ErrNoEOFMarker if no further block exists.
+// Resync clears a corruption error and moves to the next block magic after
+// the damaged block (xlog_cursor_find_tx_magic): the force_recovery path
+// that drops a damaged block and reads on. Without a pending corruption
+// error it does nothing. It returns ErrNoEOFMarker if no block magic
+// follows.
 func (c *Cursor) Resync() error {
-	if c.err == io.EOF || c.err == errClosed {
-		return c.err
+	if _, ok := c.err.(*CorruptionError); !ok {
+		return nil
 	}
 	c.err = nil
 	c.rows = nil
 	var buf [4096]byte
-	off := c.blockOff + 1
-	if c.offset > c.blockOff {
-		// The damaged block was loaded (bad rows inside): scan from
-		// just after its start as well.
-		off = c.blockOff + 1
-	}
+	off := c.damaged + 1
 	for {
 		n, err := c.readAt(buf[:], off)
 		if err != nil {
 			return err
 		}
 		for i := 0; i+4 <= n; i++ {
-			m := [4]byte(buf[i : i+4])
-			if m == magicRows || m == magicZRows {
+			if m := [4]byte(buf[i : i+4]); m == magicRows || m == magicZRows {
 				c.offset = off + int64(i)
-				c.blockOff = c.offset
+				c.blockOff, c.good = c.offset, c.offset
 				return nil
 			}
 		}
 		if n < len(buf) {
+			// Leave the cursor on the last bytes that could still
+			// begin a magic once the file grows.
 			c.offset = off + int64(max(n-3, 0))
-			c.blockOff = c.offset
+			c.blockOff, c.good = c.offset, c.offset
 			return ErrNoEOFMarker
 		}
 		off += int64(n - 3)

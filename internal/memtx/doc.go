@@ -1,0 +1,64 @@
+// Package memtx is Spindle's in-memory storage engine, after Tarantool 2.6's
+// memtx: tuples, key definitions and comparison, field types and space
+// formats, TREE and HASH indexes with their iterators, the per-space
+// multi-index replace, and copy-on-write read views.
+//
+// # What it owns
+//
+//   - Tuple: an immutable msgpack array shared by every index, read view and
+//     the Lua layer. Fields are decoded straight from the bytes; nothing is
+//     cached per tuple beyond the field count, so a tuple costs its data plus
+//     a 32-byte header (BenchmarkReplace reports the bytes per tuple).
+//   - Field types and checks with Tarantool 2.6's exact errors
+//     (ER_FIELD_TYPE, ER_FIELD_MISSING, ER_EXACT_FIELD_COUNT for tuples;
+//     ER_KEY_PART_TYPE, ER_KEY_PART_COUNT, ER_EXACT_MATCH, ER_PARTIAL_KEY for
+//     keys). A space's field requirements are the merge of its format and
+//     every index part, the stricter type winning, as tuple_format does.
+//   - Comparison: exact across unsigned/integer/double (2^63 vs 9.3e18,
+//     -1 vs 2^64-1), NaN below every number, scalar class order nil <
+//     boolean < number < string < varbinary, nil first in nullable parts,
+//     "unicode"/"unicode_ci" collations through golang.org/x/text/collate.
+//   - TREE indexes: github.com/tidwall/btree BTreeG ordered by the index's
+//     cmp_def (key parts, then the primary key parts the key lacks, so a
+//     non-unique index orders equal keys by primary key and a unique nullable
+//     index admits many nils). Search keys are "pivot" tuples that compare
+//     below (or above) every tuple with their prefix, so one B-tree seek
+//     positions any iterator type on partial keys.
+//   - HASH indexes: also a BTreeG, ordered by a 64-bit hash of the key and
+//     then the key. A Go map would give O(1) lookups but no cheap consistent
+//     copy for read views (it would need a full copy or a hand-made COW
+//     scheme) and no stable order for GT paging; the B-tree gives both with
+//     the same code as TREE, at O(log n) with one integer comparison per
+//     step. Values that compare equal hash equal (1 and 1.0, "a" and "A"
+//     under unicode_ci).
+//   - Space.Replace: Tarantool's memtx_space_replace_all_keys semantics, but
+//     every conflict is checked before any index changes, so an error leaves
+//     all indexes untouched without an undo pass.
+//   - ReadView: an O(1) Copy of the primary B-tree. Writers copy the nodes
+//     they touch (tidwall/btree isolation ids), so a view can be read from
+//     another goroutine (snapshot, JOIN) while writes go on.
+//
+// # Invariants
+//
+//   - Every stored tuple satisfies the space's merged field requirements and
+//     is in every index exactly once; ordering by cmp_def is total.
+//   - Stored tuples are never modified; pivots (search keys) never enter an
+//     index.
+//   - Iterators remember the last tuple they returned and re-seek strictly
+//     after it (in their direction) when the index changed, as memtx does
+//     for Lua pairs() loops that modify the space.
+//   - Bad keys and tuples yield a boxerr error, never a panic; comparators
+//     are total even on bytes that were never validated. A panic here means
+//     a broken internal invariant.
+//
+// # What it must never do
+//
+// No I/O, no clock, no goroutines and no locks: callers serialize all
+// access to spaces and indexes (the tx baton); only ReadView may be used
+// from another goroutine. No catalog, privileges, transactions or WAL: the
+// box package owns those and calls Replace once per statement.
+//
+// Not supported yet: decimal and uuid field types (and decimals in
+// number/scalar fields), multikey and JSON-path parts, functional indexes,
+// RTREE and BITSET.
+package memtx
