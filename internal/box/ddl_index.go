@@ -129,42 +129,9 @@ func (b *Box) parseIndexDef(t *memtx.Tuple, sp *Space) (*memtx.IndexDef, error) 
 	if def.Type == memtx.IndexHash && !def.Unique {
 		return nil, modErr("HASH index must be unique")
 	}
-	if sp.view != nil {
-		return def, nil
-	}
-	// Key parts must agree with the space format.
-	format := sp.Format()
-	for _, p := range parts {
-		if int(p.FieldNo) < len(format) {
-			ff := format[p.FieldNo]
-			if !typesCompatible(ff.Type, p.Type) {
-				return nil, boxerr.New(boxerr.ER_FORMAT_MISMATCH_INDEX_PART, "'"+ff.Name+"'", ff.Type.String(), p.Type.String())
-			}
-		}
-	}
+	// Agreement of key parts with the space format is checked by memtx
+	// (ER_FORMAT_MISMATCH_INDEX_PART) when the index is built.
 	return def, nil
-}
-
-// typesCompatible: a key part and its format field must have types one of
-// which contains the other (tuple_format_use_key_part).
-func typesCompatible(format, part memtx.FieldType) bool {
-	return typeContains(format, part) || typeContains(part, format)
-}
-
-// typeContains is field_type1_contains_type2 for the types Spindle knows.
-func typeContains(a, b memtx.FieldType) bool {
-	if a == b || a == memtx.FieldAny {
-		return true
-	}
-	switch a {
-	case memtx.FieldScalar:
-		return b != memtx.FieldArray && b != memtx.FieldMap && b != memtx.FieldAny
-	case memtx.FieldNumber:
-		return b == memtx.FieldUnsigned || b == memtx.FieldInteger || b == memtx.FieldDouble
-	case memtx.FieldInteger:
-		return b == memtx.FieldUnsigned
-	}
-	return false
 }
 
 // parseIndexOpts is index_opts_decode for the options memtx uses; vinyl

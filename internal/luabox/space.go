@@ -256,16 +256,14 @@ func (rt *Runtime) indexUpdate(L *lua.LState, isSpace bool) int {
 		return rt.raise(L, err)
 	}
 	t := rt.execute(L, &box.Request{Type: reqUpdate, SpaceID: sid, IndexID: iid, Key: key, Tuple: ops, IndexBase: 1})
-	L.Push(rt.tupleValue(L, t, rt.formatOf(sid)))
-	return 1
+	return rt.pushTupleOrNothing(L, t, sid)
 }
 
 func (rt *Runtime) indexDelete(L *lua.LState, isSpace bool) int {
 	sid, iid := rt.selfIDs(L, isSpace)
 	key := rt.checkKeyArg(L, 2)
 	t := rt.execute(L, &box.Request{Type: reqDelete, SpaceID: sid, IndexID: iid, Key: key})
-	L.Push(rt.tupleValue(L, t, rt.formatOf(sid)))
-	return 1
+	return rt.pushTupleOrNothing(L, t, sid)
 }
 
 // checkRead checks the session's read access to sp.
@@ -283,8 +281,7 @@ func (rt *Runtime) indexGet(L *lua.LState, isSpace bool) int {
 	if err != nil {
 		return rt.raise(L, err)
 	}
-	L.Push(rt.tupleValue(L, t, rt.formatOf(sp.ID)))
-	return 1
+	return rt.pushTupleOrNothing(L, t, sp.ID)
 }
 
 // iterOpts parses the (opts) argument of select/pairs/count: a table
@@ -410,14 +407,22 @@ func (rt *Runtime) indexMinMax(L *lua.LState, isSpace, isMax bool) int {
 	if err != nil {
 		return rt.raise(L, err)
 	}
-	L.Push(rt.tupleValue(L, t, rt.formatOf(sp.ID)))
-	return 1
+	return rt.pushTupleOrNothing(L, t, sp.ID)
 }
 
 func (rt *Runtime) indexRandom(L *lua.LState) int {
 	sp, ix := rt.lookupIndex(L, false)
 	rt.checkRead(L, sp)
-	L.Push(rt.tupleValue(L, ix.Random(uint64(L.OptInt64(2, 0))), rt.formatOf(sp.ID)))
+	return rt.pushTupleOrNothing(L, ix.Random(uint64(L.OptInt64(2, 0))), sp.ID)
+}
+
+// pushTupleOrNothing pushes t, or nothing at all when t is nil: 2.6's get,
+// delete, update, min and max return no value for a missing tuple.
+func (rt *Runtime) pushTupleOrNothing(L *lua.LState, t *memtx.Tuple, sid uint32) int {
+	if t == nil {
+		return 0
+	}
+	L.Push(rt.tupleValue(L, t, rt.formatOf(sid)))
 	return 1
 }
 

@@ -3,6 +3,7 @@ package xlog
 import (
 	"fmt"
 	"io"
+	iofs "io/fs"
 	"path"
 	"strconv"
 	"strings"
@@ -86,6 +87,11 @@ func Create(fs FS, dir string, meta *Meta, opts Options) (*Writer, error) {
 		return nil, fmt.Errorf("xlog: creating a %s file without a vclock", meta.Type)
 	}
 	final := path.Join(dir, FileName(meta.VClock.Sum(), meta.Type))
+	// Never overwrite an existing log (xlog_create checks the same).
+	if f, err := fs.Open(final); err == nil {
+		f.Close()
+		return nil, fmt.Errorf("xlog: file '%s' already exists: %w", final, iofs.ErrExist)
+	}
 	tmp := final + InprogressSuffix
 	f, err := fs.Create(tmp)
 	if err != nil {
