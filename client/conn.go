@@ -152,8 +152,17 @@ func parseURI(uri string) (network, address, user, password string) {
 	return "tcp", uri, user, password
 }
 
-// Greeting returns what the server announced: version, instance UUID.
-func (c *Conn) Greeting() proto.Greeting { return c.greeting }
+// Greeting is what a server announces when a connection opens.
+type Greeting struct {
+	Version   string // "2.6.0"
+	VersionID uint32 // major<<16 | minor<<8 | patch
+	UUID      string // the instance UUID
+}
+
+// Greeting returns what the server announced.
+func (c *Conn) Greeting() Greeting {
+	return Greeting{Version: c.greeting.Version, VersionID: c.greeting.VersionID, UUID: c.greeting.UUID}
+}
 
 // Addr is the remote address.
 func (c *Conn) Addr() net.Addr { return c.nc.RemoteAddr() }

@@ -21,6 +21,9 @@
 // request has been abandoned is dropped; the package never retries a
 // request on its own, because DML is not idempotent.
 //
+// box.session.push messages (IPROTO_CHUNK) are read and dropped; Do
+// returns only a request's final reply.
+//
 // UPDATE and UPSERT operations count fields from 1, as in Lua and
 // net.box (the requests carry INDEX_BASE = 1).
 package client

@@ -45,16 +45,15 @@ const (
 	TypePing    = proto.Ping
 )
 
-// bodyBuilder encodes request bodies: a map of integer keys in the order
-// they are added.
+// bodyBuilder encodes request bodies: a map header for a known number of
+// entries, then integer keys and values in the order they are added.
 type bodyBuilder struct {
 	b   []byte
-	n   uint32
 	err error
 }
 
 func newBody(n uint32) *bodyBuilder {
-	bb := &bodyBuilder{n: n}
+	bb := &bodyBuilder{}
 	bb.b = msgpack.AppendMapHeader(make([]byte, 0, 64), n)
 	return bb
 }

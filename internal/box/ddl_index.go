@@ -4,6 +4,7 @@ import (
 	"github.com/spindledb/spindle/internal/boxerr"
 	"github.com/spindledb/spindle/internal/memtx"
 	"github.com/spindledb/spindle/internal/msgpack"
+	"strings"
 )
 
 const (
@@ -87,10 +88,10 @@ func (b *Box) parseIndexDef(t *memtx.Tuple, sp *Space) (*memtx.IndexDef, error) 
 	}
 	def.Key.Parts = parts
 	modErr := func(msg string) error { return boxerr.New(boxerr.ER_MODIFY_INDEX, name, sp.Name, msg) }
-	switch typ {
-	case "tree", "TREE":
+	switch strings.ToLower(typ) { // 2.6 stores the type as given and matches it case-insensitively
+	case "tree":
 		def.Type = memtx.IndexTree
-	case "hash", "HASH":
+	case "hash":
 		def.Type = memtx.IndexHash
 	default:
 		return nil, boxerr.New(boxerr.ER_INDEX_TYPE, name, sp.Name)
@@ -286,7 +287,15 @@ func (b *Box) parseMapPart(item []byte, partNo int) (memtx.KeyPart, error) {
 				action, _, _ = msgpack.ReadString(v)
 			}
 		case "path":
+			// An empty path is the field itself.
+			if t == msgpack.Str {
+				if path, _, _ := msgpack.ReadString(v); path == "" {
+					return nil
+				}
+			}
 			return boxerr.New(boxerr.ER_UNSUPPORTED, "Spindle", "JSON path indexes")
+		default:
+			return boxerr.New(boxerr.ER_WRONG_INDEX_OPTIONS, partNo, "unexpected option '"+k+"'")
 		}
 		return nil
 	})

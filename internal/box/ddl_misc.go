@@ -160,7 +160,9 @@ func userObjType(u *User) string {
 	return objUser
 }
 
-// userHasData is user_has_data: owned objects or privileges.
+// userHasData is user_has_data: owned spaces, functions or sequences,
+// privileges granted by or to the user, or the user (as a role) granted
+// to someone. Users and roles it created do not count, as in 2.6.
 func (b *Box) userHasData(uid uint32) bool {
 	for _, sp := range b.spaces {
 		if sp.OwnerID == uid {
@@ -172,17 +174,12 @@ func (b *Box) userHasData(uid uint32) bool {
 			return true
 		}
 	}
-	for _, u := range b.users {
-		if u.OwnerID == uid && u.ID != uid {
-			return true
-		}
-	}
 	if len(b.grants[uid]) > 0 {
 		return true
 	}
 	for _, gs := range b.grants {
 		for _, g := range gs {
-			if g.grantor == uid {
+			if g.grantor == uid || g.objType == objRole && !g.isEntity && g.objID == uid {
 				return true
 			}
 		}

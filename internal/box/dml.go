@@ -256,12 +256,22 @@ func (b *Box) executeStmt(s *Session, txn *Txn, sp *Space, req *Request, origin 
 		if err != nil {
 			return nil, err
 		}
-		if err := sp.CheckTuple(t); err != nil {
-			return nil, err
-		}
 		new = t
-		if len(sp.BeforeReplace) > 0 {
-			if old, err = pk.Get(pkDef.ExtractKey(t)); err != nil {
+		if len(sp.BeforeReplace) == 0 {
+			// memtx validates the tuple again in Replace; checking here
+			// keeps 2.6's order of errors (format before duplicates).
+			if err := sp.CheckTuple(t); err != nil {
+				return nil, err
+			}
+		} else {
+			// With before_replace triggers 2.6 validates only the
+			// primary key before running them; the result is checked
+			// when it is stored.
+			key := pkDef.ExtractKey(t)
+			if _, err := pkDef.ValidateKey(key, true); err != nil {
+				return nil, err
+			}
+			if old, err = pk.Get(key); err != nil {
 				return nil, err
 			}
 		}

@@ -109,7 +109,9 @@ func goFormat(c string) string {
 			continue
 		}
 		j := i + 1
-		for j < len(c) && (c[j] == 'l' || c[j] == 'z' || c[j] == 'h' || c[j] == 'j') {
+		// Flags, width and precision are dropped: "%.*s" takes its
+		// length argument in C but not here, where strings carry it.
+		for j < len(c) && strings.IndexByte("lzhj.*-+ #0123456789", c[j]) >= 0 {
 			j++
 		}
 		if j >= len(c) {

@@ -13,6 +13,7 @@ func TestMessages(t *testing.T) {
 		{New(ER_PASSWORD_MISMATCH, "bob"), 47, "Incorrect password supplied for user 'bob'"},
 		{New(ER_UNKNOWN_REQUEST_TYPE, 48), 48, "Unknown request type 48"},
 		{New(ER_ACCESS_DENIED, "Read", "space", "t", "guest"), 42, "Read access to space 't' is denied for user 'guest'"},
+		{New(ER_NO_SUCH_PROC, "nope"), 33, "Procedure 'nope' is not defined"},
 		{New(ER_UPDATE_ARG_TYPE, '+', "2", "a number"), 26, "Argument type in operation '+' on field 2 does not match field type: expected a number"},
 	}
 	for _, c := range cases {

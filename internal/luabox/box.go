@@ -120,23 +120,19 @@ func (rt *Runtime) txnRollback(L *lua.LState) int {
 // txnAtomic implements box.atomic(fn, ...): begin, call, commit; roll
 // back and re-raise on error.
 func (rt *Runtime) txnAtomic(L *lua.LState) int {
+	fn := L.CheckAny(1)
 	rt.txnBegin(L)
-	fn := L.CheckFunction(1)
-	nargs := L.GetTop() - 1
-	base := L.GetTop() - nargs - 1
-	L.Push(fn)
-	for i := 2; i <= nargs+1; i++ {
-		L.Push(L.Get(i))
-	}
-	if err := L.PCall(nargs, lua.MultRet, nil); err != nil {
+	res, err := rt.protect(fn, stackArgs(L, 2))
+	if err != nil {
 		rt.txnRollback(L)
-		if ae, ok := err.(*lua.ApiError); ok {
-			L.Error(ae.Object, 0)
-		}
-		return rt.raise(L, err)
+		L.Error(errorValue(err), 0)
+		return 0
 	}
 	rt.txnCommit(L)
-	return L.GetTop() - base - nargs - 1
+	for _, v := range res {
+		L.Push(v)
+	}
+	return len(res)
 }
 
 // openSession builds box.session.
@@ -236,22 +232,16 @@ func (rt *Runtime) sessionSu(L *lua.LState) int {
 	if err := b.SetUser(sess, u.ID); err != nil {
 		return rt.raise(L, err)
 	}
-	nargs := L.GetTop() - 2
-	base := 2
-	fn := L.Get(2)
-	L.Push(fn)
-	for i := 3; i <= nargs+2; i++ {
-		L.Push(L.Get(i))
-	}
-	err := L.PCall(nargs, lua.MultRet, nil)
+	res, err := rt.protect(L.Get(2), stackArgs(L, 3))
 	b.SetUser(sess, prev)
 	if err != nil {
-		if ae, ok := err.(*lua.ApiError); ok {
-			L.Error(ae.Object, 0)
-		}
-		return rt.raise(L, err)
+		L.Error(errorValue(err), 0)
+		return 0
 	}
-	return L.GetTop() - base - nargs
+	for _, v := range res {
+		L.Push(v)
+	}
+	return len(res)
 }
 
 // openInfo builds box.info: a table that computes its fields on access

@@ -1,10 +1,13 @@
 package luabox
 
 import (
+	"errors"
+	"regexp"
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/spindledb/spindle/internal/box"
 	"github.com/spindledb/spindle/internal/boxerr"
 	"github.com/spindledb/spindle/internal/luaconv"
 	"github.com/spindledb/spindle/internal/msgpack"
@@ -52,16 +55,16 @@ func (rt *Runtime) Eval(fc *FiberCtx, expr string, args []byte) (int, []byte, er
 	rt.Refresh()
 	if rt.Box != nil {
 		// EVAL needs execute on universe in Tarantool 2.6.
-		if err := rt.Box.CheckCall(fc.Sess, ""); err != nil {
+		if err := rt.Box.CheckAccess(fc.Sess, "universe", 0, box.AccessExecute); err != nil {
 			return 0, nil, err
 		}
 	}
 	L := fc.L
 	base := L.GetTop()
 	defer L.SetTop(base)
-	fn, err := L.Load(strings.NewReader(expr), "=eval")
+	fn, err := L.Load(strings.NewReader(expr), "eval")
 	if err != nil {
-		return 0, nil, rt.ErrorOf(&lua.ApiError{Type: lua.ApiErrorSyntax, Object: lua.LString(err.Error())})
+		return 0, nil, &boxerr.Error{Code: boxerr.ER_PROC_LUA, Type: "LuajitError", Message: SyntaxMessage(err)}
 	}
 	L.Push(fn)
 	n, err := rt.pushArgs(L, args)
@@ -206,4 +209,27 @@ func isTupleLike(v lua.LValue) bool {
 		return ok
 	}
 	return false
+}
+
+// gopher-lua reports "chunk line:N(column:M) near 'tok':   syntax error";
+// Lua 5.1 (and so Tarantool) says "chunk:N: unexpected symbol near 'tok'".
+var syntaxRE = regexp.MustCompile(`^(.*) line:(\d+)\(column:\d+\) near '(.*)':\s+syntax error`)
+
+// SyntaxMessage renders a compile error the way Lua 5.1 prints it.
+func SyntaxMessage(err error) string {
+	msg := err.Error()
+	var ae *lua.ApiError
+	if errors.As(err, &ae) {
+		msg = lua.LVAsString(ae.Object)
+	}
+	msg = strings.TrimSpace(msg)
+	if m := syntaxRE.FindStringSubmatch(msg); m != nil {
+		tok := m[3]
+		if tok == "" || tok == "EOF" {
+			tok = "<eof>"
+			return m[1] + ":" + m[2] + ": unexpected symbol near " + tok
+		}
+		return m[1] + ":" + m[2] + ": unexpected symbol near '" + tok + "'"
+	}
+	return msg
 }

@@ -1,7 +1,6 @@
 package luabox
 
 import (
-	"fmt"
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
@@ -102,24 +101,8 @@ func (rt *Runtime) errorFromArgs(L *lua.LState, base int) *boxerr.Error {
 	switch v := L.Get(base).(type) {
 	case lua.LNumber:
 		code := boxerr.Code(v)
-		args := make([]any, 0, L.GetTop()-base)
-		for i := base + 1; i <= L.GetTop(); i++ {
-			switch a := L.Get(i).(type) {
-			case lua.LNumber:
-				if float64(a) == float64(int64(a)) {
-					args = append(args, int64(a))
-				} else {
-					args = append(args, float64(a))
-				}
-			default:
-				args = append(args, rt.tostring(L, a))
-			}
-		}
 		e := &boxerr.Error{Code: code, Type: "ClientError"}
-		e.Message = fmt.Sprintf(code.Format(), args...)
-		if strings.Contains(e.Message, "%!") { // fewer args than verbs
-			e.Message = strings.NewReplacer("%!s(MISSING)", "", "%!d(MISSING)", "").Replace(e.Message)
-		}
+		e.Message = formatLuaArgs(code.Format(), rt, L, base+1)
 		rt.stamp(L, e)
 		return e
 	case *lua.LTable:
@@ -180,4 +163,34 @@ func checkError(L *lua.LState, n int) *boxerr.Error {
 	}
 	L.ArgError(n, "error object expected")
 	return nil
+}
+
+// formatLuaArgs fills a code's message template with Lua arguments from
+// index from on, as box.error(code, ...) does: every verb takes the next
+// argument in its Lua string form; missing arguments leave the verb empty.
+func formatLuaArgs(format string, rt *Runtime, L *lua.LState, from int) string {
+	var b strings.Builder
+	arg := from
+	for i := 0; i < len(format); i++ {
+		c := format[i]
+		if c != '%' || i+1 >= len(format) {
+			b.WriteByte(c)
+			continue
+		}
+		i++
+		if format[i] == '%' {
+			b.WriteByte('%')
+			continue
+		}
+		if arg <= L.GetTop() {
+			v := L.Get(arg)
+			if n, ok := v.(lua.LNumber); ok && format[i] == 'c' {
+				b.WriteRune(rune(int(n)))
+			} else {
+				b.WriteString(rt.tostring(L, v))
+			}
+		}
+		arg++
+	}
+	return b.String()
 }

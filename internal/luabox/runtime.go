@@ -89,13 +89,17 @@ type FiberCtx struct {
 // New creates the runtime: the Lua VM with Tarantool's modules and the box
 // table as it is before box.cfg is called.
 func New(sched *fiber.Scheduler, log *say.Logger, host Host) (*Runtime, error) {
-	L := lua.NewState(lua.Options{CallStackSize: 1024, RegistrySize: 1024 * 20, RegistryMaxSize: 1024 * 1024 * 8})
+	// Registries start small and grow: every fiber and protected call has
+	// a thread of its own.
+	L := lua.NewState(lua.Options{CallStackSize: 1024, MinimizeStackMemory: true,
+		RegistrySize: 1024, RegistryGrowStep: 1024, RegistryMaxSize: 1024 * 1024 * 8})
 	rt := &Runtime{L: L, Sched: sched, Log: log, Host: host,
 		fibers: make(map[*lua.LState]*FiberCtx), spaceStates: make(map[uint32]*spaceState)}
 	luamod.Preload(L, luamod.Options{Logger: logAdapter{rt}})
 	rt.null = luaconv.NULL(L)
 	rt.openBox()
 	rt.openFiber()
+	rt.openPcall()
 	L.SetGlobal("print", L.NewFunction(rt.luaPrint))
 	if err := rt.runEmbedded(bootFS, "boot"); err != nil {
 		return nil, err
@@ -106,14 +110,16 @@ func New(sched *fiber.Scheduler, log *say.Logger, host Host) (*Runtime, error) {
 	return rt, nil
 }
 
-// runEmbedded runs the .lua files of dir in the order its ORDER file lists
-// (or by name when there is none).
+// runEmbedded runs the .lua files of dir: schema.lua first when present,
+// then those its ORDER file lists (or all of them by name when there is no
+// ORDER file).
 func (rt *Runtime) runEmbedded(fs embed.FS, dir string) error {
 	var names []string
 	if order, err := fs.ReadFile(dir + "/ORDER"); err == nil {
-		for _, n := range strings.Fields(string(order)) {
-			names = append(names, n)
+		if _, err := fs.ReadFile(dir + "/schema.lua"); err == nil && !strings.Contains(string(order), "schema.lua") {
+			names = append(names, "schema.lua")
 		}
+		names = append(names, strings.Fields(string(order))...)
 	} else {
 		ents, err := fs.ReadDir(dir)
 		if err != nil {
@@ -146,13 +152,7 @@ func (rt *Runtime) runEmbedded(fs embed.FS, dir string) error {
 // NewFiberCtx binds a Lua thread to f and sess. The thread comes from a
 // pool; Release returns it.
 func (rt *Runtime) NewFiberCtx(f *fiber.Fiber, sess *box.Session) *FiberCtx {
-	var L *lua.LState
-	if n := len(rt.pool); n > 0 {
-		L = rt.pool[n-1]
-		rt.pool = rt.pool[:n-1]
-	} else {
-		L, _ = rt.L.NewThread()
-	}
+	L := rt.getThread()
 	fc := &FiberCtx{F: f, L: L, Sess: sess}
 	rt.fibers[L] = fc
 	f.Local = fc
@@ -167,10 +167,7 @@ func (rt *Runtime) ReleaseFiberCtx(fc *FiberCtx) {
 		fc.Txn = nil
 	}
 	delete(rt.fibers, fc.L)
-	fc.L.SetTop(0)
-	if len(rt.pool) < 64 {
-		rt.pool = append(rt.pool, fc.L)
-	}
+	rt.putThread(fc.L)
 }
 
 // ctx returns the fiber context of the running Lua thread.

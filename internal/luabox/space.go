@@ -277,7 +277,13 @@ func (rt *Runtime) indexGet(L *lua.LState, isSpace bool) int {
 	sp, ix := rt.lookupIndex(L, isSpace)
 	rt.checkRead(L, sp)
 	key := rt.checkKeyArg(L, 2)
-	t, err := ix.Get(key)
+	var t *memtx.Tuple
+	var err error
+	if sp.IsView() {
+		t, err = rt.viewFirst(L, sp, ix, memtx.IterEQ, key)
+	} else {
+		t, err = ix.Get(key)
+	}
 	if err != nil {
 		return rt.raise(L, err)
 	}
@@ -342,7 +348,13 @@ func (rt *Runtime) indexPairs(L *lua.LState, isSpace bool) int {
 	rt.checkRead(L, sp)
 	key := rt.checkKeyArg(L, 2)
 	typ, _, _ := rt.iterOpts(L, 3, key)
-	it, err := ix.Iterator(typ, key)
+	var it memtx.Iterator
+	var err error
+	if sp.IsView() {
+		it, err = rt.viewIterator(L, sp, ix, typ, key)
+	} else {
+		it, err = ix.Iterator(typ, key)
+	}
 	if err != nil {
 		return rt.raise(L, err)
 	}
@@ -369,7 +381,15 @@ func (rt *Runtime) indexCount(L *lua.LState, isSpace bool) int {
 	rt.checkRead(L, sp)
 	key := rt.checkKeyArg(L, 2)
 	typ, _, _ := rt.iterOpts(L, 3, key)
-	n, err := ix.Count(typ, key)
+	var n int
+	var err error
+	if sp.IsView() {
+		var res []*memtx.Tuple
+		res, err = rt.viewSelect(L, sp, ix, typ, key, 0xFFFFFFFF)
+		n = len(res)
+	} else {
+		n, err = ix.Count(typ, key)
+	}
 	if err != nil {
 		return rt.raise(L, err)
 	}
@@ -399,9 +419,14 @@ func (rt *Runtime) indexMinMax(L *lua.LState, isSpace, isMax bool) int {
 	key := rt.checkKeyArg(L, 2)
 	var t *memtx.Tuple
 	var err error
-	if isMax {
+	switch {
+	case sp.IsView() && isMax:
+		t, err = rt.viewFirst(L, sp, ix, memtx.IterLE, key)
+	case sp.IsView():
+		t, err = rt.viewFirst(L, sp, ix, memtx.IterGE, key)
+	case isMax:
 		t, err = ix.Max(key)
-	} else {
+	default:
 		t, err = ix.Min(key)
 	}
 	if err != nil {
@@ -536,4 +561,41 @@ func itoa(n uint32) string {
 		}
 	}
 	return string(b[i:])
+}
+
+// System views (_vspace, _vindex, ...) hold no tuples of their own: box
+// reads them from their source spaces and filters by the session's
+// privileges, so Lua reads of a view go through box.Select.
+
+func (rt *Runtime) viewSelect(L *lua.LState, sp *box.Space, ix *memtx.Index, typ memtx.IterType, key []byte, limit uint32) ([]*memtx.Tuple, error) {
+	return rt.Box.Select(rt.session(L), &box.Request{Type: reqSelect, SpaceID: sp.ID, IndexID: ix.Def().ID,
+		Key: key, Iterator: typ, Limit: limit})
+}
+
+func (rt *Runtime) viewFirst(L *lua.LState, sp *box.Space, ix *memtx.Index, typ memtx.IterType, key []byte) (*memtx.Tuple, error) {
+	res, err := rt.viewSelect(L, sp, ix, typ, key, 1)
+	if err != nil || len(res) == 0 {
+		return nil, err
+	}
+	return res[0], nil
+}
+
+// sliceIterator iterates a materialized result.
+type sliceIterator struct{ ts []*memtx.Tuple }
+
+func (it *sliceIterator) Next() *memtx.Tuple {
+	if len(it.ts) == 0 {
+		return nil
+	}
+	t := it.ts[0]
+	it.ts = it.ts[1:]
+	return t
+}
+
+func (rt *Runtime) viewIterator(L *lua.LState, sp *box.Space, ix *memtx.Index, typ memtx.IterType, key []byte) (memtx.Iterator, error) {
+	res, err := rt.viewSelect(L, sp, ix, typ, key, 0xFFFFFFFF)
+	if err != nil {
+		return nil, err
+	}
+	return &sliceIterator{res}, nil
 }

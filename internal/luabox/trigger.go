@@ -108,26 +108,20 @@ func (rt *Runtime) callTrigger(sid uint32, fn lua.LValue, old, new *memtx.Tuple)
 	if sp := rt.Box.Space(sid); sp != nil {
 		name = sp.Name
 	}
-	base := L.GetTop()
-	L.Push(fn)
-	L.Push(rt.tupleValue(L, old, format))
-	L.Push(rt.tupleValue(L, new, format))
-	L.Push(lua.LString(name))
-	if err := L.PCall(3, lua.MultRet, nil); err != nil {
-		L.SetTop(base)
+	out, err := rt.protect(fn, []lua.LValue{rt.tupleValue(L, old, format), rt.tupleValue(L, new, format), lua.LString(name)})
+	if err != nil {
 		return triggerResult{}, rt.ErrorOf(err)
 	}
 	var res triggerResult
-	if L.GetTop() > base {
+	if len(out) > 0 {
 		res.returned = true
-		v := L.Get(base + 1)
+		v := out[0]
 		switch x := v.(type) {
 		case *lua.LNilType:
 		case *lua.LUserData:
 			if lt, ok := x.Value.(*luaTuple); ok {
 				res.tuple = lt.t
 			} else if !luaconvIsNull(v) {
-				L.SetTop(base)
 				return res, boxerr.New(boxerr.ER_BEFORE_REPLACE_RET)
 			}
 		case *lua.LTable:
@@ -136,14 +130,11 @@ func (rt *Runtime) callTrigger(sid uint32, fn lua.LValue, old, new *memtx.Tuple)
 				res.tuple, err = memtx.NewTuple(data)
 			}
 			if err != nil {
-				L.SetTop(base)
 				return res, err
 			}
 		default:
-			L.SetTop(base)
 			return res, boxerr.New(boxerr.ER_BEFORE_REPLACE_RET)
 		}
 	}
-	L.SetTop(base)
 	return res, nil
 }

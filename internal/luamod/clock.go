@@ -64,8 +64,8 @@ func loadClock(L *lua.LState) int {
 	setFuncs(L, mod, map[string]lua.LGFunction{
 		"time": seconds(clockRealtime), "realtime": seconds(clockRealtime),
 		"monotonic": seconds(clockMonotonic), "proc": seconds(clockProcessCPUTime),
-		"thread":   seconds(clockThreadCPUTime),
-		"time64":   nanos(clockRealtime), "realtime64": nanos(clockRealtime),
+		"thread": seconds(clockThreadCPUTime),
+		"time64": nanos(clockRealtime), "realtime64": nanos(clockRealtime),
 		"monotonic64": nanos(clockMonotonic), "proc64": nanos(clockProcessCPUTime),
 		"thread64": nanos(clockThreadCPUTime),
 		"bench": func(L *lua.LState) int {

@@ -121,7 +121,11 @@ func jsonEncode(L *lua.LState, cfg *luaconv.Config, buf *bytes.Buffer, v lua.LVa
 	case luaconv.KindStr:
 		jsonString(buf, f.Str)
 	case luaconv.KindRaw:
-		dv, _, err := luaconv.Decode(L, f.Raw)
+		if u, ok := ToUUID(f.Value); ok {
+			jsonString(buf, u.String())
+			return nil
+		}
+		dv, err := rawToLua(L, f.Raw)
 		if err != nil {
 			return err
 		}
@@ -181,4 +185,21 @@ func jsonEncode(L *lua.LState, cfg *luaconv.Config, buf *bytes.Buffer, v lua.LVa
 		buf.WriteByte('}')
 	}
 	return nil
+}
+
+// rawToLua decodes the MessagePack of a raw-marshaled userdata (a tuple)
+// for the text serializers. A value that decodes to another raw userdata
+// (an extension with a registered decoder) is refused, so that the
+// encoders cannot loop.
+func rawToLua(L *lua.LState, raw []byte) (lua.LValue, error) {
+	v, _, err := luaconv.Decode(L, raw)
+	if err != nil {
+		return nil, err
+	}
+	if ud, ok := v.(*lua.LUserData); ok {
+		if _, isRaw := ud.Value.(luaconv.RawMarshaler); isRaw {
+			return nil, fmt.Errorf("unsupported Lua type 'userdata'")
+		}
+	}
+	return v, nil
 }

@@ -47,9 +47,9 @@ func SetLogLevel(L *lua.LState, level int) {
 // logSpecialFields are dropped from table messages (log.lua).
 var logSpecialFields = []string{"file", "level", "pid", "line", "cord_name", "fiber_name", "fiber_id", "error"}
 
-// PreloadLog registers the log module: fatal? no — error, warn, info,
-// verbose, debug, crit? no; Tarantool 2.6 has error/warn/info/verbose/
-// debug, plus level() and pid(). Messages go to logger (nil discards).
+// PreloadLog registers the log module as Tarantool 2.6 has it: error,
+// warn, info, verbose, debug (there is no log.crit), level and pid.
+// Messages go to logger; nil discards them.
 func PreloadLog(L *lua.LState, logger Logger) {
 	register(L, "log", func(L *lua.LState) int {
 		L.Push(newLogModule(L, logger))
@@ -82,9 +82,6 @@ func newLogModule(L *lua.LState, logger Logger) *lua.LTable {
 		"debug":   say(LevelDebug),
 		"level": func(L *lua.LState) int {
 			switch v := L.Get(1).(type) {
-			case *lua.LNilType:
-				L.Push(lua.LNumber(LogLevel(L)))
-				return 1
 			case lua.LNumber:
 				SetLogLevel(L, int(v))
 			case lua.LString:
@@ -94,7 +91,7 @@ func newLogModule(L *lua.LState, logger Logger) *lua.LTable {
 				}
 				SetLogLevel(L, n)
 			default:
-				raise(L, "log.level(): expected number or string")
+				raiseAt(L, "builtin/log.lua:338", "must be a number or a string")
 			}
 			if logger != nil && LogLevel(L) >= LevelDebug {
 				logger.Log(LevelDebug, fmt.Sprintf("log: level set to %d", LogLevel(L)))

@@ -175,11 +175,33 @@ func decodeNumber(v []byte) number {
 
 // compareNumbers compares two numeric msgpack values exactly.
 func compareNumbers(a, b []byte) int {
-	// Fast path: both positive fixints or both uint encodings.
-	if len(a) > 0 && len(b) > 0 && a[0] <= 0x7f && b[0] <= 0x7f {
-		return cmpInt(int(a[0]) - int(b[0]))
+	// Fast path: both unsigned integers, the common primary key case.
+	if x, ok := fastUint(a); ok {
+		if y, ok := fastUint(b); ok {
+			return cmpUint(x, y)
+		}
 	}
 	return compareNum(decodeNumber(a), decodeNumber(b))
+}
+
+// fastUint decodes an unsigned msgpack integer (fixint, 0xcc..0xcf).
+func fastUint(v []byte) (uint64, bool) {
+	if len(v) == 0 {
+		return 0, false
+	}
+	switch c := v[0]; {
+	case c <= 0x7f:
+		return uint64(c), true
+	case c == 0xcc && len(v) >= 2:
+		return uint64(v[1]), true
+	case c == 0xcd && len(v) >= 3:
+		return uint64(binary.BigEndian.Uint16(v[1:])), true
+	case c == 0xce && len(v) >= 5:
+		return uint64(binary.BigEndian.Uint32(v[1:])), true
+	case c == 0xcf && len(v) >= 9:
+		return binary.BigEndian.Uint64(v[1:]), true
+	}
+	return 0, false
 }
 
 func compareNum(x, y number) int {

@@ -1,6 +1,7 @@
 package memtx
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/spindledb/spindle/internal/boxerr"
@@ -75,3 +76,6 @@ func collect(t testing.TB, it Iterator, limit int) [][]any {
 	}
 	return out
 }
+
+// fmtV formats decoded tuples compactly for comparisons.
+func fmtV(v any) string { return fmt.Sprint(v) }

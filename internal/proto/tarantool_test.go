@@ -124,9 +124,9 @@ func randomPacket(rng *rand.Rand, sync uint64) []byte {
 		0x8030, 100, 0x101, 0x1005}
 	var hdr []any // flat key, value list
 	hdr = append(hdr, uint64(KeyRequestType), types[rng.IntN(len(types))], uint64(KeySync), sync)
-	for j := rng.IntN(3); j > 0 && rng.IntN(3) == 0; j-- {
+	for j := rng.IntN(3); j > 0 && rng.IntN(4) == 0; j-- {
 		hdrKeys := []uint64{KeySchemaVersion, KeyTimestamp, KeyLSN, 0x0a, 0x20, 0x2c, 0x52, 0x53, 0x60}
-		hdr = append(hdr, hdrKeys[rng.IntN(len(hdrKeys))], randomValue(rng, true))
+		hdr = append(hdr, hdrKeys[rng.IntN(len(hdrKeys))], randomValue(rng))
 	}
 	if hdr[1] == uint64(Eval) {
 		hdr[1] = uint64(Call) // random EVAL expressions could run anything
@@ -136,43 +136,86 @@ func randomPacket(rng *rand.Rand, sync uint64) []byte {
 		b = msgpack.AppendUint(b, hdr[j].(uint64))
 		b = msgpack.MustAppend(b, hdr[j+1])
 	}
-	if rng.IntN(8) == 0 {
+	if rng.IntN(20) == 0 {
 		return b // no body
 	}
+	// Start from a well-formed body for the type, then mutate it.
+	type entry struct {
+		key  uint64
+		val  any
+		wide bool // key written as 0xcc NN
+		str  bool // key written as a string
+	}
+	var es []entry
+	add := func(k uint64, v any) { es = append(es, entry{key: k, val: v}) }
+	key := []any{uint64(rng.IntN(3))}
+	switch hdr[1].(uint64) & 0xff {
+	case Select:
+		add(KeySpaceID, uint64(512))
+		add(KeyIndexID, uint64(0))
+		add(KeyLimit, uint64(10))
+		add(KeyIterator, uint64(rng.IntN(7)))
+		add(KeyKey, key)
+	case Insert, Replace:
+		add(KeySpaceID, uint64(512))
+		add(KeyTuple, key)
+	case Update:
+		add(KeySpaceID, uint64(512))
+		add(KeyKey, key)
+		add(KeyTuple, []any{[]any{"=", uint64(2), "x"}})
+		add(KeyIndexBase, uint64(1))
+	case Delete:
+		add(KeySpaceID, uint64(512))
+		add(KeyKey, key)
+	case Upsert:
+		add(KeySpaceID, uint64(512))
+		add(KeyTuple, key)
+		add(KeyOps, []any{})
+	case Call, Call16:
+		add(KeyFunctionName, []string{"f", "nosuch"}[rng.IntN(2)])
+		add(KeyTuple, []any{})
+	}
+	rng.Shuffle(len(es), func(i, j int) { es[i], es[j] = es[j], es[i] })
 	keys := []uint64{KeySpaceID, KeyIndexID, KeyLimit, KeyOffset, KeyIterator, KeyIndexBase,
-		KeyKey, KeyTuple, KeyFunctionName, KeyOps, KeyTupleMeta, 0x99}
-	nk := rng.IntN(6)
-	body := msgpack.AppendMapHeader(nil, uint32(nk))
-	for j := 0; j < nk; j++ {
-		k := keys[rng.IntN(len(keys))]
-		switch rng.IntN(10) {
+		KeyKey, KeyTuple, KeyFunctionName, KeyExpr, KeyOps, KeyTupleMeta, 0x99}
+	for m := rng.IntN(3); m > 0; m-- {
+		switch rng.IntN(6) {
 		case 0:
-			body = append(body, 0xcc, byte(k)) // wide key encoding
+			if len(es) > 0 {
+				i := rng.IntN(len(es))
+				es = append(es[:i], es[i+1:]...)
+			}
 		case 1:
+			add(keys[rng.IntN(len(keys))], randomValue(rng))
+		case 2:
+			if len(es) > 0 {
+				es[rng.IntN(len(es))].val = randomValue(rng)
+			}
+		case 3:
+			if len(es) > 0 {
+				es[rng.IntN(len(es))].wide = true
+			}
+		case 4:
+			if len(es) > 0 {
+				es[rng.IntN(len(es))].str = true
+			}
+		case 5:
+			add(KeyTupleMeta, map[uint64]any{})
+		}
+	}
+	body := msgpack.AppendMapHeader(nil, uint32(len(es)))
+	for _, e := range es {
+		switch {
+		case e.wide:
+			body = append(body, 0xcc, byte(e.key))
+		case e.str:
 			body = msgpack.AppendString(body, "k")
 		default:
-			body = msgpack.AppendUint(body, k)
+			body = msgpack.AppendUint(body, e.key)
 		}
-		switch k {
-		case KeySpaceID:
-			if rng.IntN(4) > 0 {
-				body = msgpack.AppendUint(body, []uint64{512, 9999}[rng.IntN(2)])
-				continue
-			}
-		case KeyFunctionName:
-			if rng.IntN(4) > 0 {
-				body = msgpack.AppendString(body, []string{"f", "nosuch"}[rng.IntN(2)])
-				continue
-			}
-		case KeyKey, KeyTuple, KeyOps:
-			if rng.IntN(3) > 0 {
-				body = msgpack.MustAppend(body, []any{uint64(rng.IntN(3))})
-				continue
-			}
-		}
-		body = msgpack.MustAppend(body, randomValue(rng, false))
+		body = msgpack.MustAppend(body, e.val)
 	}
-	switch rng.IntN(12) {
+	switch rng.IntN(30) {
 	case 0:
 		body = append(body, 0x80) // trailing value
 	case 1:
@@ -181,7 +224,7 @@ func randomPacket(rng *rand.Rand, sync uint64) []byte {
 	return append(b, body...)
 }
 
-func randomValue(rng *rand.Rand, small bool) any {
+func randomValue(rng *rand.Rand) any {
 	switch rng.IntN(8) {
 	case 0:
 		return nil

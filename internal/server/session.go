@@ -72,11 +72,11 @@ func (cs *session) ready() *box.Session {
 var errLoading = boxerr.New(boxerr.ER_LOADING)
 
 func (cs *session) handle(pkt []byte, out []byte) []byte {
-	row, body, err := proto.DecodeHeader(pkt)
+	row, err := proto.DecodeHeader(pkt)
 	if err != nil {
 		return cs.fail(out, row.Sync, err)
 	}
-	typ := uint32(row.Type)
+	typ := uint32(row.Type) & 0xff // 2.6.0 dispatches on the low 8 bits of the type
 	if typ == proto.Ping {
 		return proto.AppendOK(out, row.Sync, cs.schemaVersion(), nil)
 	}
@@ -88,7 +88,7 @@ func (cs *session) handle(pkt []byte, out []byte) []byte {
 		// 2.6.0 prints the two numbers swapped; keep its message.
 		return cs.fail(out, row.Sync, boxerr.New(boxerr.ER_WRONG_SCHEMA_VERSION, row.SchemaVersion, cs.schemaVersion()))
 	}
-	req, err := proto.DecodeRequest(uint16(typ), body)
+	req, err := proto.DecodeRequest(uint16(typ), row.Body)
 	if err != nil {
 		return cs.fail(out, row.Sync, err)
 	}

@@ -111,7 +111,8 @@ func EncodeHeader(dst []byte, r *Row, forXlog bool) []byte {
 		n++
 	}
 	// TSN and FLAGS are omitted for one-row transactions (tsn == lsn,
-	// commit) and for rows outside transactions (tsn == 0). The delta is
+	// commit) and for rows outside transactions (tsn == 0: snapshot rows,
+	// heartbeats), which therefore decode as tsn = lsn, commit. The delta is
 	// computed in uint64 so that a local row (lsn from vclock[0]) of a
 	// global transaction wraps exactly as Tarantool's does.
 	if r.TSN != 0 {

@@ -157,7 +157,7 @@ func runClient(t testing.TB, tarantool, script, addr string) string {
 	if err := os.WriteFile(path, []byte(script), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(tarantool, path)
+	cmd := exec.Command(tarantool, "client.lua")
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "ADDR="+addr)
 	var stdout, stderr bytes.Buffer

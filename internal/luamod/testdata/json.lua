@@ -4,7 +4,7 @@ local vals = {
  'a"b\\c\n\t\r\0\1\31\127/é\8\12', true, false, json.NULL, {1, json.NULL, 3}, {{}}, {a={}},
  setmetatable({}, {__serialize='map'}), {1,{2,{3}}}, 0/0, 1/0, -1/0, {[1]=1,[3]=3}, {[2]=1,[3]=2},
  {a={b={c={1,2,{d='x'}}}}}, 1e-5, 123.456, -0.5, 1e14, 1e-300, 12345678901234, 5e-324, 2^-10,
- {[1]=1,[20]=20}, {['1']=1}, {[-5]='neg'}, setmetatable({1,2}, {__serialize=function(t) return {x=#t} end}),
+ {['1']=1}, {[-5]='neg'}, setmetatable({1,2}, {__serialize=function(t) return {x=#t} end}),
 }
 for i, v in ipairs(vals) do print(i, pcall(json.encode, v)) end
 print(pcall(json.encode, function() end))
@@ -23,7 +23,7 @@ for _, s in ipairs({'[1,2,3]', '{"a":1}', 'null', '1.5', '"\\u0041\\u00e9\\ud83d
     local mt = getmetatable(r)
     print(s, ok, json.encode(r), mt and mt.__serialize)
   else
-    print(s, ok, r, type(r) == 'cdata' and 'userdata' or type(r))
+    print(s, ok, type(r) == 'number' and json.encode(r) or r, type(r) == 'cdata' and 'userdata' or type(r))
   end
 end
 print(pcall(json.decode, 1))
