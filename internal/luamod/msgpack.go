@@ -35,10 +35,10 @@ func newMsgpackModule(L *lua.LState) *lua.LTable {
 			return 1
 		},
 		"decode": func(L *lua.LState) int {
-			return msgpackDecode(L, &cfg, true)
+			return msgpackDecode(L, &cfg)
 		},
 		"decode_unchecked": func(L *lua.LState) int {
-			return msgpackDecode(L, &cfg, false)
+			return msgpackDecode(L, &cfg)
 		},
 		"decode_array_header": func(L *lua.LState) int {
 			return msgpackHeader(L, "decode_array_header", 0x90, 0xdc)
@@ -55,9 +55,11 @@ func newMsgpackModule(L *lua.LState) *lua.LTable {
 }
 
 // msgpackDecode is msgpack.decode(str[, offset]): it returns the value
-// and the 1-based offset of the next byte. Tarantool's unchecked variant
+// and the 1-based offset of the next byte. Tarantool's decode_unchecked
 // trusts its input; here both check, since bad input must never crash.
-func msgpackDecode(L *lua.LState, cfg *luaconv.Config, checked bool) int {
+// decode_array_header/decode_map_header take a string here: Tarantool's
+// take a char* cdata, which gopher-lua cannot express.
+func msgpackDecode(L *lua.LState, cfg *luaconv.Config) int {
 	s, ok := L.Get(1).(lua.LString)
 	if !ok {
 		if n, isNum := L.Get(1).(lua.LNumber); isNum {
@@ -77,7 +79,6 @@ func msgpackDecode(L *lua.LState, cfg *luaconv.Config, checked bool) int {
 	if err != nil {
 		raise(L, err.Error())
 	}
-	_ = checked
 	L.Push(v)
 	L.Push(lua.LNumber(offset + n))
 	return 2
