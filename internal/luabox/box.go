@@ -148,14 +148,17 @@ func (rt *Runtime) openSession(boxT *lua.LTable) {
 			}
 			return 1
 		},
-		"uid":  func(L *lua.LState) int { return rt.sessionUID(L) },
-		"euid": func(L *lua.LState) int { return rt.sessionUID(L) },
+		"uid": func(L *lua.LState) int { return rt.sessionUID(L, false) },
+		"euid": func(L *lua.LState) int { return rt.sessionUID(L, true) },
 		"user": func(L *lua.LState) int {
-			if sess := rt.session(L); sess != nil {
-				L.Push(lua.LString(sess.UserName()))
-			} else {
-				L.Push(lua.LString("admin"))
+			uid := rt.uidOf(L, false)
+			name := "admin"
+			if rt.Box != nil {
+				if u := rt.Box.User(uid); u != nil {
+					name = u.Name
+				}
 			}
+			L.Push(lua.LString(name))
 			return 1
 		},
 		"type": func(L *lua.LState) int {
@@ -194,13 +197,23 @@ func (rt *Runtime) openSession(boxT *lua.LTable) {
 	boxT.RawSetString("session", s)
 }
 
-func (rt *Runtime) sessionUID(L *lua.LState) int {
-	if sess := rt.session(L); sess != nil {
-		L.Push(lua.LNumber(sess.UserID()))
-	} else {
-		L.Push(lua.LNumber(1))
-	}
+func (rt *Runtime) sessionUID(L *lua.LState, effective bool) int {
+	L.Push(lua.LNumber(rt.uidOf(L, effective)))
 	return 1
+}
+
+// uidOf is the session's user (box.session.uid) or, with effective, the
+// user privileges are checked against (box.session.euid); they differ
+// inside box.session.su(user, fn).
+func (rt *Runtime) uidOf(L *lua.LState, effective bool) uint32 {
+	sess := rt.session(L)
+	if sess == nil {
+		return box.AdminID
+	}
+	if fc := rt.ctx(L); !effective && fc.suUID != nil {
+		return *fc.suUID
+	}
+	return sess.UserID()
 }
 
 // sessionSu implements box.session.su(user[, fn, ...]).
@@ -228,12 +241,21 @@ func (rt *Runtime) sessionSu(L *lua.LState) int {
 		}
 		return 0
 	}
+	// With a function, su changes only the effective user for its
+	// duration: box.session.uid() keeps naming the session's own user.
+	fc := rt.ctx(L)
 	prev := sess.UserID()
+	prevSu := fc.suUID
+	if fc.suUID == nil {
+		fc.suUID = &prev
+	}
 	if err := b.SetUser(sess, u.ID); err != nil {
+		fc.suUID = prevSu
 		return rt.raise(L, err)
 	}
 	res, err := rt.protect(L.Get(2), stackArgs(L, 3))
 	b.SetUser(sess, prev)
+	fc.suUID = prevSu
 	if err != nil {
 		L.Error(errorValue(err), 0)
 		return 0

@@ -84,6 +84,9 @@ type FiberCtx struct {
 	Txn  *box.Txn
 	// Storage is box.session.storage of the fiber's session.
 	Storage *lua.LTable
+	// suUID holds the session's own user while box.session.su(user, fn)
+	// runs fn as another (effective) user; nil otherwise.
+	suUID *uint32
 }
 
 // New creates the runtime: the Lua VM with Tarantool's modules and the box

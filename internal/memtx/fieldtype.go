@@ -46,8 +46,10 @@ func (t FieldType) String() string {
 // accepts: the deprecated "num"/"str" (any case), the Lua-side aliases
 // "uint" and "int", and "*" for any.
 func ParseFieldType(name string) (FieldType, bool) {
+	// 2.6 matches type names case-insensitively ({'a', 'UNSIGNED'} is a
+	// valid format) and stores them as given.
 	for i, n := range fieldTypeNames {
-		if n == name {
+		if strings.EqualFold(n, name) {
 			return FieldType(i), true
 		}
 	}
