@@ -9,8 +9,8 @@ RACE_PKGS := ./internal/fiber/... ./internal/iproto/... ./client/... ./internal/
 build:
 	$(GO) build -o bin/spindle ./cmd/spindle
 
-test:
-	$(GO) vet $(PKGS)
+test: lint
+	test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) test -count=1 -timeout 15m $(PKGS)
 	$(GO) test -count=1 -race -timeout 10m $(RACE_PKGS)
 
@@ -22,7 +22,7 @@ race:
 
 lint:
 	$(GO) vet $(PKGS)
-	$(GO) run honnef.co/go/tools/cmd/staticcheck@2025.1.1 $(PKGS)
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 $(PKGS)
 
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem $(PKGS)

@@ -22,9 +22,6 @@ type Journal interface {
 type Options struct {
 	InstanceUUID string
 	Journal      Journal
-	// Now returns seconds since the epoch; used for timestamps stored in
-	// system tuples. Nil means 0.
-	Now func() float64
 	// Log receives diagnostics (say levels); optional.
 	Log func(level int, msg string)
 }
@@ -125,13 +122,6 @@ func (b *Box) Replicas() map[uint32]string {
 		out[id] = u
 	}
 	return out
-}
-
-func (b *Box) now() float64 {
-	if b.opts.Now == nil {
-		return 0
-	}
-	return b.opts.Now()
 }
 
 func (b *Box) log(level int, msg string) {

@@ -74,10 +74,6 @@ func keyU32(v uint32) []byte {
 	return msgpack.AppendUint(msgpack.AppendArrayHeader(nil, 1), uint64(v))
 }
 
-func keyStr(v string) []byte {
-	return msgpack.AppendString(msgpack.AppendArrayHeader(nil, 1), v)
-}
-
 // forEach visits every tuple of sp in primary-key order.
 func forEach(sp *Space, fn func(*memtx.Tuple)) {
 	pk := sp.Primary()

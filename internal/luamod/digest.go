@@ -163,8 +163,7 @@ func sum(fn func() hash.Hash, s string) string {
 func newCRC32Object(L *lua.LState) *lua.LTable {
 	obj := L.NewTable()
 	methods := L.NewTable()
-	var newState func(L *lua.LState, v uint32) *lua.LTable
-	newState = func(L *lua.LState, v uint32) *lua.LTable {
+	newState := func(L *lua.LState, v uint32) *lua.LTable {
 		st := L.NewTable()
 		st.RawSetString("value", lua.LNumber(v))
 		st.Metatable = L.NewTable()

@@ -31,7 +31,7 @@ func TestCompareNumbersExact(t *testing.T) {
 		{-2, -1.5, -1},
 		{-1, -1.5, 1},
 		{-1, 0, -1},
-		{0, -0.0, 0},
+		{0, math.Copysign(0, -1), 0},
 		{nan, -1e308, -1},
 		{nan, int64(math.MinInt64), -1},
 		{uint64(0), nan, 1},

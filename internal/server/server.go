@@ -175,7 +175,6 @@ func (s *Server) load(cfg map[string]any) error {
 	b := box.New(box.Options{
 		InstanceUUID: s.uuid,
 		Journal:      &memJournal{s: s},
-		Now:          func() float64 { return float64(time.Now().UnixNano()) / 1e9 },
 		Log: func(level int, msg string) {
 			s.Log.Log(s.who(), say.Level(level), msg)
 		},
