@@ -1,10 +1,8 @@
 package box
 
 import (
-	"crypto/sha1"
-	"crypto/subtle"
-
 	"github.com/spindledb/spindle/internal/boxerr"
+	"github.com/spindledb/spindle/internal/proto"
 )
 
 // Session is one client session (an IPROTO connection, the console, a
@@ -53,10 +51,10 @@ func (b *Box) Authenticate(s *Session, user string, salt, scramble []byte) error
 	}
 	// guest may log in with an empty scramble (authenticate() in 2.6).
 	if !(u.ID == GuestID && len(scramble) == 0) {
-		if len(scramble) != scrambleSize {
+		if len(scramble) != proto.ScrambleSize {
 			return boxerr.New(boxerr.ER_INVALID_MSGPACK, "invalid scramble size")
 		}
-		if u.hash2 == nil || !checkScramble(scramble, salt, u.hash2) {
+		if u.hash2 == nil || !proto.CheckScramble(salt, scramble, u.hash2) {
 			return boxerr.New(boxerr.ER_PASSWORD_MISMATCH, user)
 		}
 	}
@@ -68,51 +66,6 @@ func (b *Box) Authenticate(s *Session, user string, salt, scramble []byte) error
 	}
 	s.uid = u.ID
 	return nil
-}
-
-const scrambleSize = 20
-
-// checkScramble is scramble_check: the client sent h1 XOR SHA1(salt ‖ h2)
-// where h1 = SHA1(password) and h2 = SHA1(h1); accept if SHA1(h1) == h2.
-// internal/proto has the client side of the same computation.
-func checkScramble(scramble, salt, hash2 []byte) bool {
-	if len(salt) < scrambleSize || len(scramble) != scrambleSize || len(hash2) != sha1.Size {
-		return false
-	}
-	h := sha1.New()
-	h.Write(salt[:scrambleSize])
-	h.Write(hash2)
-	h3 := h.Sum(nil)
-	h1 := make([]byte, scrambleSize)
-	for i := range h1 {
-		h1[i] = scramble[i] ^ h3[i]
-	}
-	cand := sha1.Sum(h1)
-	return subtle.ConstantTimeCompare(cand[:], hash2) == 1
-}
-
-// scramble computes a client scramble; used by tests and by Lua's
-// box.schema.user.passwd to derive hash2 (PasswordHash2).
-func scramble(salt []byte, password string) []byte {
-	h1 := sha1.Sum([]byte(password))
-	h2 := sha1.Sum(h1[:])
-	h := sha1.New()
-	h.Write(salt[:scrambleSize])
-	h.Write(h2[:])
-	h3 := h.Sum(nil)
-	out := make([]byte, scrambleSize)
-	for i := range out {
-		out[i] = h1[i] ^ h3[i]
-	}
-	return out
-}
-
-// PasswordHash2 returns SHA1(SHA1(password)), the value _user stores
-// base64-encoded under "chap-sha1".
-func PasswordHash2(password string) []byte {
-	h1 := sha1.Sum([]byte(password))
-	h2 := sha1.Sum(h1[:])
-	return h2[:]
 }
 
 // uidOf is the effective user of a statement: admin for internal work

@@ -6,6 +6,7 @@ import (
 
 	"github.com/spindledb/spindle/internal/boxerr"
 	"github.com/spindledb/spindle/internal/memtx"
+	"github.com/spindledb/spindle/internal/proto"
 )
 
 // createUser inserts the rows 2.6's box.schema.user.create writes.
@@ -13,7 +14,7 @@ func createUser(t *testing.T, b *Box, admin *Session, uid uint32, name, password
 	t.Helper()
 	auth := map[string]any{}
 	if password != "" {
-		auth["chap-sha1"] = base64.StdEncoding.EncodeToString(PasswordHash2(password))
+		auth["chap-sha1"] = base64.StdEncoding.EncodeToString(proto.PasswordHash2(password))
 	}
 	exec(t, b, admin, nil, ins(userSpaceID, uid, 1, name, "user", auth))
 	exec(t, b, admin, nil, ins(privSpaceID, 1, uid, "role", 2, 4))
@@ -111,21 +112,21 @@ func TestAuthenticate(t *testing.T) {
 	exec(t, b, admin, nil, Request{Type: reqDelete, SpaceID: privSpaceID, Key: mp(arr(34, "universe", 0))})
 	salt := []byte("0123456789abcdefghijklmnopqrstuv")
 	s := b.NewSession()
-	checkErr(t, b.Authenticate(s, "u", salt, scramble(salt, "bad")), boxerr.ER_PASSWORD_MISMATCH, "Incorrect password supplied for user 'u'")
-	checkErr(t, b.Authenticate(s, "nobody", salt, scramble(salt, "x")), boxerr.ER_NO_SUCH_USER, "User 'nobody' is not found")
-	checkErr(t, b.Authenticate(s, "nolog", salt, scramble(salt, "x")), boxerr.ER_ACCESS_DENIED,
+	checkErr(t, b.Authenticate(s, "u", salt, proto.Scramble(salt, "bad")), boxerr.ER_PASSWORD_MISMATCH, "Incorrect password supplied for user 'u'")
+	checkErr(t, b.Authenticate(s, "nobody", salt, proto.Scramble(salt, "x")), boxerr.ER_NO_SUCH_USER, "User 'nobody' is not found")
+	checkErr(t, b.Authenticate(s, "nolog", salt, proto.Scramble(salt, "x")), boxerr.ER_ACCESS_DENIED,
 		"Session access to universe '' is denied for user 'nolog'")
 	if s.UserName() != "guest" {
 		t.Fatalf("failed auth changed the user to %s", s.UserName())
 	}
-	if err := b.Authenticate(s, "u", salt, scramble(salt, "pw")); err != nil || s.UserName() != "u" {
+	if err := b.Authenticate(s, "u", salt, proto.Scramble(salt, "pw")); err != nil || s.UserName() != "u" {
 		t.Fatalf("auth: %v, user %s", err, s.UserName())
 	}
 	if err := b.Authenticate(s, "guest", salt, nil); err != nil || s.UserID() != GuestID {
 		t.Fatalf("guest auth: %v", err)
 	}
 	// Tarantool's stored hash for "secret" (reference §3).
-	if got := base64.StdEncoding.EncodeToString(PasswordHash2("secret")); got != "FOZVZ6vbUTXQz9mnCzAywXmknuc=" {
+	if got := base64.StdEncoding.EncodeToString(proto.PasswordHash2("secret")); got != "FOZVZ6vbUTXQz9mnCzAywXmknuc=" {
 		t.Fatalf("hash2(secret) = %s", got)
 	}
 }

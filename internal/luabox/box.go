@@ -1,7 +1,6 @@
 package luabox
 
 import (
-	"encoding/base64"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
@@ -10,6 +9,7 @@ import (
 	"github.com/spindledb/spindle/internal/boxerr"
 	"github.com/spindledb/spindle/internal/luaconv"
 	"github.com/spindledb/spindle/internal/memtx"
+	"github.com/spindledb/spindle/internal/proto"
 )
 
 // openBox builds the global box table with everything that exists before
@@ -61,7 +61,7 @@ func (rt *Runtime) openBox() {
 
 // PasswordHash is the base64 of SHA1(SHA1(password)), as _user stores it.
 func PasswordHash(password string) string {
-	return base64.StdEncoding.EncodeToString(passwordHash2(password))
+	return proto.PasswordHash2Base64(password)
 }
 
 // waitRO blocks until the instance is read-only (ro) or writable (!ro),
@@ -148,7 +148,7 @@ func (rt *Runtime) openSession(boxT *lua.LTable) {
 			}
 			return 1
 		},
-		"uid": func(L *lua.LState) int { return rt.sessionUID(L, false) },
+		"uid":  func(L *lua.LState) int { return rt.sessionUID(L, false) },
 		"euid": func(L *lua.LState) int { return rt.sessionUID(L, true) },
 		"user": func(L *lua.LState) int {
 			uid := rt.uidOf(L, false)

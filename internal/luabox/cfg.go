@@ -1,8 +1,6 @@
 package luabox
 
 import (
-	"crypto/sha1"
-
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -31,10 +29,4 @@ func tableToMap(t *lua.LTable) map[string]any {
 		m[lua.LVAsString(k)] = luaToGo(v)
 	})
 	return m
-}
-
-func passwordHash2(password string) []byte {
-	h1 := sha1.Sum([]byte(password))
-	h2 := sha1.Sum(h1[:])
-	return h2[:]
 }
