@@ -2,6 +2,8 @@ package luabox
 
 import (
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/spindledb/spindle/internal/luamod"
 )
 
 // cfgApply is box.internal.cfg_apply(first, changed, all), called by
@@ -12,6 +14,10 @@ func (rt *Runtime) cfgApply(L *lua.LState) int {
 	all := tableToMap(L.CheckTable(3))
 	if err := rt.Host.ApplyCfg(first, changed, all); err != nil {
 		return rt.raise(L, err)
+	}
+	// The log module filters by level before lines reach the logger.
+	if lvl, ok := all["log_level"].(float64); ok {
+		luamod.SetLogLevel(rt.L, int(lvl))
 	}
 	rt.Refresh()
 	return 0

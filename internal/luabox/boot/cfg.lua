@@ -14,7 +14,6 @@ local default_cfg = {
     vinyl_read_threads = 1, vinyl_write_threads = 4, vinyl_timeout = 60,
     vinyl_run_count_per_level = 2, vinyl_run_size_ratio = 3.5,
     vinyl_page_size = 8 * 1024, vinyl_bloom_fpr = 0.05,
-    log_level = 5, log_format = 'plain', log_nonblock = true,
     readahead = 16320, too_long_threshold = 0.5, wal_mode = "write",
     wal_max_size = 256 * 1024 * 1024, wal_dir_rescan_delay = 2,
     force_recovery = false, background = false, coredump = false,
@@ -28,6 +27,10 @@ local default_cfg = {
     feedback_host = "https://feedback.tarantool.io", feedback_interval = 3600,
     net_msg_max = 768, sql_cache_size = 5 * 1024 * 1024,
 }
+
+-- The log options belong to the log module in 2.6: they have values in
+-- box.cfg but no entry in default_cfg, so they are logged as set.
+local log_defaults = {log_level = 5, log_format = 'plain', log_nonblock = true}
 
 local template_cfg = {
     listen = 'string, number', memtx_memory = 'number', strip_core = 'boolean',
@@ -207,6 +210,7 @@ local function load(cfg)
     local new = prepare(cfg)
     local all = {}
     for k, v in pairs(default_cfg) do all[k] = v end
+    for k, v in pairs(log_defaults) do all[k] = v end
     for k, v in pairs(new) do all[k] = v end
     internal.cfg_apply(true, new, all)
     configured = true
