@@ -1,0 +1,86 @@
+package server
+
+import (
+	"io"
+	"testing"
+
+	"github.com/spindledb/spindle/internal/iproto"
+	"github.com/spindledb/spindle/internal/msgpack"
+	"github.com/spindledb/spindle/internal/proto"
+)
+
+// newTestServer brings box up from a Lua chunk without listening.
+func newTestServer(tb testing.TB, src string) *Server {
+	tb.Helper()
+	s, err := New(io.Discard)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	f := s.Sched.New("setup")
+	f.Acquire()
+	fc := s.RT.NewFiberCtx(f, nil)
+	if err := s.RT.RunString(fc, src, "=setup"); err != nil {
+		tb.Fatal(err)
+	}
+	s.RT.ReleaseFiberCtx(fc)
+	f.Finish()
+	return s
+}
+
+const benchSchema = `
+box.cfg{log_level = 1}
+box.schema.user.grant('guest', 'read,write,execute', 'universe')
+local s = box.schema.space.create('bench', {id = 600})
+s:create_index('pk', {parts = {1, 'unsigned'}})
+for i = 1, 10000 do s:replace{i, 'payload-payload-', 0} end
+`
+
+// packet builds one request packet (header+body, no length prefix).
+func packet(typ uint32, sync uint64, body []byte) []byte {
+	b := msgpack.AppendMapHeader(nil, 2)
+	b = msgpack.AppendUint(msgpack.AppendUint(b, 0), uint64(typ))
+	b = msgpack.AppendUint(msgpack.AppendUint(b, 1), sync)
+	return append(b, body...)
+}
+
+func benchServe(b *testing.B, pkt []byte) {
+	s := newTestServer(b, benchSchema)
+	sess := s.Open(&iproto.Conn{Salt: make([]byte, 32)})
+	batch := [][]byte{pkt}
+	var out []byte
+	out, _ = sess.Serve(batch, out[:0])
+	if proto.IsError(uint32(out[8])<<24 | uint32(out[9])<<16 | uint32(out[10])<<8 | uint32(out[11])) {
+		b.Fatalf("request failed: %x", out)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		out, _ = sess.Serve(batch, out[:0])
+	}
+}
+
+func BenchmarkServeSelect(b *testing.B) {
+	body := msgpack.MustAppend(nil, map[uint64]any{
+		proto.KeySpaceID: 600, proto.KeyIndexID: 0, proto.KeyLimit: 1,
+		proto.KeyIterator: 0, proto.KeyKey: []any{5000},
+	})
+	benchServe(b, packet(proto.Select, 1, body))
+}
+
+func BenchmarkServeReplace(b *testing.B) {
+	body := msgpack.MustAppend(nil, map[uint64]any{
+		proto.KeySpaceID: 600, proto.KeyTuple: []any{5000, "payload-payload-", 1},
+	})
+	benchServe(b, packet(proto.Replace, 1, body))
+}
+
+func BenchmarkServeCall(b *testing.B) {
+	body := msgpack.MustAppend(nil, map[uint64]any{
+		proto.KeyFunctionName: "tostring", proto.KeyTuple: []any{1},
+	})
+	benchServe(b, packet(proto.Call, 1, body))
+}
+
+func BenchmarkServePing(b *testing.B) {
+	benchServe(b, packet(proto.Ping, 1, nil))
+}
