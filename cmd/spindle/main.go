@@ -10,6 +10,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"runtime/pprof"
 
 	"github.com/spindledb/spindle/internal/bench"
 	"github.com/spindledb/spindle/internal/server"
@@ -53,6 +54,23 @@ func run(args []string) int {
 }
 
 func runScript(path, chunk string, args []string) int {
+	// SPINDLE_CPUPROFILE=FILE records a CPU profile until the process
+	// stops, for `go tool pprof`.
+	if prof := os.Getenv("SPINDLE_CPUPROFILE"); prof != "" {
+		f, err := os.Create(prof)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			f.Close()
+		}()
+	}
 	s, err := server.New(os.Stderr)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
