@@ -50,6 +50,7 @@ type Server struct {
 
 	stopOnce sync.Once
 	stopped  chan struct{}
+	signals  chan os.Signal
 }
 
 // New creates an instance whose log goes to logOut until box.cfg{log=}
@@ -67,7 +68,23 @@ func New(logOut io.Writer) (*Server, error) {
 		return nil, err
 	}
 	s.RT = rt
+	s.watchSignals()
 	return s, nil
+}
+
+// watchSignals makes SIGINT and SIGTERM stop the instance cleanly. A
+// signal that arrives while the instance file still runs takes effect
+// when it ends; a second one exits at once.
+func (s *Server) watchSignals() {
+	s.signals = make(chan os.Signal, 2)
+	signal.Notify(s.signals, syscall.SIGINT, syscall.SIGTERM)
+	go func() {
+		<-s.signals
+		s.Stop()
+		<-s.signals
+		s.Log.Log("main", say.Crit, "got a second signal, exiting")
+		os.Exit(1)
+	}()
 }
 
 // RunFile runs an instance file in the main fiber, as `tarantool FILE`
@@ -100,13 +117,7 @@ func (s *Server) RunFile(path string, args []string) error {
 
 // wait blocks until a signal or Stop.
 func (s *Server) wait() {
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
-	defer signal.Stop(sig)
-	select {
-	case <-sig:
-	case <-s.stopped:
-	}
+	<-s.stopped
 	s.shutdown()
 }
 
