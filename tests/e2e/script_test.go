@@ -39,7 +39,7 @@ os.exit(3)`,
 		"fail.lua": `print('before')
 error('instance file failed')`,
 		"boxfail.lua": `box.cfg{work_dir = os.getenv('TEST_WORK_DIR'), bad_option = 1}`,
-		"plain.lua": `print('no box.cfg: the process ends with the script')`,
+		"plain.lua":   `print('no box.cfg: the process ends with the script')`,
 	}
 	for name, src := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
