@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"strconv"
 	"sync"
 
 	"github.com/spindledb/spindle/internal/boxerr"
@@ -162,7 +163,7 @@ func (s *Server) serve(c net.Conn) {
 				break
 			}
 			if n > MaxPacket {
-				ferr = boxerr.New(boxerr.ER_INVALID_MSGPACK, "too big packet size in the header: "+itoa(n))
+				ferr = boxerr.New(boxerr.ER_INVALID_MSGPACK, "too big packet size in the header: "+strconv.FormatUint(n, 10))
 				break
 			}
 			start := len(arena)
@@ -204,18 +205,4 @@ func (s *Server) serve(c net.Conn) {
 			return
 		}
 	}
-}
-
-func itoa(n uint64) string {
-	var b [20]byte
-	i := len(b)
-	for {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-		if n == 0 {
-			break
-		}
-	}
-	return string(b[i:])
 }

@@ -95,10 +95,25 @@ func (s *Server) RunFile(path string, args []string) error {
 	if i := strings.LastIndexByte(path, '/'); i >= 0 {
 		name = path[i+1:]
 	}
+	return s.runMain(name, func(fc *luabox.FiberCtx) error { return s.RT.RunScript(fc, path, args) })
+}
+
+// RunString runs a chunk of Lua in the main fiber (spindle -e) and then,
+// if it configured box, serves like RunFile.
+func (s *Server) RunString(chunk string, args []string) error {
+	return s.runMain("spindle", func(fc *luabox.FiberCtx) error {
+		return s.RT.RunString(fc, chunk, "=(command line)")
+	})
+}
+
+// runMain runs the main script in a fiber named name: a Lua error is
+// logged as fatal and returned; a script that configured box is followed
+// by the event loop.
+func (s *Server) runMain(name string, run func(fc *luabox.FiberCtx) error) error {
 	f := s.Sched.New(name)
 	f.Acquire()
 	fc := s.RT.NewFiberCtx(f, nil)
-	err := s.RT.RunScript(fc, path, args)
+	err := run(fc)
 	configured := s.Box != nil
 	if err != nil {
 		e := s.RT.ErrorOf(err)
@@ -107,11 +122,10 @@ func (s *Server) RunFile(path string, args []string) error {
 		return fmt.Errorf("%s", e.Message)
 	}
 	f.Finish()
-	if !configured {
-		return nil
+	if configured {
+		s.Log.Log("main", say.Crit, "entering the event loop")
+		s.wait()
 	}
-	s.Log.Log("main", say.Crit, "entering the event loop")
-	s.wait()
 	return nil
 }
 
@@ -321,26 +335,4 @@ func (s *Server) who() string {
 		return f.Who()
 	}
 	return "main"
-}
-
-// RunString runs a chunk of Lua in the main fiber (spindle -e) and then,
-// if it configured box, serves like RunFile.
-func (s *Server) RunString(chunk string, args []string) error {
-	f := s.Sched.New("spindle")
-	f.Acquire()
-	fc := s.RT.NewFiberCtx(f, nil)
-	err := s.RT.RunString(fc, chunk, "=(command line)")
-	configured := s.Box != nil
-	if err != nil {
-		e := s.RT.ErrorOf(err)
-		s.Log.Log(f.Who(), say.Fatal, e.Message)
-		f.Finish()
-		return fmt.Errorf("%s", e.Message)
-	}
-	f.Finish()
-	if configured {
-		s.Log.Log("main", say.Crit, "entering the event loop")
-		s.wait()
-	}
-	return nil
 }
