@@ -164,7 +164,25 @@ local function same(a, b)
     return true
 end
 
+-- Passwords in replication URIs never reach the log ("u:pw@h:p" is
+-- logged as "u@h:p"), as in 2.6.
+local function purge_password(uri)
+    if type(uri) ~= 'string' then
+        return uri
+    end
+    return (string.gsub(uri, '^([^:@/]+):[^@]*@', '%1@'))
+end
+
 local function log_set(k, v)
+    if k == 'replication' then
+        if type(v) == 'table' then
+            local t = {}
+            for i, u in ipairs(v) do t[i] = purge_password(u) end
+            v = t
+        else
+            v = purge_password(v)
+        end
+    end
     log.info("set '%s' configuration option to %s", k, json.encode(v))
 end
 
