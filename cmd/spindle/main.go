@@ -1,14 +1,17 @@
 // Command spindle runs a Spindle instance from a Tarantool-style instance
 // file, as `tarantool FILE.lua` does, and hosts the operator tools.
 //
+//	spindle                      interactive console
 //	spindle FILE.lua [args...]   run an instance file
 //	spindle -e 'lua code'        run a chunk of Lua
+//	spindle connect URI          console to a running instance
 //	spindle bench URI [flags]    load generator (see spindle bench -h)
 //	spindle version              print the version
 package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"runtime/pprof"
 
@@ -22,8 +25,10 @@ func main() {
 
 func usage() {
 	fmt.Fprintf(os.Stderr, `usage:
+  spindle                      interactive console
   spindle FILE.lua [args...]   run an instance file
   spindle -e 'lua code'        run a chunk of Lua
+  spindle connect URI          console to a running instance
   spindle bench URI [flags]    run a load against an instance
   spindle version              print the version
 `)
@@ -31,8 +36,7 @@ func usage() {
 
 func run(args []string) int {
 	if len(args) == 0 {
-		usage()
-		return 1
+		return runConsole()
 	}
 	switch args[0] {
 	case "version", "-v", "--version", "-V":
@@ -43,17 +47,52 @@ func run(args []string) int {
 		return 0
 	case "bench":
 		return bench.Main(args[1:], os.Stdout, os.Stderr)
+	case "connect":
+		if len(args) != 2 {
+			usage()
+			return 1
+		}
+		if err := server.Connect(args[1]); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		return 0
 	case "-e":
 		if len(args) < 2 {
 			usage()
 			return 1
 		}
-		return runScript("", args[1], args[2:])
+		return runScript("", args[1], "(command line)")
 	}
-	return runScript(args[0], "", args[1:])
+	return runScript(args[0], "", "", args[1:]...)
 }
 
-func runScript(path, chunk string, args []string) int {
+// runConsole is `spindle` with no arguments: the interactive console on
+// a terminal; otherwise standard input is the instance file, as with
+// `tarantool < script.lua`.
+func runConsole() int {
+	if st, err := os.Stdin.Stat(); err == nil && st.Mode()&os.ModeCharDevice == 0 {
+		src, err := io.ReadAll(os.Stdin)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		return runScript("", string(src), "stdin")
+	}
+	s, err := server.New(os.Stderr)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if err := s.RunConsole(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return 0
+}
+
+// runScript runs an instance file (path), or a chunk named name.
+func runScript(path, chunk, name string, args ...string) int {
 	// SPINDLE_CPUPROFILE=FILE records a CPU profile until the process
 	// stops, for `go tool pprof`.
 	if prof := os.Getenv("SPINDLE_CPUPROFILE"); prof != "" {
@@ -77,7 +116,7 @@ func runScript(path, chunk string, args []string) int {
 		return 1
 	}
 	if path == "" {
-		err = s.RunString(chunk, args)
+		err = s.RunString(chunk, name)
 	} else {
 		if _, statErr := os.Stat(path); statErr != nil {
 			fmt.Fprintf(os.Stderr, "spindle: can't open script %s: %v\n", path, statErr)

@@ -53,6 +53,14 @@ func (rt *Runtime) openBox() {
 	for k, f := range fns {
 		boxT.RawSetString(k, L.NewFunction(f))
 	}
+	boxT.RawSetString("snapshot", L.NewFunction(func(L *lua.LState) int {
+		rt.requireBox(L)
+		if err := rt.Host.Snapshot(); err != nil {
+			return rt.raise(L, err)
+		}
+		L.Push(lua.LString("ok"))
+		return 1
+	}))
 	ctl := L.NewTable()
 	ctl.RawSetString("wait_rw", L.NewFunction(func(L *lua.LState) int { return rt.waitRO(L, false) }))
 	ctl.RawSetString("wait_ro", L.NewFunction(func(L *lua.LState) int { return rt.waitRO(L, true) }))

@@ -120,3 +120,12 @@ func (rt *Runtime) openPcall() {
 		return len(res) + 1
 	}))
 }
+
+// WithThread runs fn with an idle Lua thread of the runtime, for Go code
+// that evaluates Lua on behalf of the running fiber (the console): an
+// error raised there unwinds only fn's own frames.
+func (rt *Runtime) WithThread(fn func(L *lua.LState)) {
+	th := rt.getThread()
+	defer rt.putThread(th)
+	fn(th)
+}

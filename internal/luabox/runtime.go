@@ -35,6 +35,11 @@ type Host interface {
 	ApplyCfg(first bool, changed, all map[string]any) error
 	// Info returns the state box.info reports.
 	Info() Info
+	// Snapshot makes a checkpoint (box.snapshot()); it runs on the
+	// calling fiber with the baton held and may yield.
+	Snapshot() error
+	// Exit ends the process with code (os.exit), closing files first.
+	Exit(code int)
 }
 
 // Info is the instance state shown by box.info.
@@ -104,6 +109,20 @@ func New(sched *fiber.Scheduler, log *say.Logger, host Host) (*Runtime, error) {
 	rt.openFiber()
 	rt.openPcall()
 	L.SetGlobal("print", L.NewFunction(rt.luaPrint))
+	// os.exit closes the WAL and logs cleanly before the process ends.
+	L.GetGlobal("os").(*lua.LTable).RawSetString("exit", L.NewFunction(func(L *lua.LState) int {
+		code := 0
+		switch v := L.Get(1).(type) {
+		case lua.LNumber:
+			code = int(v)
+		case lua.LBool:
+			if !v {
+				code = 1
+			}
+		}
+		rt.Host.Exit(code)
+		return 0
+	}))
 	if err := rt.runEmbedded(bootFS, "boot"); err != nil {
 		return nil, err
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/spindledb/spindle/internal/box"
 	"github.com/spindledb/spindle/internal/boxerr"
+	"github.com/spindledb/spindle/internal/console"
 	"github.com/spindledb/spindle/internal/fiber"
 	"github.com/spindledb/spindle/internal/iproto"
 	"github.com/spindledb/spindle/internal/luabox"
@@ -45,8 +46,10 @@ type Server struct {
 	status      string
 	listen      string
 	ln          *iproto.Server
-	vclock      vclock.VClock
+	st          *storage
 	readOnly    bool
+
+	consoles []*console.Server // text console listeners (console.listen)
 
 	stopOnce sync.Once
 	stopped  chan struct{}
@@ -68,6 +71,7 @@ func New(logOut io.Writer) (*Server, error) {
 		return nil, err
 	}
 	s.RT = rt
+	s.openConsoleModule()
 	s.watchSignals()
 	return s, nil
 }
@@ -98,11 +102,12 @@ func (s *Server) RunFile(path string, args []string) error {
 	return s.runMain(name, func(fc *luabox.FiberCtx) error { return s.RT.RunScript(fc, path, args) })
 }
 
-// RunString runs a chunk of Lua in the main fiber (spindle -e) and then,
-// if it configured box, serves like RunFile.
-func (s *Server) RunString(chunk string, args []string) error {
+// RunString runs a chunk of Lua in the main fiber (spindle -e, or a
+// script on standard input) and then, if it configured box, serves like
+// RunFile. name is the chunk name error messages show.
+func (s *Server) RunString(chunk, name string) error {
 	return s.runMain("spindle", func(fc *luabox.FiberCtx) error {
-		return s.RT.RunString(fc, chunk, "=(command line)")
+		return s.RT.RunString(fc, chunk, name)
 	})
 }
 
@@ -135,6 +140,16 @@ func (s *Server) wait() {
 	s.shutdown()
 }
 
+// Exit implements luabox.Host: os.exit flushes the WAL and the log
+// before the process ends, as Tarantool's exit does.
+// The caller holds the baton, so connections are not waited for: the
+// process ends under them.
+func (s *Server) Exit(code int) {
+	s.closeStorage()
+	s.Log.Close()
+	os.Exit(code)
+}
+
 // Stop ends the event loop.
 func (s *Server) Stop() {
 	s.stopOnce.Do(func() { close(s.stopped) })
@@ -144,6 +159,10 @@ func (s *Server) shutdown() {
 	if s.ln != nil {
 		s.ln.Close()
 	}
+	for _, c := range s.consoles {
+		c.Close()
+	}
+	s.closeStorage()
 	s.Log.Close()
 }
 
@@ -179,45 +198,39 @@ func (s *Server) load(cfg map[string]any) error {
 		}
 	}
 	s.uuid, _ = cfg["instance_uuid"].(string)
-	if s.uuid == "" {
-		s.uuid = uuid.NewString()
-	} else if _, err := uuid.Parse(s.uuid); err != nil {
-		return boxerr.New(boxerr.ER_CFG, "instance_uuid", "expected uuid, got "+s.uuid)
+	if s.uuid != "" {
+		if _, err := uuid.Parse(s.uuid); err != nil {
+			return boxerr.New(boxerr.ER_CFG, "instance_uuid", "expected uuid, got "+s.uuid)
+		}
 	}
 	s.clusterUUID, _ = cfg["replicaset_uuid"].(string)
-	if s.clusterUUID == "" {
-		s.clusterUUID = uuid.NewString()
-	} else if _, err := uuid.Parse(s.clusterUUID); err != nil {
-		return boxerr.New(boxerr.ER_CFG, "replicaset_uuid", "expected uuid, got "+s.clusterUUID)
+	if s.clusterUUID != "" {
+		if _, err := uuid.Parse(s.clusterUUID); err != nil {
+			return boxerr.New(boxerr.ER_CFG, "replicaset_uuid", "expected uuid, got "+s.clusterUUID)
+		}
 	}
-	s.Log.Logf(who, say.Info, "instance uuid %s", s.uuid)
 	s.status = "loading"
 	if l, ok := cfg["listen"]; ok && l != nil {
 		if err := s.bind(l); err != nil {
 			return err
 		}
 	}
-	b := box.New(box.Options{
-		InstanceUUID: s.uuid,
-		Journal:      &memJournal{s: s},
-		Log: func(level int, msg string) {
-			s.Log.Log(s.who(), say.Level(level), msg)
-		},
-	})
-	s.Log.Log(who, say.Info, "initializing an empty data directory")
-	if err := b.Bootstrap(s.clusterUUID, 1); err != nil {
+	b, err := s.openStorage(cfg)
+	if err != nil {
+		s.status = "unknown"
 		return err
 	}
-	s.Log.Logf(who, say.Info, "assigned id 1 to replica %s", s.uuid)
-	s.Log.Logf(who, say.Info, "cluster uuid %s", s.clusterUUID)
 	s.readOnly, _ = cfg["read_only"].(bool)
 	b.SetReadOnly(s.readOnly)
 	s.Box = b
 	s.RT.Box = b
 	s.status = "running"
 	s.Log.Log(who, say.Info, "ready to accept requests")
+	s.runCheckpointDaemon()
 	return nil
 }
+
+func newUUID() string { return uuid.NewString() }
 
 // applyDynamic applies one changed option after the first box.cfg.
 func (s *Server) applyDynamic(key string, v any) error {
@@ -234,6 +247,20 @@ func (s *Server) applyDynamic(key string, v any) error {
 		ro, _ := v.(bool)
 		s.readOnly = ro
 		s.Box.SetReadOnly(ro)
+	case "checkpoint_interval", "checkpoint_count":
+		if s.st != nil {
+			if v, ok := v.(float64); ok {
+				if key == "checkpoint_count" {
+					s.st.keep = int(v)
+				} else {
+					s.st.interval = time.Duration(v * float64(time.Second))
+				}
+			}
+			select {
+			case s.st.daemon <- struct{}{}:
+			default:
+			}
+		}
 	case "log_level":
 		if lvl, ok := v.(float64); ok {
 			s.Log.SetLevel(say.Level(lvl))
@@ -316,17 +343,30 @@ func (s *Server) Info() luabox.Info {
 		in.ID = s.Box.InstanceID()
 		in.RO = s.Box.ReadOnly()
 	}
-	s.vclock.Each(func(id vclock.ReplicaID, lsn vclock.LSN) {
+	var vc vclock.VClock
+	if s.st != nil && s.st.wal != nil {
+		vc = s.st.wal.VClock()
+	}
+	vc.Each(func(id vclock.ReplicaID, lsn vclock.LSN) {
 		in.VClock[uint32(id)] = int64(lsn)
 	})
-	in.Signature = s.vclock.Sum()
+	in.Signature = vc.Sum()
 	if in.ID != 0 {
-		in.LSN = int64(s.vclock.Get(vclock.ReplicaID(in.ID)))
+		in.LSN = int64(vc.Get(vclock.ReplicaID(in.ID)))
 		in.Replication = []map[string]any{{"id": in.ID, "uuid": s.uuid, "lsn": in.LSN}}
 	} else {
 		in.LSN = -1
 	}
 	return in
+}
+
+// adminSession is the session console and script fibers run in: admin
+// once box is up, none before box.cfg.
+func (s *Server) adminSession() *box.Session {
+	if s.Box == nil {
+		return nil
+	}
+	return s.Box.AdminSession()
 }
 
 // who names the running fiber for log lines.

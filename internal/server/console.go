@@ -1,0 +1,137 @@
+package server
+
+import (
+	"fmt"
+	"os"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/spindledb/spindle/internal/console"
+	"github.com/spindledb/spindle/internal/fiber"
+)
+
+// consoleEval evaluates console requests: each runs in a fiber of its own
+// as the admin user, with the tx baton held, like Tarantool's console
+// fibers.
+type consoleEval struct{ s *Server }
+
+// Eval implements console.Evaluator.
+func (e consoleEval) Eval(chunk string) string {
+	f := e.s.Sched.New("console")
+	f.Acquire()
+	defer f.Finish()
+	return e.evalIn(f, chunk)
+}
+
+// evalIn evaluates chunk on behalf of fiber f, which holds the baton.
+func (e consoleEval) evalIn(f *fiber.Fiber, chunk string) string {
+	var sess = e.s.adminSession()
+	fc := e.s.RT.NewFiberCtx(f, sess)
+	defer e.s.RT.ReleaseFiberCtx(fc)
+	ev := console.LuaEvaluator{L: fc.L}
+	return ev.Eval(chunk)
+}
+
+// openConsoleModule registers require('console'): start() runs the local
+// console on the terminal, listen(uri) serves the text console protocol,
+// eval(chunk) returns a request's YAML (what `spindle connect` calls over
+// IPROTO), connect(uri) opens a console to another instance.
+func (s *Server) openConsoleModule() {
+	L := s.RT.L
+	L.PreloadModule("console", func(L *lua.LState) int {
+		mod := L.NewTable()
+		ev := consoleEval{s}
+		L.SetFuncs(mod, map[string]lua.LGFunction{
+			"start": func(L *lua.LState) int {
+				f := s.Sched.Current()
+				var err error
+				f.Block(func() { err = s.runREPL(console.NewSession(ev)) })
+				if err != nil {
+					L.RaiseError("%s", err.Error())
+				}
+				return 0
+			},
+			"listen": func(L *lua.LState) int {
+				uri := L.CheckAny(1)
+				srv, err := console.Listen(lua.LVAsString(uri), ev)
+				if err != nil {
+					L.RaiseError("%s", err.Error())
+				}
+				s.Log.Logf("main", 5, "started console listener on %s", srv.Addr())
+				s.consoles = append(s.consoles, srv)
+				t := L.NewTable()
+				t.RawSetString("address", lua.LString(srv.Addr().String()))
+				t.RawSetString("close", L.NewFunction(func(L *lua.LState) int { srv.Close(); return 0 }))
+				L.Push(t)
+				return 1
+			},
+			"eval": func(L *lua.LState) int {
+				chunk := L.CheckString(1)
+				var out string
+				s.RT.WithThread(func(th *lua.LState) {
+					ev := console.LuaEvaluator{L: th}
+					out = ev.Eval(chunk)
+				})
+				L.Push(lua.LString(out))
+				return 1
+			},
+			"connect": func(L *lua.LState) int {
+				uri := L.CheckString(1)
+				f := s.Sched.Current()
+				var err error
+				f.Block(func() { err = Connect(uri) })
+				if err != nil {
+					L.RaiseError("%s", err.Error())
+				}
+				return 0
+			},
+			"delimiter": func(L *lua.LState) int {
+				L.Push(lua.LString(""))
+				return 1
+			},
+		})
+		L.Push(mod)
+		return 1
+	})
+}
+
+// runREPL runs the local console on the terminal until end of input.
+func (s *Server) runREPL(h console.Handler) error {
+	in, err := console.NewLineReader(os.Stdin, os.Stdout, console.DefaultHistoryFile())
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	r := &console.REPL{Handler: h, In: in, Out: os.Stdout}
+	return r.Run()
+}
+
+// RunConsole is `spindle` with no instance file: an interactive console
+// before box.cfg, as `tarantool` with no arguments.
+func (s *Server) RunConsole() error {
+	if err := s.runREPL(console.NewSession(consoleEval{s})); err != nil {
+		return err
+	}
+	if s.Box != nil {
+		s.shutdown()
+	}
+	return nil
+}
+
+// Connect opens a console to a running instance: a text console port or
+// an IPROTO port (requests go through EVAL).
+func Connect(uri string) error {
+	r, err := console.Dial(uri, 10*time.Second)
+	if err != nil {
+		return fmt.Errorf("connect to %s: %w", uri, err)
+	}
+	defer r.Close()
+	in, err := console.NewLineReader(os.Stdin, os.Stdout, console.DefaultHistoryFile())
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	repl := &console.REPL{Handler: r, In: in, Out: os.Stdout, Prompt: r.Prompt()}
+	return repl.Run()
+}

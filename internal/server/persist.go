@@ -1,0 +1,297 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"time"
+
+	"github.com/spindledb/spindle/internal/box"
+	"github.com/spindledb/spindle/internal/boxerr"
+	"github.com/spindledb/spindle/internal/recovery"
+	"github.com/spindledb/spindle/internal/say"
+	"github.com/spindledb/spindle/internal/snapshot"
+	"github.com/spindledb/spindle/internal/vclock"
+	"github.com/spindledb/spindle/internal/vfs"
+	"github.com/spindledb/spindle/internal/wal"
+	"github.com/spindledb/spindle/internal/xrow"
+)
+
+// storage is the persistent side of an instance: where its files live,
+// the WAL writer and the checkpoint settings.
+type storage struct {
+	fs       vfs.FS
+	memtxDir string
+	walDir   string
+	wal      *wal.Writer
+	// keep is checkpoint_count; interval is checkpoint_interval.
+	keep     int
+	interval time.Duration
+	// checkpointing is set while a checkpoint runs (under the baton), so
+	// box.snapshot() calls do not overlap.
+	checkpointing bool
+	// daemon wakes the checkpoint daemon when its interval changes.
+	daemon chan struct{}
+}
+
+// walJournal is box's Journal: rows go to the WAL writer; the fiber gives
+// the baton up while the writer works (group commit with other fibers).
+type walJournal struct{ s *Server }
+
+// Write implements box.Journal.
+func (j walJournal) Write(rows []*xrow.Row) error {
+	e := j.s.st.wal.Submit(rows)
+	var err error
+	select {
+	case <-e.Done(): // wal_mode none, or a refused entry
+		err = e.Wait()
+	default:
+		j.s.Sched.Current().Block(func() { err = e.Wait() })
+	}
+	if err != nil {
+		// Failed entries roll back newest first: Release wakes the next
+		// older one once this transaction has been undone by box, which
+		// happens right after Write returns, before any yield.
+		e.Release()
+		s := j.s
+		s.Log.Logf(s.who(), say.Error, "%s", err.Error())
+		return boxerr.New(boxerr.ER_WAL_IO)
+	}
+	return nil
+}
+
+func cfgString(cfg map[string]any, key, def string) string {
+	if v, ok := cfg[key].(string); ok && v != "" {
+		return v
+	}
+	return def
+}
+
+func cfgNumber(cfg map[string]any, key string, def float64) float64 {
+	if v, ok := cfg[key].(float64); ok {
+		return v
+	}
+	return def
+}
+
+// openStorage recovers the instance from memtx_dir/wal_dir, or bootstraps
+// a new one, and starts the WAL. It returns the ready box.
+func (s *Server) openStorage(cfg map[string]any) (*box.Box, error) {
+	who := s.who()
+	st := &storage{
+		fs:       vfs.OS{},
+		memtxDir: cfgString(cfg, "memtx_dir", "."),
+		walDir:   cfgString(cfg, "wal_dir", "."),
+		keep:     int(cfgNumber(cfg, "checkpoint_count", 2)),
+		interval: time.Duration(cfgNumber(cfg, "checkpoint_interval", 3600) * float64(time.Second)),
+		daemon:   make(chan struct{}, 1),
+	}
+	s.st = st
+	mode, ok := wal.ParseMode(cfgString(cfg, "wal_mode", "write"))
+	if !ok {
+		return nil, boxerr.New(boxerr.ER_CFG, "wal_mode", "expected 'none', 'write' or 'fsync'")
+	}
+	for _, d := range []string{st.memtxDir, st.walDir} {
+		if fi, err := os.Stat(d); err != nil || !fi.IsDir() {
+			return nil, boxerr.New(boxerr.ER_CFG, dirOption(st, d), fmt.Sprintf("can't open directory '%s'", d))
+		}
+	}
+	rec, err := recovery.Open(st.fs, recovery.Options{
+		MemtxDir:      st.memtxDir,
+		WALDir:        st.walDir,
+		InstanceUUID:  s.uuid,
+		ForceRecovery: cfg["force_recovery"] == true,
+		Log:           s.Log,
+		Who:           who,
+	})
+	if err != nil {
+		return nil, storageError(err)
+	}
+	var b *box.Box
+	var vc vclock.VClock
+	if rec.HasSnapshot() {
+		if s.uuid != "" && s.uuid != rec.InstanceUUID() {
+			return nil, boxerr.New(boxerr.ER_INSTANCE_UUID_MISMATCH, s.uuid, rec.InstanceUUID())
+		}
+		s.uuid = rec.InstanceUUID()
+		s.Log.Logf(who, say.Info, "instance uuid %s", s.uuid)
+		end := rec.EndVClock()
+		s.Log.Logf(who, say.Info, "instance vclock %s", end.String())
+		b = s.newBox()
+		b.SetRecovering(true)
+		res, err := rec.Run(b)
+		b.SetRecovering(false)
+		if err != nil {
+			return nil, storageError(err)
+		}
+		vc = res.VClock
+		if s.clusterUUID != "" && s.clusterUUID != b.ReplicasetUUID() {
+			return nil, boxerr.New(boxerr.ER_REPLICASET_UUID_MISMATCH, s.clusterUUID, b.ReplicasetUUID())
+		}
+		s.clusterUUID = b.ReplicasetUUID()
+	} else {
+		if s.uuid == "" {
+			s.uuid = newUUID()
+		}
+		if s.clusterUUID == "" {
+			s.clusterUUID = newUUID()
+		}
+		s.Log.Logf(who, say.Info, "instance uuid %s", s.uuid)
+		s.Log.Log(who, say.Info, "initializing an empty data directory")
+		b = s.newBox()
+		if err := b.Bootstrap(s.clusterUUID, 1); err != nil {
+			return nil, err
+		}
+		s.Log.Logf(who, say.Info, "assigned id 1 to replica %s", s.uuid)
+		s.Log.Logf(who, say.Info, "cluster uuid %s", s.clusterUUID)
+	}
+	w, err := wal.Open(st.fs, st.walDir, wal.Options{
+		Mode:         mode,
+		MaxSize:      int64(cfgNumber(cfg, "wal_max_size", wal.DefaultMaxSize)),
+		InstanceUUID: s.uuid,
+		VClock:       vc,
+		InstanceID:   vclock.ReplicaID(b.InstanceID()),
+		Log:          s.Log,
+	})
+	if err != nil {
+		return nil, storageError(err)
+	}
+	st.wal = w
+	if !rec.HasSnapshot() {
+		// The first checkpoint holds the bootstrap data, as in Tarantool.
+		if err := s.writeCheckpoint(b); err != nil {
+			return nil, err
+		}
+	}
+	return b, nil
+}
+
+// dirOption names the option a missing directory came from.
+func dirOption(st *storage, d string) string {
+	if d == st.memtxDir {
+		return "memtx_dir"
+	}
+	return "wal_dir"
+}
+
+// storageError turns recovery and WAL errors into box errors with the
+// message Tarantool gives.
+func storageError(err error) error {
+	var be *boxerr.Error
+	if errors.As(err, &be) {
+		return be
+	}
+	var gap *recovery.GapError
+	if errors.As(err, &gap) {
+		return &boxerr.Error{Code: boxerr.ER_PROC_LUA, Type: "XlogGapError", Message: gap.Error()}
+	}
+	return &boxerr.Error{Code: boxerr.ER_INVALID_XLOG, Type: "XlogError", Message: err.Error()}
+}
+
+func (s *Server) newBox() *box.Box {
+	return box.New(box.Options{
+		InstanceUUID: s.uuid,
+		Journal:      walJournal{s},
+		Log: func(level int, msg string) {
+			s.Log.Log(s.who(), say.Level(level), msg)
+		},
+	})
+}
+
+// Snapshot implements box.snapshot(): it rotates the WAL, writes a
+// checkpoint from read views of every persistent space while writes go
+// on, and collects files no checkpoint needs. The calling fiber waits
+// (without the baton) until the snapshot is on disk.
+func (s *Server) Snapshot() error {
+	if s.Box == nil || s.st == nil {
+		return boxerr.New(boxerr.ER_LOADING)
+	}
+	return s.writeCheckpoint(s.Box)
+}
+
+func (s *Server) writeCheckpoint(b *box.Box) error {
+	st := s.st
+	if st.checkpointing {
+		return boxerr.New(boxerr.ER_CHECKPOINT_IN_PROGRESS)
+	}
+	st.checkpointing = true
+	defer func() { st.checkpointing = false }()
+	vc, err := st.wal.Rotate()
+	if err != nil {
+		return storageError(err)
+	}
+	// Read views are taken under the baton, at the rotation point.
+	var spaces []snapshot.Space
+	for _, sp := range b.Spaces() {
+		if sp.Temporary || sp.IsView() || sp.Primary() == nil {
+			continue
+		}
+		var group uint32
+		if sp.IsLocal {
+			group = 1
+		}
+		spaces = append(spaces, snapshot.Space{ID: sp.ID, GroupID: group, View: sp.ReadView()})
+	}
+	meta := snapshot.Meta{InstanceUUID: s.uuid, VClock: vc}
+	write := func() error {
+		if _, err := snapshot.Write(context.Background(), st.fs, st.memtxDir, meta, spaces, snapshot.Options{Log: s.Log}); err != nil {
+			return err
+		}
+		gc, ok, err := snapshot.Collect(st.fs, st.memtxDir, snapshot.CollectOptions{Keep: st.keep, Log: s.Log})
+		if err == nil && ok {
+			err = st.wal.CollectGarbage(gc)
+		}
+		return err
+	}
+	if f := s.Sched.Current(); f != nil {
+		f.Block(func() { err = write() })
+	} else {
+		err = write()
+	}
+	if err != nil {
+		s.Log.Logf(s.who(), say.Error, "checkpoint failed: %s", err.Error())
+		return storageError(err)
+	}
+	return nil
+}
+
+// runCheckpointDaemon makes a checkpoint every checkpoint_interval (with
+// Tarantool's random offset within the first interval), logging when the
+// next one is due.
+func (s *Server) runCheckpointDaemon() {
+	st := s.st
+	go func() {
+		for {
+			interval := st.interval
+			var timer <-chan time.Time
+			if interval > 0 {
+				delay := interval/2 + time.Duration(rand.Int64N(int64(interval)))%interval
+				next := time.Now().Add(delay)
+				s.Log.Logf("main/checkpoint_daemon", say.Info, "scheduled next checkpoint for %s", next.Format("Mon Jan _2 15:04:05 2006"))
+				timer = time.After(delay)
+			}
+			select {
+			case <-s.stopped:
+				return
+			case <-st.daemon:
+				continue
+			case <-timer:
+			}
+			f := s.Sched.New("checkpoint_daemon")
+			f.Acquire()
+			if err := s.writeCheckpoint(s.Box); err != nil {
+				s.Log.Logf(f.Who(), say.Error, "checkpoint failed: %s", err.Error())
+			}
+			f.Finish()
+		}
+	}()
+}
+
+// closeStorage stops the WAL at shutdown.
+func (s *Server) closeStorage() {
+	if s.st != nil && s.st.wal != nil {
+		s.st.wal.Close()
+	}
+}
