@@ -36,7 +36,9 @@ type LineReader interface {
 // REPL is the local console (console.lua's start(): local_read,
 // local_eval, local_print).
 type REPL struct {
-	Session *Session
+	// Handler evaluates requests: a *Session locally, a *Remote for
+	// `spindle connect`.
+	Handler Handler
 	In      LineReader
 	Out     io.Writer
 	// Prompt is the name before "> "; DefaultPrompt when empty.
@@ -51,7 +53,7 @@ func (r *REPL) Run() error {
 	if prompt == "" {
 		prompt = DefaultPrompt
 	}
-	for !r.Session.Stopped() {
+	for {
 		request, err := r.read(prompt)
 		if err == io.EOF {
 			return nil
@@ -59,15 +61,17 @@ func (r *REPL) Run() error {
 		if err != nil {
 			return err
 		}
-		out, ok := r.Session.Eval(request)
-		if !ok {
+		out, ok := r.Handler.Eval(request)
+		if !ok && out == "" {
 			return nil
 		}
 		if _, err := io.WriteString(r.Out, out+"\n"); err != nil {
 			return err
 		}
+		if !ok {
+			return nil
+		}
 	}
-	return nil
 }
 
 // read collects one request (local_read): a backslash command is one
@@ -102,9 +106,9 @@ func (r *REPL) complete(buf string) (bool, string) {
 	if strings.HasPrefix(buf, "\\") {
 		return true, buf
 	}
-	delim := r.Session.Delimiter()
+	delim := r.Handler.Delimiter()
 	if delim == "" {
-		if r.Session.Language() != LanguageLua {
+		if r.Handler.Language() != LanguageLua {
 			return true, buf
 		}
 		return IsCompleteLua(buf), buf
@@ -144,6 +148,10 @@ type editor struct {
 }
 
 func newEditor(in, out *os.File, historyFile string) (*editor, error) {
+	// The terminal hooks default to os.Stdin; bind them to in so any
+	// terminal (a pty in tests) works.
+	fd := int(in.Fd())
+	var saved *readline.State
 	rl, err := readline.NewEx(&readline.Config{
 		HistoryFile:            historyFile,
 		DisableAutoSaveHistory: true, // history keeps whole requests, not lines
@@ -151,6 +159,24 @@ func newEditor(in, out *os.File, historyFile string) (*editor, error) {
 		Stdin:                  in,
 		Stdout:                 out,
 		Stderr:                 out,
+		FuncIsTerminal:         func() bool { return readline.IsTerminal(fd) },
+		FuncMakeRaw: func() error {
+			st, err := readline.MakeRaw(fd)
+			saved = st
+			return err
+		},
+		FuncExitRaw: func() error {
+			if saved == nil {
+				return nil
+			}
+			return readline.Restore(fd, saved)
+		},
+		FuncGetWidth: func() int {
+			if w, _, err := readline.GetSize(int(out.Fd())); err == nil && w > 0 {
+				return w
+			}
+			return 80
+		},
 	})
 	if err != nil {
 		return nil, err
