@@ -91,7 +91,13 @@ func (in *Instance) Stop(t testing.TB) {
 // connections.
 func start(t testing.TB, bin, script string, env ...string) *Instance {
 	t.Helper()
-	dir := t.TempDir()
+	return startIn(t, bin, t.TempDir(), script, env...)
+}
+
+// startIn is start with a given directory, so that an instance can be
+// restarted on the files an earlier one left.
+func startIn(t testing.TB, bin, dir, script string, env ...string) *Instance {
+	t.Helper()
 	path := filepath.Join(dir, "instance.lua")
 	if err := os.WriteFile(path, []byte(script), 0o644); err != nil {
 		t.Fatal(err)
@@ -127,8 +133,9 @@ func start(t testing.TB, bin, script string, env ...string) *Instance {
 		c, err := net.DialTimeout("tcp", in.Addr, 200*time.Millisecond)
 		if err == nil {
 			c.Close()
-			// The listener opens before box is ready; wait for the log line.
-			if strings.Contains(in.Output(), "ready to accept requests") {
+			// The listener opens before box is ready and the instance file
+			// goes on after box.cfg; the event loop starts when it ends.
+			if strings.Contains(in.Output(), "entering the event loop") {
 				return in
 			}
 		}
