@@ -5,6 +5,8 @@
 //	spindle FILE.lua [args...]   run an instance file
 //	spindle -e 'lua code'        run a chunk of Lua
 //	spindle connect URI          console to a running instance
+//	spindle cat FILE...          print the rows of .xlog/.snap files
+//	spindle play URI FILE...     replay the rows of .xlog/.snap files
 //	spindle bench URI [flags]    load generator (see spindle bench -h)
 //	spindle version              print the version
 package main
@@ -29,6 +31,8 @@ func usage() {
   spindle FILE.lua [args...]   run an instance file
   spindle -e 'lua code'        run a chunk of Lua
   spindle connect URI          console to a running instance
+  spindle cat FILE... [opts]   print the rows of .xlog/.snap files
+  spindle play URI FILE...     replay the rows of .xlog/.snap files into an instance
   spindle bench URI [flags]    run a load against an instance
   spindle version              print the version
 `)
@@ -47,6 +51,10 @@ func run(args []string) int {
 		return 0
 	case "bench":
 		return bench.Main(args[1:], os.Stdout, os.Stderr)
+	case "cat":
+		return catMain(args[1:])
+	case "play":
+		return playMain(args[1:])
 	case "connect":
 		if len(args) != 2 {
 			usage()

@@ -9,33 +9,80 @@ import (
 // Status is a fiber's life-cycle state as fiber.status() names it.
 type Status string
 
-// Fiber states.
+// Fiber states as Lua sees them.
 const (
 	Running   Status = "running"
 	Suspended Status = "suspended"
 	Dead      Status = "dead"
 )
 
-// Scheduler owns the baton and the registry of live fibers.
-type Scheduler struct {
-	baton  sync.Mutex
-	nextID atomic.Int64
-	mu     sync.Mutex // guards fibers (read by fiber.info without the baton)
-	fibers map[int64]*Fiber
-	// current is the fiber holding the baton; read and written only by
-	// that fiber, so the baton itself guards it.
-	current *Fiber
-}
+// Infinite is the timeout of a wait that only a wakeup ends (Tarantool's
+// TIMEOUT_INFINITY).
+const Infinite time.Duration = 1<<63 - 1
 
-// Current returns the fiber that holds the baton. Call it only while
-// holding the baton.
-func (s *Scheduler) Current() *Fiber { return s.current }
+// state is where a fiber is in the scheduler; guarded by Scheduler.mu.
+type state uint8
+
+const (
+	stIdle     state = iota // not holding the baton, not asking for it (new, or inside Block)
+	stRunning               // holds the baton
+	stReady                 // in the ready list
+	stParked                // waiting for a wakeup, a timer or a wait queue
+	stPending               // its timer expired this iteration; in the pending list
+	stExternal              // asked for the baton from outside (Acquire); in the external list
+	stDead
+)
+
+// Scheduler owns the baton, the run queues and the registry of live
+// fibers.
+//
+// Scheduling is deterministic and follows Tarantool's event loop: a fiber
+// woken by Wakeup (or created by Go) goes to the tail of the ready list;
+// the ready list always drains before the next loop iteration; an
+// iteration updates the loop clock and fires expired timers in libev's
+// heap order, each woken fiber running (with whatever it wakes) before the
+// next timer's fiber; fibers that asked for the baton from outside (I/O
+// completions, new connections) come last in an iteration.
+type Scheduler struct {
+	nextID atomic.Int64
+	epoch  time.Time // origin of loop time (monotonic)
+
+	mu       sync.Mutex
+	current  atomic.Pointer[Fiber]
+	ready    []*Fiber
+	pending  []*timer // fired this iteration, in heap order
+	external []*Fiber
+	timers   timerHeap
+	loopNow  atomic.Int64 // loop time (ns since epoch), updated each iteration
+	wallNow  atomic.Int64 // wall clock (unix ns) at the same moment
+	kick     *time.Timer  // wakes the loop when the baton is free and a timer is due
+	kickAt   time.Duration
+	fibers   map[int64]*Fiber
+}
 
 // NewScheduler returns a scheduler whose baton is free.
 func NewScheduler() *Scheduler {
-	s := &Scheduler{fibers: make(map[int64]*Fiber)}
+	s := &Scheduler{fibers: make(map[int64]*Fiber), epoch: time.Now()}
 	s.nextID.Store(102) // the first fiber (the instance script) is 103, as in 2.6
+	s.updateTime()
 	return s
+}
+
+// Current returns the fiber that holds the baton, or nil.
+func (s *Scheduler) Current() *Fiber { return s.current.Load() }
+
+// Time is the loop's cached wall-clock time (fiber.time): constant between
+// two yields, as ev_now is.
+func (s *Scheduler) Time() time.Time { return time.Unix(0, s.wallNow.Load()) }
+
+// Clock is the loop's cached monotonic time since the scheduler started
+// (fiber.clock).
+func (s *Scheduler) Clock() time.Duration { return time.Duration(s.loopNow.Load()) }
+
+func (s *Scheduler) updateTime() {
+	now := time.Now()
+	s.loopNow.Store(int64(now.Sub(s.epoch)))
+	s.wallNow.Store(now.UnixNano())
 }
 
 // Fiber is one cooperative task.
@@ -43,16 +90,34 @@ type Fiber struct {
 	sched   *Scheduler
 	id      int64
 	name    atomic.Value // string
-	status  atomic.Value // Status
 	created time.Time
-	// cancelled is set by Cancel; the fiber notices it at its next yield
-	// point (TestCancel) as Tarantool's fiber.testcancel does.
+	resume  chan struct{} // receives the baton; capacity 1
+	done    chan struct{} // closed when the fiber has finished
+	csw     atomic.Int64  // context switches (times it got the baton)
+
+	// Guarded by sched.mu.
+	state      state
+	parkGen    uint64
+	timedOut   bool
+	wakeSelf   bool       // Wakeup was called on the running fiber itself
+	waitq      *WaitQueue // the queue it is parked on, if any
+	tm         *timer     // its timer while parked with a timeout
+	joinable   bool
+	registered bool
+	front      bool // parked on waitq at the head (channel retries)
+
 	cancelled atomic.Bool
-	wake      chan struct{} // Wakeup pokes a sleeping fiber
-	done      chan struct{} // closed when the fiber's function returns
-	// Local is free for the layer above (the Lua runtime keeps its per-fiber
-	// state here). Touched only under the baton.
+	dead      atomic.Bool
+	joiners   WaitQueue
+	pad       *chanPad // channel wait pad; touched only under the baton
+
+	// Local is free for the layer above (the Lua runtime keeps its
+	// per-fiber context here). Touched only under the baton.
 	Local any
+	// Ext is a second slot for the layer above (the Lua runtime keeps the
+	// fiber's Lua object, fiber.storage and join results here). Touched
+	// only under the baton.
+	Ext any
 }
 
 // New registers a fiber without starting a goroutine: the caller's own
@@ -61,104 +126,371 @@ type Fiber struct {
 // before touching state and Finish when done.
 func (s *Scheduler) New(name string) *Fiber {
 	f := &Fiber{sched: s, id: s.nextID.Add(1), created: time.Now(),
-		wake: make(chan struct{}, 1), done: make(chan struct{})}
+		resume: make(chan struct{}, 1), done: make(chan struct{})}
 	f.name.Store(name)
-	f.status.Store(Suspended)
 	s.mu.Lock()
+	f.registered = true
 	s.fibers[f.id] = f
 	s.mu.Unlock()
 	return f
 }
 
-// Go starts fn in a new fiber (goroutine) that runs while holding the
-// baton. fn starts only after the creator yields the baton, as fiber.new
-// does; fiber.create semantics (run at once) are obtained by calling
-// Yield on the creator right after Go.
+// Go starts fn in a new fiber that is put at the tail of the ready list:
+// it runs once the creator yields, as fiber.new. The fiber finishes when
+// fn returns.
 func (s *Scheduler) Go(name string, fn func(f *Fiber)) *Fiber {
 	f := s.New(name)
-	go func() {
-		f.Acquire()
-		defer f.Finish()
-		fn(f)
-	}()
+	go f.body(fn)
+	s.mu.Lock()
+	f.state = stReady
+	s.ready = append(s.ready, f)
+	if s.current.Load() == nil {
+		s.handoffLocked()
+	}
+	s.mu.Unlock()
 	return f
 }
 
-// Acquire takes the baton for f.
+// Start creates a fiber and runs it at once, as fiber.create: the caller,
+// which must hold the baton, continues as soon as the new fiber yields
+// (ahead of every other ready fiber) or finishes.
+func (s *Scheduler) Start(name string, fn func(f *Fiber)) *Fiber {
+	caller := s.current.Load()
+	if caller == nil {
+		return s.Go(name, fn)
+	}
+	f := s.New(name)
+	go f.body(fn)
+	s.mu.Lock()
+	caller.state = stReady
+	s.ready = append([]*Fiber{caller}, s.ready...)
+	s.give(f)
+	s.mu.Unlock()
+	caller.wait()
+	return f
+}
+
+func (f *Fiber) body(fn func(f *Fiber)) {
+	f.wait()
+	defer f.Finish()
+	fn(f)
+}
+
+// wait blocks until the baton is handed to f.
+func (f *Fiber) wait() {
+	<-f.resume
+	f.csw.Add(1)
+}
+
+// give hands the baton to f. Called with mu held and the baton free.
+func (s *Scheduler) give(f *Fiber) {
+	f.state = stRunning
+	s.current.Store(f)
+	f.resume <- struct{}{}
+}
+
+// handoffLocked passes the baton on after its holder gave it up: to the
+// head of the ready list, else to the next fiber whose timer fired in this
+// iteration, else it runs a loop iteration; if nothing is runnable the
+// baton stays free. Called with mu held.
+func (s *Scheduler) handoffLocked() {
+	s.current.Store(nil)
+	for iter := 0; ; iter++ {
+		if len(s.ready) > 0 {
+			f := s.ready[0]
+			s.ready[0] = nil
+			s.ready = s.ready[1:]
+			s.give(f)
+			return
+		}
+		for len(s.pending) > 0 {
+			t := s.pending[0]
+			s.pending[0] = nil
+			s.pending = s.pending[1:]
+			f := t.f
+			if f.state != stPending || f.parkGen != t.gen {
+				continue // woken otherwise meanwhile
+			}
+			f.unwait()
+			f.timedOut = true
+			s.give(f)
+			return
+		}
+		if len(s.external) > 0 && iter > 0 {
+			f := s.external[0]
+			s.external[0] = nil
+			s.external = s.external[1:]
+			s.give(f)
+			return
+		}
+		if iter > 0 {
+			s.armKick()
+			return
+		}
+		s.iterate()
+	}
+}
+
+// iterate is one event-loop iteration: update the loop clock and move
+// every expired timer to the pending list in heap order.
+func (s *Scheduler) iterate() {
+	s.updateTime()
+	now := s.Clock()
+	for t := s.timers.top(); t != nil && t.at < now; t = s.timers.top() {
+		s.timers.stop(t)
+		if t.f.state == stParked && t.f.parkGen == t.gen {
+			t.f.state = stPending
+			s.pending = append(s.pending, t)
+		}
+	}
+}
+
+// armKick makes sure the loop runs again when the earliest timer is due
+// while nobody holds the baton.
+func (s *Scheduler) armKick() {
+	t := s.timers.top()
+	if t == nil {
+		return
+	}
+	d := t.at - time.Duration(int64(time.Since(s.epoch)))
+	if d < 0 {
+		d = 0
+	}
+	// Loop time advances in whole iterations: wait until the timer is
+	// strictly expired.
+	d += time.Microsecond
+	if s.kick != nil {
+		if s.kickAt == t.at {
+			return
+		}
+		s.kick.Stop()
+	}
+	s.kickAt = t.at
+	s.kick = time.AfterFunc(d, s.onKick)
+}
+
+func (s *Scheduler) onKick() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.kick = nil
+	s.kickAt = 0
+	if s.current.Load() == nil {
+		s.handoffLocked()
+	}
+}
+
+// Acquire takes the baton for f, waiting behind the current iteration's
+// fibers when it is held.
 func (f *Fiber) Acquire() {
-	f.sched.baton.Lock()
-	f.sched.current = f
-	f.status.Store(Running)
+	s := f.sched
+	s.mu.Lock()
+	if s.current.Load() == nil {
+		// The loop was idle: its clock is as fresh as an iteration's.
+		s.updateTime()
+		s.give(f)
+		s.mu.Unlock()
+		f.wait()
+		return
+	}
+	f.state = stExternal
+	s.external = append(s.external, f)
+	s.mu.Unlock()
+	f.wait()
 }
 
-// Release gives the baton up.
+// Release gives the baton up; f must hold it.
 func (f *Fiber) Release() {
-	f.sched.current = nil
-	f.status.Store(Suspended)
-	f.sched.baton.Unlock()
+	s := f.sched
+	s.mu.Lock()
+	f.state = stIdle
+	s.handoffLocked()
+	s.mu.Unlock()
 }
 
-// Finish releases the baton and removes f from the registry.
+// Finish ends f: it is marked dead, its joiners are woken, it leaves the
+// registry unless it is joinable (then Join removes it), and the baton is
+// passed on. f must hold the baton.
 func (f *Fiber) Finish() {
-	f.status.Store(Dead)
-	f.sched.mu.Lock()
-	delete(f.sched.fibers, f.id)
-	f.sched.mu.Unlock()
+	s := f.sched
+	f.dead.Store(true)
+	s.mu.Lock()
+	f.state = stDead
+	for _, j := range f.joiners.list {
+		j.waitq = nil
+		s.wakeLocked(j)
+	}
+	f.joiners.list = nil
+	if !f.joinable {
+		f.unregisterLocked()
+	}
+	s.handoffLocked()
+	s.mu.Unlock()
 	close(f.done)
-	f.sched.current = nil
-	f.sched.baton.Unlock()
 }
 
-// Block runs fn without the baton: other fibers run meanwhile.
+func (f *Fiber) unregisterLocked() {
+	if f.registered {
+		f.registered = false
+		delete(f.sched.fibers, f.id)
+	}
+}
+
+// Block runs fn without the baton: other fibers run meanwhile. Wakeup and
+// Cancel do not interrupt fn.
 func (f *Fiber) Block(fn func()) {
 	f.Release()
 	defer f.Acquire()
 	fn()
 }
 
-// Yield lets every other ready fiber run before f continues.
-func (f *Fiber) Yield() {
-	f.Release()
-	// Gosched gives goroutines waiting on the baton a chance to take it.
-	runtimeGosched()
-	f.Acquire()
-}
+// Yield lets every other ready fiber, and the fibers of the next loop
+// iteration that come before it, run before f continues (fiber.yield,
+// which is fiber.sleep(0)).
+func (f *Fiber) Yield() { f.Park(nil, 0) }
 
-// Sleep suspends f for d (or until Wakeup or Cancel).
+// Sleep suspends f for d or until Wakeup or Cancel.
 func (f *Fiber) Sleep(d time.Duration) {
-	f.Block(func() {
-		if d <= 0 {
-			runtimeGosched()
-			return
-		}
-		t := time.NewTimer(d)
-		defer t.Stop()
-		select {
-		case <-t.C:
-		case <-f.wake:
-		}
-	})
+	if d < 0 {
+		d = 0
+	}
+	f.Park(nil, d)
 }
 
-// Wakeup makes a sleeping f return from Sleep early.
-func (f *Fiber) Wakeup() {
-	select {
-	case f.wake <- struct{}{}:
-	default:
+// Park gives up the baton until Wakeup, Cancel or the timeout (Infinite
+// for none) and reports whether the timeout ended the wait. With q, f
+// waits on q (Signal and Broadcast wake it) at its tail. f must hold the
+// baton.
+func (f *Fiber) Park(q *WaitQueue, timeout time.Duration) (timedOut bool) {
+	return f.park(q, timeout, false)
+}
+
+func (f *Fiber) park(q *WaitQueue, timeout time.Duration, front bool) bool {
+	s := f.sched
+	s.mu.Lock()
+	f.parkGen++
+	f.timedOut = false
+	if f.wakeSelf {
+		// A wakeup that came while f was running makes it ready at once.
+		f.wakeSelf = false
+		f.state = stReady
+		s.ready = append(s.ready, f)
+	} else {
+		f.state = stParked
+		if q != nil {
+			q.add(f, front)
+		}
+		if timeout != Infinite {
+			at := s.Clock() + timeout
+			if at < 0 { // overflow: effectively infinite
+				at = Infinite
+			}
+			f.tm = &timer{at: at, f: f, gen: f.parkGen}
+			s.timers.start(f.tm)
+		}
+	}
+	s.handoffLocked()
+	s.mu.Unlock()
+	f.wait()
+	s.mu.Lock()
+	if f.tm != nil {
+		s.timers.stop(f.tm)
+		f.tm = nil
+	}
+	to := f.timedOut
+	s.mu.Unlock()
+	return to
+}
+
+// unwait removes f from the wait queue it is parked on.
+func (f *Fiber) unwait() {
+	if f.waitq != nil {
+		f.waitq.remove(f)
+		f.waitq = nil
 	}
 }
 
-// Cancel marks f cancelled and wakes it.
+// Wakeup makes a parked f ready: it runs after the fibers already ready.
+// Waking the running fiber makes its next park return at once; waking a
+// fiber inside Block, or a dead one, does nothing.
+func (f *Fiber) Wakeup() {
+	s := f.sched
+	s.mu.Lock()
+	s.wakeLocked(f)
+	if s.current.Load() == nil {
+		s.handoffLocked()
+	}
+	s.mu.Unlock()
+}
+
+func (s *Scheduler) wakeLocked(f *Fiber) {
+	switch f.state {
+	case stRunning:
+		if s.current.Load() == f {
+			f.wakeSelf = true
+		}
+	case stParked, stPending:
+		f.unwait()
+		f.state = stReady
+		s.ready = append(s.ready, f)
+	}
+}
+
+// Cancel marks f cancelled and wakes it unless it is the caller: f sees
+// the cancellation at its next cancellation point (TestCancel). A dead
+// fiber is left alone.
 func (f *Fiber) Cancel() {
+	if f.dead.Load() {
+		return
+	}
 	f.cancelled.Store(true)
-	f.Wakeup()
+	if f.sched.current.Load() != f {
+		f.Wakeup()
+	}
 }
 
 // IsCancelled reports whether Cancel was called.
 func (f *Fiber) IsCancelled() bool { return f.cancelled.Load() }
 
+// TestCancel returns ErrCancelled when f was cancelled.
+func (f *Fiber) TestCancel() error {
+	if f.cancelled.Load() {
+		return ErrCancelled
+	}
+	return nil
+}
+
+// SetJoinable makes a finished f stay registered until Join.
+func (f *Fiber) SetJoinable(yes bool) {
+	f.sched.mu.Lock()
+	f.joinable = yes
+	f.sched.mu.Unlock()
+}
+
+// Joinable reports whether SetJoinable(true) is in effect.
+func (f *Fiber) Joinable() bool {
+	f.sched.mu.Lock()
+	defer f.sched.mu.Unlock()
+	return f.joinable
+}
+
+// Join waits, as the fiber that holds the baton, until f has finished,
+// then removes f from the registry. Wakeups and cancellation of the
+// caller do not end the wait, as in Tarantool's fiber_join.
+func (f *Fiber) Join() {
+	cur := f.sched.current.Load()
+	for !f.dead.Load() {
+		cur.Park(&f.joiners, Infinite)
+	}
+	f.sched.mu.Lock()
+	f.unregisterLocked()
+	f.sched.mu.Unlock()
+}
+
 // Done is closed when the fiber has finished.
 func (f *Fiber) Done() <-chan struct{} { return f.done }
+
+// IsDead reports whether the fiber has finished.
+func (f *Fiber) IsDead() bool { return f.dead.Load() }
 
 // ID returns the fiber id.
 func (f *Fiber) ID() int64 { return f.id }
@@ -169,8 +501,24 @@ func (f *Fiber) Name() string { return f.name.Load().(string) }
 // SetName renames the fiber.
 func (f *Fiber) SetName(n string) { f.name.Store(n) }
 
-// Status returns the fiber's state.
-func (f *Fiber) Status() Status { return f.status.Load().(Status) }
+// CSW is the number of times the fiber was given the baton.
+func (f *Fiber) CSW() int64 { return f.csw.Load() }
+
+// Status is the state fiber.status() reports: running for the fiber that
+// holds the baton, dead once the fiber has left the registry (a finished
+// joinable fiber stays suspended until joined, as in 2.6), else suspended.
+func (f *Fiber) Status() Status {
+	s := f.sched
+	if s.current.Load() == f {
+		return Running
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !f.registered {
+		return Dead
+	}
+	return Suspended
+}
 
 // Who is the fiber's "cord/id/name" tag for log lines.
 func (f *Fiber) Who() string {
@@ -180,14 +528,21 @@ func (f *Fiber) Who() string {
 	return "main/" + itoa(f.id) + "/" + f.Name()
 }
 
-// Lookup returns the live fiber with id, or nil.
+// Lookup returns the registered fiber with id, or nil.
 func (s *Scheduler) Lookup(id int64) *Fiber {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.fibers[id]
 }
 
-// All returns the live fibers.
+// Registered reports whether f is still found by Lookup.
+func (f *Fiber) Registered() bool {
+	f.sched.mu.Lock()
+	defer f.sched.mu.Unlock()
+	return f.registered
+}
+
+// All returns the registered fibers.
 func (s *Scheduler) All() []*Fiber {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -201,6 +556,10 @@ func (s *Scheduler) All() []*Fiber {
 func itoa(n int64) string {
 	var b [20]byte
 	i := len(b)
+	neg := n < 0
+	if neg {
+		n = -n
+	}
 	for {
 		i--
 		b[i] = byte('0' + n%10)
@@ -208,6 +567,10 @@ func itoa(n int64) string {
 		if n == 0 {
 			break
 		}
+	}
+	if neg {
+		i--
+		b[i] = '-'
 	}
 	return string(b[i:])
 }

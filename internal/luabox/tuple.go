@@ -450,3 +450,10 @@ func formatNumber(v float64) string {
 func quoteFlow(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
 }
+
+// FlowString renders a msgpack value as Tarantool prints tuples and
+// values in YAML flow style, e.g. [1, 'a', {'k': true}].
+func FlowString(b []byte) string { return tupleString(b) }
+
+// FormatNumber prints a double as LuaJIT's %.14g does.
+func FormatNumber(v float64) string { return formatNumber(v) }

@@ -9,9 +9,11 @@ import (
 	"github.com/spindledb/spindle/internal/proto"
 )
 
-// newTestServer brings box up from a Lua chunk without listening.
+// newTestServer brings box up from a Lua chunk without listening. The
+// chunk runs in a fresh directory (box.cfg's work_dir defaults to it).
 func newTestServer(tb testing.TB, src string) *Server {
 	tb.Helper()
+	tb.Chdir(tb.TempDir())
 	s, err := New(io.Discard)
 	if err != nil {
 		tb.Fatal(err)
@@ -20,7 +22,7 @@ func newTestServer(tb testing.TB, src string) *Server {
 	f.Acquire()
 	fc := s.RT.NewFiberCtx(f, nil)
 	if err := s.RT.RunString(fc, src, "=setup"); err != nil {
-		tb.Fatal(err)
+		tb.Fatal(s.RT.ErrorOf(err).Message)
 	}
 	s.RT.ReleaseFiberCtx(fc)
 	f.Finish()
@@ -28,7 +30,7 @@ func newTestServer(tb testing.TB, src string) *Server {
 }
 
 const benchSchema = `
-box.cfg{log_level = 1}
+box.cfg{log_level = 1, wal_mode = 'none'}
 box.schema.user.grant('guest', 'read,write,execute', 'universe')
 local s = box.schema.space.create('bench', {id = 600})
 s:create_index('pk', {parts = {1, 'unsigned'}})

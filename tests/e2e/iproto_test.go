@@ -242,3 +242,12 @@ loop:
 		t.Fatalf("only %d pings got through while another connection slept", pings)
 	}
 }
+
+func clientOptions() client.Options { return client.Options{} }
+
+// ctxT is a context bounded by 30 s and by the test's end.
+func ctxT(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
