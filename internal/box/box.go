@@ -46,6 +46,14 @@ type Box struct {
 	funcs      map[uint32]*Func
 	funcByName map[string]*Func
 
+	// sequences is the _sequence catalog; seqValues is the sequence
+	// cache (sequence_data_index): id -> current value of every started
+	// sequence. seqVersion counts changes of the sequence catalog and of
+	// space-sequence links (see SequenceVersion).
+	sequences  map[uint32]*Sequence
+	seqValues  map[uint32]int64
+	seqVersion uint64
+
 	cluster        map[uint32]string // _cluster: replica id -> uuid
 	replicasetUUID string
 	instanceID     uint32
@@ -75,6 +83,8 @@ func New(opts Options) *Box {
 		funcs:       make(map[uint32]*Func),
 		funcByName:  make(map[string]*Func),
 		cluster:     make(map[uint32]string),
+		sequences:   make(map[uint32]*Sequence),
+		seqValues:   make(map[uint32]int64),
 	}
 	b.initSchema()
 	return b
@@ -148,10 +158,26 @@ type Space struct {
 	// tuple (return new to keep it, old to skip, nil to delete).
 	BeforeReplace []BeforeTrigger
 
+	// sequence is the sequence filling a primary-key field (_space_sequence).
+	sequence *spaceSequence
+	// readView, when set, replaces the stored tuples in snapshots and
+	// JOIN streams (_sequence_data: the sequence cache).
+	readView func() *memtx.ReadView
 	// view is set for sysview spaces: reads come from the source space.
 	view *sysview
 	// opts is the raw flags map of the _space tuple.
 	opts []byte
+}
+
+// ReadView is a consistent view of the space's tuples for snapshots and
+// JOIN. For _sequence_data it holds the sequence cache, not the stored
+// tuples, as 2.6's sequence_data_index snapshot iterator does:
+// auto-increment advances only the cache.
+func (s *Space) ReadView() *memtx.ReadView {
+	if s.readView != nil {
+		return s.readView()
+	}
+	return s.Space.ReadView()
 }
 
 // Trigger is an on_replace trigger.

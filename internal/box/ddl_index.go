@@ -130,6 +130,11 @@ func (b *Box) parseIndexDef(t *memtx.Tuple, sp *Space) (*memtx.IndexDef, error) 
 	if def.Type == memtx.IndexHash && !def.Unique {
 		return nil, modErr("HASH index must be unique")
 	}
+	if iid == 0 && sp.sequence != nil {
+		if err := checkIndexSequence(def, sp.sequence.fieldNo, sp.sequence.path, sp.Name); err != nil {
+			return nil, err
+		}
+	}
 	// Agreement of key parts with the space format is checked by memtx
 	// (ER_FORMAT_MISMATCH_INDEX_PART) when the index is built.
 	return def, nil
@@ -385,10 +390,8 @@ func (b *Box) onReplaceIndex(txn *Txn, old, new *memtx.Tuple) error {
 		if len(sp.Indexes()) > 1 {
 			return boxerr.New(boxerr.ER_DROP_PRIMARY_KEY, sp.Name)
 		}
-		if ss := b.spaces[spaceSequenceSpaceID]; ss != nil && ss.Primary() != nil {
-			if t, _ := ss.Primary().Get(keyU32(sp.ID)); t != nil {
-				return boxerr.New(boxerr.ER_ALTER_SPACE, sp.Name, "can not drop primary key while space sequence exists")
-			}
+		if sp.sequence != nil {
+			return boxerr.New(boxerr.ER_ALTER_SPACE, sp.Name, "can not drop primary key while space sequence exists")
 		}
 	}
 	if iid != 0 && sp.Primary() == nil {

@@ -252,6 +252,16 @@ func (b *Box) executeStmt(s *Session, txn *Txn, sp *Space, req *Request, origin 
 		if err := checkArray(r.Tuple, "tuple"); err != nil {
 			return nil, err
 		}
+		if sp.sequence != nil {
+			// space_execute_dml: the sequence fills the key before
+			// before_replace triggers see the tuple, and the row logs
+			// the filled tuple.
+			data, err := b.fillSequence(s, sp, r.Tuple)
+			if err != nil {
+				return nil, err
+			}
+			r.Tuple = data
+		}
 		t, err := newTuple(r.Tuple)
 		if err != nil {
 			return nil, err

@@ -13,6 +13,12 @@
 //   - DML execution (Execute, Select) with 2.6's privilege checks,
 //     read-only mode, before_replace/on_replace triggers and the WAL row of
 //     every statement ("rows are requests": UPDATE keeps key and ops);
+//   - sequences (sequence.go): _sequence, _sequence_data and
+//     _space_sequence, the sequence cache with 2.6's int64 arithmetic,
+//     next/current/set/reset with their access checks, and the filling of
+//     a nil primary-key field on INSERT/REPLACE. Unlike everything else,
+//     a sequence value handed out is not taken back by a rollback (2.6's
+//     rule), and snapshots read _sequence_data from the cache;
 //   - transactions: an undo log that restores every index and the catalog
 //     exactly on rollback, one Journal write per transaction;
 //   - chap-sha1 authentication against _user.

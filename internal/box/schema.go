@@ -49,19 +49,25 @@ func (b *Box) initSchema() {
 		if _, err := sp.CreateIndex(def); err != nil {
 			panic("box: cannot create system space " + st.name + ": " + err.Error())
 		}
+		if st.id == sequenceDataSpaceID {
+			sp.readView = b.sequenceDataView
+		}
 		b.addSpace(sp)
 	}
 	b.addSpace(&Space{Space: memtx.NewSpace(vinylDeferredDeleteID, "_vinyl_deferred_delete"),
 		Engine: "blackhole", OwnerID: AdminID, IsLocal: true})
 	b.sysTriggers = map[uint32]sysTrigger{
-		schemaSpaceID:    b.onReplaceSchema,
-		collationSpaceID: b.onReplaceCollation,
-		spaceSpaceID:     b.onReplaceSpace,
-		indexSpaceID:     b.onReplaceIndex,
-		truncateSpaceID:  b.onReplaceTruncate,
-		userSpaceID:      b.onReplaceUser,
-		funcSpaceID:      b.onReplaceFunc,
-		privSpaceID:      b.onReplacePriv,
-		clusterSpaceID:   b.onReplaceCluster,
+		schemaSpaceID:        b.onReplaceSchema,
+		collationSpaceID:     b.onReplaceCollation,
+		spaceSpaceID:         b.onReplaceSpace,
+		indexSpaceID:         b.onReplaceIndex,
+		truncateSpaceID:      b.onReplaceTruncate,
+		userSpaceID:          b.onReplaceUser,
+		funcSpaceID:          b.onReplaceFunc,
+		privSpaceID:          b.onReplacePriv,
+		clusterSpaceID:       b.onReplaceCluster,
+		sequenceSpaceID:      b.onReplaceSequence,
+		sequenceDataSpaceID:  b.onReplaceSequenceData,
+		spaceSequenceSpaceID: b.onReplaceSpaceSequence,
 	}
 }

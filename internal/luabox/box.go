@@ -28,6 +28,7 @@ func (rt *Runtime) openBox() {
 	rt.openSpaces(boxT)
 	rt.openSession(boxT)
 	rt.openInfo(boxT)
+	rt.openSequence(boxT)
 
 	internal.RawSetString("password_hash", L.NewFunction(func(L *lua.LState) int {
 		L.Push(lua.LString(PasswordHash(L.CheckString(1))))

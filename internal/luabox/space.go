@@ -94,6 +94,7 @@ func (rt *Runtime) openSpaces(boxT *lua.LTable) {
 // change. Space objects keep their identity across changes, as in
 // Tarantool, so `local s = box.space.x` stays usable after create_index.
 func (rt *Runtime) Refresh() {
+	defer rt.refreshSequences()
 	b := rt.Box
 	if b == nil || b.SchemaVersion() == rt.seenSchema {
 		return

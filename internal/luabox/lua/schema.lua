@@ -1,6 +1,6 @@
 -- schema.lua: the part of Tarantool 2.6.0's box API that Tarantool writes
 -- in Lua on top of system-space DML: box.schema.space.*, box.schema.index.*,
--- the sequence drop that space and user drops need,
+-- box.schema.sequence and the index `sequence` option,
 -- and the helpers shared with the files run after it (see ORDER).
 --
 -- Invariants:
@@ -579,18 +579,19 @@ local function normalize_part_types(parts)
 end
 
 --
--- Sequences attached to a primary key (the create_index/alter `sequence`
--- option). Spindle keeps existing _space_sequence links consistent, but
--- creating or attaching sequences is refused: they need 64-bit integer
--- bounds that a Lua double cannot hold.
+-- Sequences attached to a primary key: the create_index/alter `sequence`
+-- option (true: a sequence generated for the space, named SPACE_seq; a
+-- name or id: an existing sequence; {id =, field =}; false: detach).
 --
+-- Raises an error if the sequence (its field and path) does not fit the
+-- index parts; an omitted field means the first part.
 local function space_sequence_check(sequence, parts, space_name, index_name)
     local seq_part
     if sequence.field ~= nil then
-        local path = sequence.path or ''
+        sequence.path = sequence.path or ''
         for _, part in ipairs(parts) do
             if sequence.field == (part.field or part[1]) and
-               path == (part.path or '') then
+               sequence.path == (part.path or '') then
                 seq_part = part
                 break
             end
@@ -601,6 +602,8 @@ local function space_sequence_check(sequence, parts, space_name, index_name)
         end
     else
         seq_part = parts[1]
+        sequence.field = seq_part.field or seq_part[1]
+        sequence.path = seq_part.path or ''
     end
     local t = seq_part.type or seq_part[2]
     if t ~= 'integer' and t ~= 'unsigned' then
@@ -609,38 +612,110 @@ local function space_sequence_check(sequence, parts, space_name, index_name)
     end
 end
 
--- Checks the `sequence` option before the index is written; returns a
--- function to run after it is written, or nil.
-local function space_sequence_prepare(parts, options, space_id, index_id,
-                                      space_name, index_name)
+-- The first stage of a sequence change (space_sequence_alter_prepare):
+-- checks the option, creates a generated sequence if needed and detaches
+-- the old one before the index is written. Returns the proxy for
+-- space_sequence_alter_commit, or nil.
+local function space_sequence_alter_prepare(format, parts, options, space_id,
+                                            index_id, space_name, index_name)
+    local _space_sequence = sysspace(schema.SPACE_SEQUENCE_ID)
     if index_id ~= 0 then
+        -- `sequence = false` is ignored for secondary keys.
         if not options.sequence then
             return nil
         end
         box.error(box.error.MODIFY_INDEX, index_name, space_name,
                   "sequence cannot be used with a secondary key")
     end
-    local _space_sequence = sysspace(schema.SPACE_SEQUENCE_ID)
-    local old = _space_sequence and _space_sequence:get(space_id)
+    local old_sequence
+    local t = _space_sequence:get(space_id)
+    if t ~= nil then
+        old_sequence = {
+            id = t[F.sseq_sequence],
+            is_generated = t[F.sseq_is_generated],
+            field = t[F.sseq_field],
+            path = t[F.sseq_path],
+        }
+    end
     if options.sequence == nil then
-        if old ~= nil and old[F.sseq_field] ~= nil then
-            space_sequence_check({field = old[F.sseq_field], path = old[F.sseq_path]},
-                                 parts, space_name, index_name)
+        if old_sequence ~= nil and old_sequence.field ~= nil then
+            space_sequence_check(old_sequence, parts, space_name, index_name)
         end
         return nil
     end
-    if options.sequence ~= false then
-        box.error(box.error.UNSUPPORTED, 'Spindle', 'sequences')
+    local new_sequence
+    if type(options.sequence) == 'table' then
+        -- Unknown keys are ignored, as in 2.6.
+        new_sequence = {id = options.sequence.id, field = options.sequence.field}
+    elseif options.sequence == true then
+        new_sequence = {}
+    elseif options.sequence == false then
+        new_sequence = nil
+    else
+        new_sequence = {id = options.sequence}
     end
-    if old == nil then
-        return nil
-    end
-    _space_sequence:delete(space_id)
-    return function()
-        if old[F.sseq_is_generated] then
-            schema.sequence.drop(old[F.sseq_sequence])
+    if new_sequence ~= nil then
+        if new_sequence.id ~= nil then
+            local id = lib.sequence_resolve(new_sequence.id)
+            if id == nil then
+                box.error(box.error.NO_SUCH_SEQUENCE, new_sequence.id)
+            end
+            local link = _space_sequence.index.sequence:select(id)[1]
+            if link ~= nil and link[F.sseq_is_generated] then
+                box.error(box.error.ALTER_SPACE, space_name,
+                          "can not attach generated sequence")
+            end
+            new_sequence.id = id
         end
+        if new_sequence.field ~= nil then
+            local field, path = format_field_resolve(format, new_sequence.field,
+                                                         "sequence field")
+            new_sequence.field = field
+            new_sequence.path = path
+        end
+        if old_sequence ~= nil then
+            if new_sequence.id == nil and old_sequence.is_generated then
+                new_sequence.id = old_sequence.id
+                new_sequence.is_generated = true
+            end
+            if new_sequence.field == nil then
+                new_sequence.field = old_sequence.field
+                new_sequence.path = old_sequence.path
+            end
+        end
+        space_sequence_check(new_sequence, parts, space_name, index_name)
+        if new_sequence.id == nil then
+            local seq = schema.sequence.create(space_name .. '_seq')
+            new_sequence.id = seq.id
+            new_sequence.is_generated = true
+        end
+        new_sequence.is_generated = new_sequence.is_generated or false
     end
+    if old_sequence ~= nil then
+        _space_sequence:delete(space_id)
+    end
+    return {space_id = space_id, new_sequence = new_sequence,
+            old_sequence = old_sequence}
+end
+
+-- The second stage, after the index is written: attaches the new
+-- sequence and drops a generated one that is no longer used.
+local function space_sequence_alter_commit(proxy)
+    if proxy == nil then
+        return
+    end
+    local new_sequence, old_sequence = proxy.new_sequence, proxy.old_sequence
+    if new_sequence ~= nil then
+        sysspace(schema.SPACE_SEQUENCE_ID):insert{proxy.space_id, new_sequence.id,
+                                                  new_sequence.is_generated,
+                                                  new_sequence.field,
+                                                  new_sequence.path}
+    end
+    if old_sequence ~= nil and old_sequence.is_generated and
+       (new_sequence == nil or old_sequence.id ~= new_sequence.id) then
+        schema.sequence.drop(old_sequence.id)
+    end
+    internal.sequence.refresh()
 end
 
 --
@@ -744,13 +819,11 @@ function schema.index.create(space_id, name, options)
     if simple then
         parts = simplify_index_parts(parts)
     end
-    local after = space_sequence_prepare(parts, options, space_id, iid,
-                                         space.name, name)
+    local proxy = space_sequence_alter_prepare(format, parts, options, space_id,
+                                               iid, space.name, name)
     sysspace(schema.INDEX_ID):insert{space_id, iid, name, options.type,
                                      index_opts, parts}
-    if after then
-        after()
-    end
+    space_sequence_alter_commit(proxy)
     link_func_index(space_id, iid, index_opts.func)
     return space.index[name]
 end
@@ -841,20 +914,22 @@ function schema.index.alter(space_id, index_id, options)
             parts = simplify_index_parts(parts)
         end
     end
-    local after = space_sequence_prepare(parts, options, space_id, index_id,
-                                         space.name, options.name)
+    local proxy = space_sequence_alter_prepare(format, parts, options, space_id,
+                                               index_id, space.name, options.name)
     _index:replace{space_id, index_id, options.name, options.type,
                    index_opts, parts}
     link_func_index(space_id, index_id, index_opts.func)
-    if after then
-        after()
-    end
+    space_sequence_alter_commit(proxy)
 end
 
 --
--- box.schema.sequence: only what dropping spaces and users needs.
+-- box.schema.sequence and box.sequence objects. Go (luabox/sequence.go)
+-- owns box.sequence, refreshed from the core's catalog, the value
+-- primitives in box.internal.sequence and the _sequence tuples, built
+-- there so that int64 bounds stay exact.
 --
 schema.sequence = schema.sequence or {}
+box.sequence = box.sequence or {}
 
 local function sequence_resolve(name_or_id)
     local _vsequence = sysspace(schema.VSEQUENCE_ID)
@@ -867,32 +942,99 @@ local function sequence_resolve(name_or_id)
     elseif name_or_id ~= nil then
         t = _vsequence:get{name_or_id}
     end
-    return t and t[F.seq_id]
+    if t == nil then
+        return nil
+    end
+    return t[F.seq_id], t
 end
 lib.sequence_resolve = sequence_resolve
 
-if schema.sequence.create == nil then
-    function schema.sequence.create()
-        box.error(box.error.UNSUPPORTED, 'Spindle', 'sequences')
-    end
+-- Go registers the method table and the primitives (openSequence).
+local sequence_mt = internal.sequence_mt or {}
+internal.sequence_mt = sequence_mt
+
+function sequence_mt.next(self)
+    return internal.sequence.next(self.id)
 end
 
-if schema.sequence.drop == nil then
-    function schema.sequence.drop(name, opts)
-        opts = opts or {}
-        check_param_table(opts, {if_exists = 'boolean'})
-        local id = sequence_resolve(name)
-        if id == nil then
-            if not opts.if_exists then
-                box.error(box.error.NO_SUCH_SEQUENCE, name)
-            end
-            return
+function sequence_mt.current(self)
+    return internal.sequence.current(self.id)
+end
+
+function sequence_mt.set(self, value)
+    return internal.sequence.set(self.id, value)
+end
+
+function sequence_mt.reset(self)
+    return internal.sequence.reset(self.id)
+end
+
+function sequence_mt.alter(self, opts)
+    schema.sequence.alter(self.id, opts)
+end
+
+function sequence_mt.drop(self)
+    schema.sequence.drop(self.id)
+end
+
+schema.sequence.bless = internal.sequence and internal.sequence.bless or
+    function(seq) setmetatable(seq, {__index = sequence_mt}) end
+
+local sequence_options = {
+    step = 'number', min = 'number', max = 'number', start = 'number',
+    cache = 'number', cycle = 'boolean',
+}
+local create_sequence_options = update_param_table({if_not_exists = 'boolean'},
+                                                   sequence_options)
+local alter_sequence_options = update_param_table({name = 'string'},
+                                                  sequence_options)
+
+function schema.sequence.create(name, opts)
+    opts = opts or {}
+    check_param(name, 'name', 'string')
+    check_param_table(opts, create_sequence_options)
+    if sequence_resolve(name) ~= nil then
+        if not opts.if_not_exists then
+            box.error(box.error.SEQUENCE_EXISTS, name)
         end
-        revoke_object_privs('sequence', id)
-        local data = sysspace(schema.SEQUENCE_DATA_ID)
-        if data ~= nil then
-            data:delete{id}
-        end
-        sysspace(schema.SEQUENCE_ID):delete{id}
+        internal.sequence.refresh()
+        return box.sequence[name], 'not created'
     end
+    -- The id is max + 1, as space:auto_increment gives it in 2.6.
+    local _sequence = sysspace(schema.SEQUENCE_ID)
+    local last = _sequence.index[0]:max()
+    local id = last and last[F.seq_id] + 1 or 1
+    _sequence:insert(internal.sequence.create_tuple(id, box.session.euid(),
+                                                    name, opts))
+    internal.sequence.refresh()
+    return box.sequence[name]
+end
+
+function schema.sequence.alter(name, opts)
+    check_param_table(opts, alter_sequence_options)
+    local id, t = sequence_resolve(name)
+    if id == nil then
+        box.error(box.error.NO_SUCH_SEQUENCE, name)
+    end
+    if opts == nil then
+        return
+    end
+    sysspace(schema.SEQUENCE_ID):replace(internal.sequence.alter_tuple(t, opts))
+    internal.sequence.refresh()
+end
+
+function schema.sequence.drop(name, opts)
+    opts = opts or {}
+    check_param_table(opts, {if_exists = 'boolean'})
+    local id = sequence_resolve(name)
+    if id == nil then
+        if not opts.if_exists then
+            box.error(box.error.NO_SUCH_SEQUENCE, name)
+        end
+        return
+    end
+    revoke_object_privs('sequence', id)
+    sysspace(schema.SEQUENCE_DATA_ID):delete{id}
+    sysspace(schema.SEQUENCE_ID):delete{id}
+    internal.sequence.refresh()
 end
