@@ -109,6 +109,16 @@ func New(sched *fiber.Scheduler, log *say.Logger, host Host) (*Runtime, error) {
 	rt.openFiber()
 	rt.openPcall()
 	L.SetGlobal("print", L.NewFunction(rt.luaPrint))
+	// os.getenv returns "" for a variable set to the empty string
+	// (gopher-lua's returns nil), as Lua's does.
+	L.GetGlobal("os").(*lua.LTable).RawSetString("getenv", L.NewFunction(func(L *lua.LState) int {
+		if v, ok := os.LookupEnv(L.CheckString(1)); ok {
+			L.Push(lua.LString(v))
+		} else {
+			L.Push(lua.LNil)
+		}
+		return 1
+	}))
 	// os.exit closes the WAL and logs cleanly before the process ends.
 	L.GetGlobal("os").(*lua.LTable).RawSetString("exit", L.NewFunction(func(L *lua.LState) int {
 		code := 0
