@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Persistence benchmark, Spindle vs the reference Tarantool 2.6 on this
+# machine, one after the other:
+#   1. write throughput (REPLACE, 4 connections x 32 in flight) per wal_mode;
+#   2. 1M tuples of ~100 bytes: load time, RSS, box.snapshot() time;
+#   3. restart on those files: recovery time (box.cfg duration) and RSS.
+#
+#   scripts/bench-persist.sh [duration] [tuples]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DUR=${1:-5s}
+N=${2:-1000000}
+command -v tarantool >/dev/null || { echo "tarantool is not installed" >&2; exit 1; }
+go build -o bin/spindle ./cmd/spindle
+tmp=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$tmp"' EXIT
+
+cat > "$tmp/serve.lua" <<'LUA'
+box.cfg{listen = os.getenv('LISTEN'), work_dir = os.getenv('WORK_DIR'), wal_mode = os.getenv('WAL_MODE'), log_level = 2}
+box.schema.user.grant('guest', 'read,write,execute', 'universe', nil, {if_not_exists = true})
+box.schema.space.create('bench', {if_not_exists = true}):create_index('pk', {parts = {1, 'unsigned'}, if_not_exists = true})
+LUA
+
+cat > "$tmp/load.lua" <<'LUA'
+local clock = require('clock')
+local function rss_mb()
+    local f = io.open('/proc/self/status')
+    local s = f:read('*a')
+    f:close()
+    return tonumber(string.match(s, 'VmRSS:%s*(%d+)')) / 1024
+end
+local N = tonumber(os.getenv('N'))
+local t0 = clock.time()
+box.cfg{work_dir = os.getenv('WORK_DIR'), log_level = 2, memtx_memory = 2 * 1024 * 1024 * 1024}
+local t1 = clock.time()
+local s = box.space.bench
+if s == nil then
+    s = box.schema.space.create('bench')
+    s:create_index('pk', {parts = {1, 'unsigned'}})
+    local pad = string.rep('x', 88)
+    box.begin()
+    for i = 1, N do
+        s:replace{i, pad, i}
+        if i % 1000 == 0 then box.commit() box.begin() end
+    end
+    box.commit()
+    local t2 = clock.time()
+    print(string.format('load %d tuples: %.2f s, rss %.0f MB', s:len(), t2 - t1, rss_mb()))
+    box.snapshot()
+    print(string.format('snapshot: %.2f s', clock.time() - t2))
+else
+    print(string.format('recovery of %d tuples: %.2f s, rss %.0f MB', s:len(), t1 - t0, rss_mb()))
+end
+os.exit(0)
+LUA
+
+wait_port() {
+    for _ in $(seq 100); do
+        if (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null; then sleep 0.5; return; fi
+        sleep 0.1
+    done
+    echo "server on port $1 did not start" >&2; exit 1
+}
+
+echo "== write throughput, REPLACE, 4 conns x 32 in flight, $DUR each"
+printf '%-8s %14s %14s %8s\n' wal_mode spindle_ops tarantool_ops ratio
+port=3420
+for mode in none write fsync; do
+    declare -A ops=()
+    for name in spindle tarantool; do
+        bin=$PWD/bin/spindle; [ $name = tarantool ] && bin=$(command -v tarantool)
+        d="$tmp/w-$name-$mode"; mkdir -p "$d"; port=$((port + 1))
+        (cd "$d" && LISTEN=127.0.0.1:$port WORK_DIR="$d" WAL_MODE=$mode exec "$bin" "$tmp/serve.lua" >"$d/log" 2>&1) &
+        pid=$!
+        wait_port $port
+        ops[$name]=$(bin/spindle bench -json -d "$DUR" -c 4 -p 32 -mix replace=100 127.0.0.1:$port | python3 -c 'import json,sys; print(round(json.load(sys.stdin)["total"]["ops_per_sec"]))')
+        kill $pid; wait $pid 2>/dev/null || true
+    done
+    printf '%-8s %14s %14s %8.2f\n' $mode ${ops[spindle]} ${ops[tarantool]} $(python3 -c "print(${ops[spindle]}/${ops[tarantool]})")
+done
+
+echo "== $N tuples of ~100 bytes"
+for name in spindle tarantool; do
+    bin=$PWD/bin/spindle; [ $name = tarantool ] && bin=$(command -v tarantool)
+    d="$tmp/p-$name"; mkdir -p "$d"
+    echo "-- $name"
+    (cd "$d" && N=$N WORK_DIR="$d" "$bin" "$tmp/load.lua")
+    (cd "$d" && N=$N WORK_DIR="$d" "$bin" "$tmp/load.lua")
+done
