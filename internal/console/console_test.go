@@ -8,8 +8,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"gopkg.in/yaml.v3"
 )
 
 func TestIsCompleteLua(t *testing.T) {
@@ -240,37 +238,6 @@ func FuzzReadRequest(f *testing.F) {
 				t.Fatalf("request %q not at %q", req, rest)
 			}
 			consumed += len(req) + len(delim) + 1
-		}
-	})
-}
-
-// FuzzFormatString checks the emitter against a YAML parser: every
-// string the console prints as text (not !!binary) reads back unchanged,
-// in block and in flow context.
-func FuzzFormatString(f *testing.F) {
-	for _, s := range []string{"", "a", "x: y", "a\n\nb", "'", " a ", "a\tb", "#", "- x", "\u2028", strings.Repeat("ab ", 40), "\x00", "é"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		for _, flow := range []bool{false, true} {
-			n := stringNode(s, flow)
-			root := &yamlNode{kind: sequenceNode, children: []*yamlNode{{kind: sequenceNode, flow: flow, children: []*yamlNode{n}}}}
-			doc := emitDocument(root)
-			if n.binary || (s == "" && !flow) {
-				// An empty block item is printed as "-", which YAML
-				// reads as null; Tarantool prints it so too.
-				continue
-			}
-			if strings.ContainsAny(s, "\r\u0085\u2028\u2029") {
-				continue // line break normalisation differs between parsers
-			}
-			var got [][]string
-			if err := yaml.Unmarshal([]byte(doc), &got); err != nil {
-				t.Fatalf("%q: unparsable %q: %v", s, doc, err)
-			}
-			if len(got) != 1 || len(got[0]) != 1 || got[0][0] != s {
-				t.Fatalf("%q: emitted %q read back %q", s, doc, got)
-			}
 		}
 	})
 }

@@ -5,19 +5,17 @@
 //
 // What it owns:
 //
-//   - Formatting (format.go, yaml.go). Format/FormatError render results
-//     and errors as console.lua does: one YAML document, values as a block
-//     sequence, nil as null, errors as "- error: <value>", tuples
-//     (userdata with MsgpackRaw) through their decoded fields in flow
-//     style, __serialize honoured, shared tables as &N/*N anchors. Lua
-//     values are classified by luaconv.ToField with the console
-//     serializer's options; the YAML text is produced by an emitter
-//     written here that reproduces libyaml 0.2.5 (the library the Debian
-//     tarantool 2.6.0 package links) with lua-yaml's string rules. It is
-//     hand-written because no Go YAML library emits libyaml's exact
-//     quoting, folding at 80 columns and anchors, and package luamod's
-//     yaml module did not exist yet; testdata/format.golden holds
-//     Tarantool's own output for ~200 requests and is the contract.
+//   - Formatting (format.go). Format/FormatError render results and
+//     errors as console.lua does (lbox_console_format_yaml): the values,
+//     nil replaced by box.NULL, become one fresh table encoded as a
+//     single YAML document by luamod.YAMLEncode, the same encoder as
+//     yaml.encode, with the console serializer's options
+//     (encode_invalid_numbers, encode_load_metatables,
+//     encode_use_tostring, encode_invalid_as_nil); errors are
+//     "- error: <value>". formatGo does the same for the Go values of
+//     backslash commands without a Lua state. testdata/format.golden
+//     holds Tarantool's own output for ~200 requests and is the
+//     contract.
 //   - Requests (eval.go, session.go). Evaluator is the narrow interface
 //     the server implements; LuaEvaluator is the standard one (the
 //     "return <chunk>" trick, pcall, formatting, an optional baton).

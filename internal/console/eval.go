@@ -102,7 +102,7 @@ func stripChunkPosition(err error, chunk string) error {
 	}
 	rest := string(msg[len(chunk)+1:])
 	digits := 0
-	for digits < len(rest) && isDigit(rest[digits]) {
+	for digits < len(rest) && rest[digits] >= '0' && rest[digits] <= '9' {
 		digits++
 	}
 	if digits == 0 || !strings.HasPrefix(rest[digits:], ": ") {

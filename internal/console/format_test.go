@@ -158,21 +158,6 @@ func TestFormatSerializeError(t *testing.T) {
 	}
 }
 
-func TestIsLuaNumber(t *testing.T) {
-	yes := []string{"1", "-1", "+1", " 1 ", "1.", ".5", "1e5", "1E-5", "0x10", "0X1F", "0x1p4", "0x1.8", "0b101", "inf", "-nan", "Infinity", "+.5e+3"}
-	no := []string{"", " ", "-", ".", "1e", "0x", "1_000", "1LL", "- 1", "1..2", "e5", "0b2", "x1", "1e+", "infx"}
-	for _, s := range yes {
-		if !isLuaNumber(s) {
-			t.Errorf("isLuaNumber(%q) = false", s)
-		}
-	}
-	for _, s := range no {
-		if isLuaNumber(s) {
-			t.Errorf("isLuaNumber(%q) = true", s)
-		}
-	}
-}
-
 func TestChunkName(t *testing.T) {
 	tests := map[string]string{
 		"x = 1":                 `[string "x = 1"]`,

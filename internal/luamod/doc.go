@@ -6,9 +6,14 @@
 // What it owns: the Lua-facing behaviour of those modules — argument
 // checks, Tarantool's error messages (including the "builtin/xxx.lua:N:"
 // prefixes of modules Tarantool writes in Lua), json's cjson formatting
-// and parser, and a port of the libyaml emitter paths that yaml.encode
-// uses, so console output matches Tarantool byte for byte. Value
-// classification and MessagePack live in package luaconv.
+// and parser, and Spindle's one YAML encoder: YAMLEncode is lua-yaml's
+// dumper (yaml_dump.go) over a port of libyaml 0.2.5's emitter
+// (yaml_emit.go), byte for byte. yaml.encode and the console's output
+// formatter (package console, which differs only in serializer options
+// and in wrapping its values in one sequence) both use it; it is
+// hand-written because no Go YAML library reproduces libyaml's quoting,
+// folding at 80 columns, escapes and anchors. Value classification and
+// MessagePack live in package luaconv.
 //
 // Invariants:
 //
@@ -17,6 +22,14 @@
 //     of multi-key maps (LuaJIT hash order).
 //   - Lua errors raised by these modules carry no position prefix unless
 //     Tarantool's do, so pcall messages compare equal.
+//   - YAML style choices follow Tarantool's sources, not YAML semantics:
+//     strings LuaJIT reads as numbers and lua-yaml's null/boolean words
+//     are quoted; strings failing utf8_check_printable (whose ICU
+//     u_isprint we approximate with Go's Unicode 15.0 tables, the
+//     version of Debian's ICU 72) become !!binary; a string is quoted
+//     in "flow mode", which models libyaml's event queue, not nesting.
+//     encode_max_depth does not apply (as in Tarantool); nesting beyond
+//     10000 levels, which crashes Tarantool, is an error here.
 //   - Numbers are float64: Tarantool's int64/uint64 cdata results
 //     (clock.time64, 64-bit integers from json/msgpack) are plain numbers.
 //   - yaml.decode uses gopkg.in/yaml.v3 for parsing (libyaml's parser is

@@ -95,7 +95,8 @@ func BenchmarkYAMLEncode(b *testing.B) {
 	L := lua.NewState()
 	defer L.Close()
 	Preload(L, Options{})
-	if err := L.DoString(`return {1, 'two', {a = 1.5, b = {true, false}}, 'needs: quotes'}`); err != nil {
+	if err := L.DoString(`return {1, 'two', {a = 1.5, b = {true, false}}, 'needs: quotes',
+		string.rep('word ', 40), '\240\159\152\128 x', setmetatable({'x y', 1.5}, {__serialize = 'seq'}), {k = 'a\n\nb'}}`); err != nil {
 		b.Fatal(err)
 	}
 	v := L.Get(-1)

@@ -1,20 +1,29 @@
 package luamod
 
-import (
-	"fmt"
-	"strconv"
-	"strings"
-	"unicode"
-	"unicode/utf8"
+import "strings"
+
+// This file reproduces, byte for byte, what libyaml 0.2.5 (the library
+// the Debian tarantool 2.6.0 package links) writes for the events
+// lua-yaml's dumper sends it: indent 2, width 80, unicode output, one
+// explicit document ("---" ... "...") with optional %TAG directives. It
+// works on a node tree instead of an event stream; the tree carries what
+// libyaml learns from its look-ahead (whether a collection is empty,
+// whether a key fits on one line). Each rule names the libyaml function
+// it reproduces. Columns count characters, not bytes, as libyaml does.
+
+// yamlNodeKind is the kind of a document node.
+type yamlNodeKind uint8
+
+const (
+	yamlScalar yamlNodeKind = iota
+	yamlSequence
+	yamlMapping
+	yamlAlias
 )
 
-// This file is a port of the parts of libyaml's emitter (emitter.c) that
-// Tarantool's yaml.encode reaches: block and flow collections with indent
-// 2, line width 80, and the scalar analysis that chooses plain, single-
-// quoted, double-quoted or literal style. Output must match Tarantool
-// byte for byte because the console prints results with it.
-
-type scalarStyle int
+// scalarStyle is the style the dumper requests; the emitter may still
+// change it (select_scalar_style).
+type scalarStyle uint8
 
 const (
 	styleAny scalarStyle = iota
@@ -24,418 +33,460 @@ const (
 	styleLiteral
 )
 
-const yamlWidth = 80
+// yamlNode is one node of the document. For mappings, children holds
+// key, value, key, value...
+type yamlNode struct {
+	kind     yamlNodeKind
+	flow     bool // collection requested in flow style (__serialize "seq"/"map", tuples)
+	anchor   string
+	value    string      // scalar text, or the alias name
+	style    scalarStyle // scalars only
+	tag      string      // a scalar's explicit tag (yamlBinaryTag), "" when implicit
+	children []*yamlNode
+}
 
-type yamlWriter struct {
-	buf        strings.Builder
+// tagDirective is a %TAG handle and the prefix it stands for.
+type tagDirective struct{ handle, prefix string }
+
+const (
+	bestIndent = 2
+	bestWidth  = 80
+	// maxSimpleKey is the longest implicit key check_simple_key allows,
+	// in bytes of anchor, tag and text.
+	maxSimpleKey = 128
+	// yamlBinaryTag is the tag lua-yaml gives base64 strings.
+	yamlBinaryTag = "tag:yaml.org,2002:binary"
+)
+
+// defaultTagDirectives are the directives every libyaml document knows;
+// a user directive with the same handle replaces one.
+var defaultTagDirectives = []tagDirective{{"!", "!"}, {"!!", "tag:yaml.org,2002:"}}
+
+// scalarAnalysis is libyaml's scalar_data (analyze_scalar).
+type scalarAnalysis struct {
+	multiline      bool
+	flowPlainOK    bool
+	blockPlainOK   bool
+	singleQuotedOK bool
+	blockOK        bool
+}
+
+// yamlEmitter holds libyaml's writer state. indent is the current
+// indentation (-1 before the root), indents the saved ones.
+type yamlEmitter struct {
+	buf        []byte
+	indent     int
+	indents    []int
+	flowLevel  int
 	column     int
 	whitespace bool
 	indention  bool
+	directives []tagDirective
+
+	mapCtx, simpleKeyCtx bool
 }
 
-func (w *yamlWriter) put(s string) {
-	w.buf.WriteString(s)
-	w.column += utf8.RuneCountInString(s)
+// analyzeTagDirective is yaml_emitter_analyze_tag_directive: it returns
+// libyaml's problem text for a directive it refuses, or "".
+func analyzeTagDirective(d tagDirective) string {
+	h := d.handle
+	switch {
+	case h == "":
+		return "tag handle must not be empty"
+	case h[0] != '!':
+		return "tag handle must start with '!'"
+	case h[len(h)-1] != '!':
+		return "tag handle must end with '!'"
+	}
+	for i := 1; i < len(h)-1; i++ {
+		if !isAlphaByte(h[i]) {
+			return "tag handle must contain alphanumerical characters only"
+		}
+	}
+	if d.prefix == "" {
+		return "tag prefix must not be empty"
+	}
+	return ""
 }
 
-func (w *yamlWriter) putBreak() {
-	w.buf.WriteByte('\n')
-	w.column = 0
+// emitDocument writes one explicit document holding root, preceded by a
+// %TAG line per user directive. The directives must have passed
+// analyzeTagDirective.
+func emitDocument(root *yamlNode, user []tagDirective) string {
+	e := &yamlEmitter{indent: -1, whitespace: true, indention: true}
+	e.directives = append(e.directives, user...)
+	for _, d := range defaultTagDirectives {
+		if !e.hasDirective(d.handle) {
+			e.directives = append(e.directives, d)
+		}
+	}
+	for _, d := range user {
+		e.writeIndicator("%TAG", true, false, false)
+		e.writeTagHandle(d.handle)
+		if !e.whitespace {
+			e.put(' ')
+		}
+		e.writeTagContent(d.prefix)
+		e.writeIndent()
+	}
+	e.writeIndent()
+	e.writeIndicator("---", true, false, false)
+	e.emitNode(root, false, false)
+	// emit_document_end with implicit = 0: the "..." marker always
+	// follows, which also settles libyaml's open_ended state.
+	e.writeIndent()
+	e.writeIndicator("...", true, false, false)
+	e.writeIndent()
+	return string(e.buf)
+}
+
+func (e *yamlEmitter) hasDirective(handle string) bool {
+	for _, d := range e.directives {
+		if d.handle == handle {
+			return true
+		}
+	}
+	return false
+}
+
+func (e *yamlEmitter) increaseIndent(flow, indentless bool) {
+	e.indents = append(e.indents, e.indent)
+	if e.indent < 0 {
+		if flow {
+			e.indent = bestIndent
+		} else {
+			e.indent = 0
+		}
+	} else if !indentless {
+		e.indent += bestIndent
+	}
+}
+
+func (e *yamlEmitter) popIndent() {
+	e.indent = e.indents[len(e.indents)-1]
+	e.indents = e.indents[:len(e.indents)-1]
+}
+
+func (e *yamlEmitter) put(b byte) {
+	e.buf = append(e.buf, b)
+	e.column++
+}
+
+func (e *yamlEmitter) putBreak() {
+	e.buf = append(e.buf, '\n')
+	e.column = 0
+}
+
+// write copies one UTF-8 character of s at i and returns its width; the
+// column advances by one per character (libyaml WRITE).
+func (e *yamlEmitter) write(s string, i int) int {
+	w := charWidth(s[i])
+	if w == 0 || i+w > len(s) {
+		w = 1
+	}
+	e.buf = append(e.buf, s[i:i+w]...)
+	e.column++
+	return w
+}
+
+// writeBreak copies a line break character (libyaml WRITE_BREAK).
+func (e *yamlEmitter) writeBreak(s string, i int) int {
+	if s[i] == '\n' {
+		e.putBreak()
+		return 1
+	}
+	w := charWidth(s[i])
+	e.buf = append(e.buf, s[i:i+w]...)
+	e.column = 0
+	return w
 }
 
 // writeIndent is yaml_emitter_write_indent.
-func (w *yamlWriter) writeIndent(indent int) {
+func (e *yamlEmitter) writeIndent() {
+	indent := e.indent
 	if indent < 0 {
 		indent = 0
 	}
-	if !w.indention || w.column > indent || (w.column == indent && !w.whitespace) {
-		w.putBreak()
+	if !e.indention || e.column > indent || (e.column == indent && !e.whitespace) {
+		e.putBreak()
 	}
-	for w.column < indent {
-		w.put(" ")
+	for e.column < indent {
+		e.put(' ')
 	}
-	w.whitespace = true
-	w.indention = true
+	e.whitespace = true
+	e.indention = true
 }
 
-func (w *yamlWriter) indicator(s string, needWhitespace, isWhitespace, isIndention bool) {
-	if needWhitespace && !w.whitespace {
-		w.put(" ")
+// writeIndicator is yaml_emitter_write_indicator.
+func (e *yamlEmitter) writeIndicator(ind string, needWhitespace, isWhitespace, isIndention bool) {
+	if needWhitespace && !e.whitespace {
+		e.put(' ')
 	}
-	w.put(s)
-	w.whitespace = isWhitespace
-	w.indention = w.indention && isIndention
-}
-
-type scalarAnalysis struct {
-	multiline                          bool
-	flowPlain, blockPlain, singleQuote bool
-	blockAllowed                       bool
-}
-
-func isYAMLPrintable(r rune) bool {
-	return r == 0x0A || (r >= 0x20 && r <= 0x7E) || r == 0x85 ||
-		(r >= 0xA0 && r <= 0xD7FF) || (r >= 0xE000 && r <= 0xFFFD && r != 0xFEFF) ||
-		(r >= 0x10000 && r <= 0x10FFFF)
-}
-
-func isBreak(r rune) bool {
-	return r == '\r' || r == '\n' || r == 0x85 || r == 0x2028 || r == 0x2029
-}
-
-func isBlankZ(r rune) bool {
-	return r == ' ' || r == '\t' || isBreak(r) || r == 0
-}
-
-// analyzeScalar is yaml_emitter_analyze_scalar.
-func analyzeScalar(s string) scalarAnalysis {
-	if s == "" {
-		return scalarAnalysis{blockPlain: true, singleQuote: true}
+	for i := 0; i < len(ind); {
+		i += e.write(ind, i)
 	}
-	rs := []rune(s)
-	at := func(i int) rune {
-		if i < len(rs) {
-			return rs[i]
+	e.whitespace = isWhitespace
+	e.indention = e.indention && isIndention
+}
+
+func (e *yamlEmitter) writeAnchor(name string) {
+	for i := 0; i < len(name); {
+		i += e.write(name, i)
+	}
+	e.whitespace = false
+	e.indention = false
+}
+
+// writeTagHandle is yaml_emitter_write_tag_handle.
+func (e *yamlEmitter) writeTagHandle(h string) {
+	if !e.whitespace {
+		e.put(' ')
+	}
+	for i := 0; i < len(h); {
+		i += e.write(h, i)
+	}
+	e.whitespace = false
+	e.indention = false
+}
+
+// writeTagContent is yaml_emitter_write_tag_content without its leading
+// space: URI characters as they are, every other byte as %XX.
+func (e *yamlEmitter) writeTagContent(s string) {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if isAlphaByte(c) || strings.IndexByte(";/?:@&=+$,_.~*'()[]", c) >= 0 {
+			i += e.write(s, i)
+			continue
 		}
-		return 0
+		w := charWidth(c)
+		if w == 0 || i+w > len(s) {
+			w = 1
+		}
+		for _, b := range []byte(s[i : i+w]) {
+			e.put('%')
+			e.put(hexDigits[b>>4])
+			e.put(hexDigits[b&0x0F])
+		}
+		i += w
 	}
-	var blockInd, flowInd, lineBreaks, special bool
-	var leadingSpace, leadingBreak, trailingSpace, trailingBreak, breakSpace, spaceBreak bool
-	var prevSpace, prevBreak bool
-	if strings.HasPrefix(s, "---") || strings.HasPrefix(s, "...") {
-		blockInd, flowInd = true, true
+	e.whitespace = false
+	e.indention = false
+}
+
+// resolveTag is yaml_emitter_analyze_tag: the first directive whose
+// prefix starts the tag (and is shorter) gives handle and suffix; with no
+// such directive the handle is empty and the tag is written verbatim.
+func (e *yamlEmitter) resolveTag(tag string) (handle, suffix string) {
+	for _, d := range e.directives {
+		if len(d.prefix) < len(tag) && strings.HasPrefix(tag, d.prefix) {
+			return d.handle, tag[len(d.prefix):]
+		}
 	}
-	preceded := true
-	followed := isBlankZ(at(1))
-	for i, c := range rs {
-		if i == 0 {
-			switch c {
-			case '#', ',', '[', ']', '{', '}', '&', '*', '!', '|', '>', '\'', '"', '%', '@', '`':
-				flowInd, blockInd = true, true
-			case '?', ':':
-				flowInd = true
-				if followed {
-					blockInd = true
-				}
-			case '-':
-				if followed {
-					flowInd, blockInd = true, true
-				}
-			}
-		} else {
-			switch c {
-			case ',', '?', '[', ']', '{', '}':
-				flowInd = true
-			case ':':
-				flowInd = true
-				if followed {
-					blockInd = true
-				}
-			case '#':
-				if preceded {
-					flowInd, blockInd = true, true
-				}
-			}
+	return "", tag
+}
+
+// processTag is yaml_emitter_process_tag.
+func (e *yamlEmitter) processTag(tag string) {
+	handle, suffix := e.resolveTag(tag)
+	if handle != "" {
+		e.writeTagHandle(handle)
+		e.writeTagContent(suffix)
+		return
+	}
+	e.writeIndicator("!<", true, false, false)
+	e.writeTagContent(suffix)
+	e.writeIndicator(">", false, false, false)
+}
+
+// emitNode is yaml_emitter_emit_node for a node in a mapping (as key or
+// value) or elsewhere; simpleKey marks an implicit key.
+func (e *yamlEmitter) emitNode(n *yamlNode, mapping, simpleKey bool) {
+	e.mapCtx, e.simpleKeyCtx = mapping, simpleKey
+	switch n.kind {
+	case yamlAlias:
+		e.writeIndicator("*", true, false, false)
+		e.writeAnchor(n.value)
+		if e.simpleKeyCtx {
+			e.put(' ')
 		}
-		if !isYAMLPrintable(c) {
-			special = true
-		}
-		if isBreak(c) {
-			lineBreaks = true
-		}
-		last := i == len(rs)-1
+	case yamlScalar:
+		e.emitScalar(n)
+	default:
+		// emit_sequence_start/emit_mapping_start: flow style inside a
+		// flow collection, on request, or for an empty collection.
+		e.processAnchor(n)
+		flow := e.flowLevel > 0 || n.flow || len(n.children) == 0
 		switch {
-		case c == ' ':
-			if i == 0 {
-				leadingSpace = true
-			}
-			if last {
-				trailingSpace = true
-			}
-			if prevBreak {
-				breakSpace = true
-			}
-			prevSpace, prevBreak = true, false
-		case isBreak(c):
-			if i == 0 {
-				leadingBreak = true
-			}
-			if last {
-				trailingBreak = true
-			}
-			if prevSpace {
-				spaceBreak = true
-			}
-			prevBreak, prevSpace = true, false
+		case n.kind == yamlSequence && flow:
+			e.emitFlowSequence(n)
+		case n.kind == yamlSequence:
+			e.emitBlockSequence(n)
+		case flow:
+			e.emitFlowMapping(n)
 		default:
-			prevSpace, prevBreak = false, false
+			e.emitBlockMapping(n)
 		}
-		preceded = isBlankZ(c)
-		followed = isBlankZ(at(i + 2))
 	}
-	a := scalarAnalysis{multiline: lineBreaks, flowPlain: true, blockPlain: true, singleQuote: true, blockAllowed: true}
-	if leadingSpace || leadingBreak || trailingSpace || trailingBreak {
-		a.flowPlain, a.blockPlain = false, false
-	}
-	if trailingSpace {
-		a.blockAllowed = false
-	}
-	if breakSpace {
-		a.flowPlain, a.blockPlain, a.singleQuote = false, false, false
-	}
-	if spaceBreak || special {
-		a.flowPlain, a.blockPlain, a.singleQuote, a.blockAllowed = false, false, false, false
-	}
-	if lineBreaks {
-		a.flowPlain, a.blockPlain = false, false
-	}
-	if flowInd {
-		a.flowPlain = false
-	}
-	if blockInd {
-		a.blockPlain = false
-	}
-	return a
 }
 
-// selectStyle is yaml_emitter_select_scalar_style.
-func selectStyle(s string, style scalarStyle, flow, simpleKey bool) scalarStyle {
-	a := analyzeScalar(s)
+func (e *yamlEmitter) processAnchor(n *yamlNode) {
+	if n.anchor == "" {
+		return
+	}
+	e.writeIndicator("&", true, false, false)
+	e.writeAnchor(n.anchor)
+}
+
+func (e *yamlEmitter) emitFlowSequence(n *yamlNode) {
+	e.writeIndicator("[", true, true, false)
+	e.increaseIndent(true, false)
+	e.flowLevel++
+	for i, item := range n.children {
+		if i > 0 {
+			e.writeIndicator(",", false, false, false)
+		}
+		if e.column > bestWidth {
+			e.writeIndent()
+		}
+		e.emitNode(item, false, false)
+	}
+	e.flowLevel--
+	e.popIndent()
+	e.writeIndicator("]", false, false, false)
+}
+
+func (e *yamlEmitter) emitFlowMapping(n *yamlNode) {
+	e.writeIndicator("{", true, true, false)
+	e.increaseIndent(true, false)
+	e.flowLevel++
+	for i := 0; i+1 < len(n.children); i += 2 {
+		key, value := n.children[i], n.children[i+1]
+		if i > 0 {
+			e.writeIndicator(",", false, false, false)
+		}
+		if e.column > bestWidth {
+			e.writeIndent()
+		}
+		e.emitKey(key, false)
+		e.emitNode(value, true, false)
+	}
+	e.flowLevel--
+	e.popIndent()
+	e.writeIndicator("}", false, false, false)
+}
+
+func (e *yamlEmitter) emitBlockSequence(n *yamlNode) {
+	// A sequence that is a mapping value is written at the key's indent.
+	e.increaseIndent(false, e.mapCtx && !e.indention)
+	for _, item := range n.children {
+		e.writeIndent()
+		e.writeIndicator("-", true, false, true)
+		e.emitNode(item, false, false)
+	}
+	e.popIndent()
+}
+
+func (e *yamlEmitter) emitBlockMapping(n *yamlNode) {
+	e.increaseIndent(false, false)
+	for i := 0; i+1 < len(n.children); i += 2 {
+		key, value := n.children[i], n.children[i+1]
+		e.writeIndent()
+		e.emitKey(key, true)
+		e.emitNode(value, true, false)
+	}
+	e.popIndent()
+}
+
+// emitKey writes a mapping key and the ':' before its value
+// (emit_{flow,block}_mapping_key and _value): implicit when
+// checkSimpleKey allows, else explicit with "?" and ":" on a new line in
+// block style, or after a fold at bestWidth in flow style.
+func (e *yamlEmitter) emitKey(key *yamlNode, block bool) {
+	if e.checkSimpleKey(key) {
+		e.emitNode(key, true, true)
+		e.writeIndicator(":", false, false, false)
+		return
+	}
+	e.writeIndicator("?", true, false, block)
+	e.emitNode(key, true, false)
+	if block || e.column > bestWidth {
+		e.writeIndent()
+	}
+	e.writeIndicator(":", true, false, block)
+}
+
+// checkSimpleKey is check_simple_key: single-line scalars, aliases and
+// empty collections may be implicit keys when anchor, tag and text take
+// at most maxSimpleKey bytes.
+func (e *yamlEmitter) checkSimpleKey(n *yamlNode) bool {
+	length := len(n.anchor)
+	switch n.kind {
+	case yamlAlias:
+		length = len(n.value)
+	case yamlScalar:
+		if analyzeScalar(n.value).multiline {
+			return false
+		}
+		length += len(n.value)
+		if n.tag != "" {
+			handle, suffix := e.resolveTag(n.tag)
+			length += len(handle) + len(suffix)
+		}
+	case yamlSequence, yamlMapping:
+		if len(n.children) != 0 {
+			return false
+		}
+	}
+	return length <= maxSimpleKey
+}
+
+// emitScalar is yaml_emitter_emit_scalar.
+func (e *yamlEmitter) emitScalar(n *yamlNode) {
+	a := analyzeScalar(n.value)
+	style := e.selectStyle(n, &a)
+	if n.tag != "" {
+		e.processTag(n.tag)
+	}
+	e.increaseIndent(true, false)
+	allowBreaks := !e.simpleKeyCtx
+	switch style {
+	case stylePlain:
+		e.writePlain(n.value, allowBreaks)
+	case styleSingle:
+		e.writeSingleQuoted(n.value, allowBreaks)
+	case styleDouble:
+		e.writeDoubleQuoted(n.value, allowBreaks)
+	case styleLiteral:
+		e.writeLiteral(n.value)
+	}
+	e.popIndent()
+}
+
+// selectStyle is select_scalar_style for the flags lua-yaml passes:
+// untagged scalars are plain- and quoted-implicit, tagged (!!binary)
+// ones carry their tag, so both follow the same rules.
+func (e *yamlEmitter) selectStyle(n *yamlNode, a *scalarAnalysis) scalarStyle {
+	style := n.style
 	if style == styleAny {
 		style = stylePlain
 	}
-	if style == stylePlain {
-		if (flow && !a.flowPlain) || (!flow && !a.blockPlain) {
-			style = styleSingle
-		}
-		if s == "" && (flow || simpleKey) {
-			style = styleSingle
-		}
-	}
-	if style == styleSingle && !a.singleQuote {
+	if e.simpleKeyCtx && a.multiline {
 		style = styleDouble
 	}
-	if style == styleLiteral && (!a.blockAllowed || flow || simpleKey) {
+	flow := e.flowLevel > 0
+	if style == stylePlain {
+		if (flow && !a.flowPlainOK) || (!flow && !a.blockPlainOK) {
+			style = styleSingle
+		}
+		if len(n.value) == 0 && (flow || e.simpleKeyCtx) {
+			style = styleSingle
+		}
+	}
+	if style == styleSingle && !a.singleQuotedOK {
+		style = styleDouble
+	}
+	if style == styleLiteral && (!a.blockOK || flow || e.simpleKeyCtx) {
 		style = styleDouble
 	}
 	return style
-}
-
-// writeScalar writes s in style at indent (the scalar's own indent).
-func (w *yamlWriter) writeScalar(s string, style scalarStyle, indent int, allowBreaks bool) {
-	switch style {
-	case stylePlain:
-		w.writePlain(s, indent, allowBreaks)
-	case styleSingle:
-		w.writeSingle(s, indent, allowBreaks)
-	case styleDouble:
-		w.writeDouble(s, indent, allowBreaks)
-	case styleLiteral:
-		w.writeLiteral(s, indent)
-	}
-}
-
-func (w *yamlWriter) writePlain(s string, indent int, allowBreaks bool) {
-	if !w.whitespace && s != "" {
-		w.put(" ")
-	}
-	rs := []rune(s)
-	spaces, breaks := false, false
-	for i, c := range rs {
-		switch {
-		case c == ' ':
-			if allowBreaks && !spaces && w.column > yamlWidth && (i+1 >= len(rs) || rs[i+1] != ' ') {
-				w.writeIndent(indent)
-			} else {
-				w.put(" ")
-			}
-			spaces = true
-		case isBreak(c):
-			if !breaks && c == '\n' {
-				w.putBreak()
-			}
-			w.putBreak()
-			w.indention = true
-			breaks = true
-		default:
-			if breaks {
-				w.writeIndent(indent)
-			}
-			w.put(string(c))
-			w.indention = false
-			spaces, breaks = false, false
-		}
-	}
-	w.whitespace = false
-	w.indention = false
-}
-
-func (w *yamlWriter) writeSingle(s string, indent int, allowBreaks bool) {
-	w.indicator("'", true, false, false)
-	rs := []rune(s)
-	spaces, breaks := false, false
-	for i, c := range rs {
-		switch {
-		case c == ' ':
-			if allowBreaks && !spaces && w.column > yamlWidth && i != 0 && i != len(rs)-1 && rs[i+1] != ' ' {
-				w.writeIndent(indent)
-			} else {
-				w.put(" ")
-			}
-			spaces = true
-		case isBreak(c):
-			if !breaks && c == '\n' {
-				w.putBreak()
-			}
-			w.putBreak()
-			w.indention = true
-			breaks = true
-		default:
-			if breaks {
-				w.writeIndent(indent)
-			}
-			if c == '\'' {
-				w.put("'")
-			}
-			w.put(string(c))
-			w.indention = false
-			spaces, breaks = false, false
-		}
-	}
-	if breaks {
-		w.writeIndent(indent)
-	}
-	w.indicator("'", false, false, false)
-	w.whitespace = false
-	w.indention = false
-}
-
-func (w *yamlWriter) writeDouble(s string, indent int, allowBreaks bool) {
-	w.indicator("\"", true, false, false)
-	rs := []rune(s)
-	spaces := false
-	for i, c := range rs {
-		if !isYAMLPrintable(c) || c == 0xFEFF || isBreak(c) || c == '"' || c == '\\' {
-			var esc string
-			switch c {
-			case 0:
-				esc = "0"
-			case 7:
-				esc = "a"
-			case 8:
-				esc = "b"
-			case 9:
-				esc = "t"
-			case 0xA:
-				esc = "n"
-			case 0xB:
-				esc = "v"
-			case 0xC:
-				esc = "f"
-			case 0xD:
-				esc = "r"
-			case 0x1B:
-				esc = "e"
-			case '"':
-				esc = "\""
-			case '\\':
-				esc = "\\"
-			case 0x85:
-				esc = "N"
-			case 0xA0:
-				esc = "_"
-			case 0x2028:
-				esc = "L"
-			case 0x2029:
-				esc = "P"
-			default:
-				switch {
-				case c <= 0xFF:
-					esc = fmt.Sprintf("x%02X", c)
-				case c <= 0xFFFF:
-					esc = fmt.Sprintf("u%04X", c)
-				default:
-					esc = fmt.Sprintf("U%08X", c)
-				}
-			}
-			w.put("\\" + esc)
-			spaces = false
-			continue
-		}
-		if c == ' ' {
-			if allowBreaks && !spaces && w.column > yamlWidth && i != 0 && i != len(rs)-1 {
-				w.writeIndent(indent)
-				if rs[i+1] == ' ' {
-					w.put("\\")
-				}
-			} else {
-				w.put(" ")
-			}
-			spaces = true
-			continue
-		}
-		w.put(string(c))
-		spaces = false
-	}
-	w.indicator("\"", false, false, false)
-	w.whitespace = false
-	w.indention = false
-}
-
-func (w *yamlWriter) writeLiteral(s string, indent int) {
-	hints := ""
-	if s != "" && (s[0] == ' ' || s[0] == '\n') {
-		hints = strconv.Itoa(2) // best_indent
-	}
-	switch {
-	case !strings.HasSuffix(s, "\n"):
-		hints += "-"
-	case s == "\n" || strings.HasSuffix(s, "\n\n"):
-		hints += "+"
-	}
-	w.indicator("|"+hints, true, false, false)
-	w.putBreak()
-	w.indention, w.whitespace = true, true
-	breaks := true
-	for _, c := range s {
-		if isBreak(c) {
-			w.putBreak()
-			breaks = true
-			w.indention = true
-			continue
-		}
-		if breaks {
-			w.writeIndent(indent)
-		}
-		w.put(string(c))
-		w.indention = false
-		breaks = false
-	}
-}
-
-// utf8CheckPrintable is Tarantool's utf8_check_printable: strings that
-// fail it are emitted as !!binary.
-func utf8CheckPrintable(s string) bool {
-	b := []byte(s)
-	for i := 0; i < len(b); {
-		c := b[i]
-		if c < 0x80 {
-			i++
-			continue
-		}
-		r, width := utf8.DecodeRune(b[i:])
-		if r == utf8.RuneError && width <= 1 {
-			return false
-		}
-		ok := (c == 0xC2 && b[i+1] >= 0xA0) || (c > 0xC2 && c < 0xED) ||
-			(c == 0xED && b[i+1] < 0xA0) || c == 0xEE ||
-			(c == 0xEF && !(b[i+1] == 0xBB && b[i+2] == 0xBF) &&
-				!(b[i+1] == 0xBF && (b[i+2] == 0xBE || b[i+2] == 0xBF))) ||
-			unicode.IsPrint(r)
-		if !ok {
-			return false
-		}
-		i += width
-	}
-	return true
 }
