@@ -49,7 +49,7 @@ type Request struct {
 // txn (nil: autocommit). It returns the new tuple (insert, replace,
 // update), the deleted tuple (delete) or nil (upsert, or nothing found).
 func (b *Box) Execute(s *Session, txn *Txn, req *Request) (*memtx.Tuple, error) {
-	return b.execute(s, txn, req, nil, true)
+	return b.execute(s, txn, req, nil, true, nil)
 }
 
 // ApplySnapshotRow inserts a tuple read from a snapshot (or JOIN stream):
@@ -59,7 +59,7 @@ func (b *Box) ApplySnapshotRow(spaceID uint32, tuple []byte) error {
 	b.loading = true
 	defer func() { b.loading = prev }()
 	req := Request{Type: reqInsert, SpaceID: spaceID, Tuple: append([]byte(nil), tuple...)}
-	_, err := b.execute(nil, nil, &req, nil, false)
+	_, err := b.execute(nil, nil, &req, nil, false, nil)
 	return err
 }
 
@@ -86,7 +86,7 @@ func (b *Box) ApplyRow(row *xrow.Row) error {
 	if err != nil {
 		return err
 	}
-	_, err = b.execute(nil, nil, req, row, false)
+	_, err = b.execute(nil, nil, req, row, false, nil)
 	return err
 }
 
@@ -140,7 +140,10 @@ func DecodeDML(typ uint16, body []byte) (*Request, error) {
 	return req, nil
 }
 
-func (b *Box) execute(s *Session, txn *Txn, req *Request, origin *xrow.Row, checkRO bool) (*memtx.Tuple, error) {
+// commitAuto, when set, commits an autocommit statement that produced
+// rows instead of Commit (ExecuteAsync).
+func (b *Box) execute(s *Session, txn *Txn, req *Request, origin *xrow.Row, checkRO bool,
+	commitAuto func(*Txn) error) (*memtx.Tuple, error) {
 	if req == nil {
 		return nil, boxerr.New(boxerr.ER_ILLEGAL_PARAMS, "request is missing")
 	}
@@ -174,7 +177,11 @@ func (b *Box) execute(s *Session, txn *Txn, req *Request, origin *xrow.Row, chec
 	}
 	txn.stmts++
 	if auto {
-		if err := b.Commit(txn); err != nil {
+		commit := b.Commit
+		if commitAuto != nil && len(txn.rows) > 0 && b.opts.Journal != nil && !b.loading {
+			commit = commitAuto
+		}
+		if err := commit(txn); err != nil {
 			return nil, err
 		}
 	}

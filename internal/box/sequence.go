@@ -341,13 +341,13 @@ func (b *Box) SequenceReset(s *Session, txn *Txn, id uint32) error {
 	}
 	delete(b.seqValues, id)
 	req := Request{Type: reqDelete, SpaceID: sequenceDataSpaceID, Key: keyU32(id)}
-	_, err = b.execute(b.internalAdmin(), txn, &req, nil, true)
+	_, err = b.execute(b.internalAdmin(), txn, &req, nil, true, nil)
 	return err
 }
 
 func (b *Box) writeSequenceData(txn *Txn, id uint32, v int64) error {
 	req := Request{Type: reqReplace, SpaceID: sequenceDataSpaceID, Tuple: sequenceDataTuple(id, v)}
-	_, err := b.execute(b.internalAdmin(), txn, &req, nil, true)
+	_, err := b.execute(b.internalAdmin(), txn, &req, nil, true, nil)
 	return err
 }
 

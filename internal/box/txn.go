@@ -113,6 +113,12 @@ func (b *Box) Commit(txn *Txn) error {
 			return boxerr.New(boxerr.ER_WAL_IO)
 		}
 	}
+	b.finishCommit(txn)
+	return nil
+}
+
+// finishCommit runs the commit hooks of a durable transaction.
+func (b *Box) finishCommit(txn *Txn) {
 	for _, fn := range txn.commits {
 		fn()
 	}
@@ -120,7 +126,6 @@ func (b *Box) Commit(txn *Txn) error {
 		b.schemaVersion++
 	}
 	txn.undo, txn.commits = nil, nil
-	return nil
 }
 
 // Rollback undoes every statement of the transaction.

@@ -25,6 +25,49 @@ type Conn struct {
 	Peer   string // remote address
 	Local  string
 	NetCon net.Conn
+
+	// Writes are combined: whoever finds the socket idle writes whatever
+	// has been queued by then, so replies completing together leave in
+	// one write call.
+	mu      sync.Mutex
+	queued  []byte
+	writing bool
+	spare   []byte
+	err     error
+}
+
+// Send queues replies for the socket; it may be called from any
+// goroutine (a request whose reply waited for the WAL sends it later).
+// The bytes are copied.
+func (c *Conn) Send(b []byte) error {
+	c.mu.Lock()
+	if c.err != nil {
+		err := c.err
+		c.mu.Unlock()
+		return err
+	}
+	c.queued = append(c.queued, b...)
+	if c.writing {
+		c.mu.Unlock()
+		return nil
+	}
+	c.writing = true
+	for len(c.queued) > 0 {
+		buf := c.queued
+		c.queued = c.spare[:0]
+		c.mu.Unlock()
+		_, err := c.NetCon.Write(buf)
+		c.mu.Lock()
+		c.spare = buf
+		if err != nil {
+			c.err = err
+			break
+		}
+	}
+	c.writing = false
+	err := c.err
+	c.mu.Unlock()
+	return err
 }
 
 // Handler opens a session per connection.
@@ -38,10 +81,12 @@ type Handler interface {
 // Session executes the requests of one connection.
 type Session interface {
 	// Serve handles packets (each a header map followed by an optional
-	// body, without the length prefix) in order and appends one reply per
-	// packet to out. If Serve returns takeover=true the session has taken
-	// the connection over (replication): the server stops reading and
-	// leaves the connection to the session.
+	// body, without the length prefix) in order and appends to out the
+	// replies that are ready; a reply that must wait (a write not yet
+	// durable) is sent later with Conn.Send. The packets are valid only
+	// during the call. If Serve returns takeover=true the session has
+	// taken the connection over (replication): the server stops reading
+	// and leaves the connection to the session.
 	Serve(packets [][]byte, out []byte) (reply []byte, takeover bool)
 	// Close is called once when the connection ends (not after takeover).
 	Close()
@@ -142,7 +187,8 @@ func (s *Server) serve(c net.Conn) {
 	if _, err := c.Write(proto.EncodeGreeting(version, uuid, salt)); err != nil {
 		return
 	}
-	sess := s.h.Open(&Conn{Salt: salt, Peer: c.RemoteAddr().String(), Local: c.LocalAddr().String(), NetCon: c})
+	conn := &Conn{Salt: salt, Peer: c.RemoteAddr().String(), Local: c.LocalAddr().String(), NetCon: c}
+	sess := s.h.Open(conn)
 	defer func() {
 		if !takeover {
 			sess.Close()
@@ -186,7 +232,7 @@ func (s *Server) serve(c net.Conn) {
 		if len(batch) > 0 {
 			out, takeover = sess.Serve(batch, out[:0])
 			if len(out) > 0 {
-				if _, err := c.Write(out); err != nil {
+				if err := conn.Send(out); err != nil {
 					return
 				}
 			}

@@ -62,6 +62,12 @@ func (j walJournal) Write(rows []*xrow.Row) error {
 	return nil
 }
 
+// Submit implements box.AsyncJournal: the rows are queued for the WAL
+// and the caller learns the outcome from the entry.
+func (j walJournal) Submit(rows []*xrow.Row) box.JournalEntry {
+	return j.s.st.wal.Submit(rows)
+}
+
 func cfgString(cfg map[string]any, key, def string) string {
 	if v, ok := cfg[key].(string); ok && v != "" {
 		return v

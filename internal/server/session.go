@@ -115,18 +115,20 @@ func (cs *session) handle(pkt []byte, out []byte) []byte {
 		}
 		return proto.FinishData(out, start, proto.OK, row.Sync, cs.schemaVersion(), uint32(len(tuples)))
 	case proto.Insert, proto.Replace, proto.Update, proto.Delete, proto.Upsert:
-		t, err := b.Execute(sess, nil, boxRequest(&req))
+		t, pending, err := b.ExecuteAsync(sess, boxRequest(&req))
 		if err != nil {
 			return cs.fail(out, row.Sync, err)
 		}
-		start := len(out)
-		out = proto.BeginData(out)
-		n := uint32(0)
-		if t != nil && typ != proto.Upsert {
-			out = append(out, t.Data()...)
-			n = 1
+		if typ == proto.Upsert {
+			t = nil
 		}
-		return proto.FinishData(out, start, proto.OK, row.Sync, cs.schemaVersion(), n)
+		if pending != nil {
+			// The change is in memory and its rows are in the WAL queue:
+			// the reply waits for them while the batch goes on.
+			go cs.complete(pending, t, row.Sync, cs.schemaVersion())
+			return out
+		}
+		return appendTupleReply(out, t, row.Sync, cs.schemaVersion())
 	case proto.Call, proto.Call16, proto.Eval:
 		var n int
 		var items []byte
@@ -154,6 +156,38 @@ func (cs *session) handle(pkt []byte, out []byte) []byte {
 		return cs.fail(out, row.Sync, boxerr.New(boxerr.ER_UNSUPPORTED, "Spindle", "SQL"))
 	}
 	return cs.fail(out, row.Sync, boxerr.New(boxerr.ER_UNKNOWN_REQUEST_TYPE, typ))
+}
+
+// appendTupleReply appends a DML reply: {DATA: [tuple]} or {DATA: []}.
+func appendTupleReply(out []byte, t *memtx.Tuple, sync uint64, schemaVersion uint32) []byte {
+	if t == nil {
+		return proto.AppendData(out, sync, schemaVersion, 0, nil)
+	}
+	return proto.AppendData(out, sync, schemaVersion, 1, t.Data())
+}
+
+// complete answers a write once its rows are durable. Success needs no
+// baton (tuples are immutable) unless the statement changed the catalog;
+// a failed write takes the baton to roll the statement back (failures
+// are handed out newest first by the WAL, one after another's rollback).
+func (cs *session) complete(p *box.PendingCommit, t *memtx.Tuple, sync uint64, schemaVersion uint32) {
+	<-p.Done()
+	var err error
+	if p.Err() == nil && !p.NeedsBaton() {
+		p.Finish() // touches only the statement's own transaction
+	} else {
+		f := cs.s.Sched.New("main")
+		f.Acquire()
+		err = p.Finish()
+		f.Finish()
+	}
+	var reply []byte
+	if err != nil {
+		reply = proto.AppendError(nil, sync, schemaVersion, boxerr.From(err))
+	} else {
+		reply = appendTupleReply(nil, t, sync, schemaVersion)
+	}
+	cs.conn.Send(reply)
 }
 
 // boxRequest converts a decoded IPROTO request for the core.

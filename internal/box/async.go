@@ -1,0 +1,92 @@
+package box
+
+import (
+	"github.com/spindledb/spindle/internal/boxerr"
+	"github.com/spindledb/spindle/internal/memtx"
+	"github.com/spindledb/spindle/internal/xrow"
+)
+
+// JournalEntry is one write in flight in an AsyncJournal.
+type JournalEntry interface {
+	// Done is closed once the rows are durable or the write failed.
+	Done() <-chan struct{}
+	// Wait returns the outcome; it blocks until Done.
+	Wait() error
+	// Release hands a failed entry back once its transaction has been
+	// rolled back, so that the journal can wake the next older failure
+	// (failed transactions roll back newest first).
+	Release()
+}
+
+// AsyncJournal is a Journal that also accepts rows without waiting for
+// them: the caller learns the outcome from the entry. Submit is called in
+// commit order, under the baton.
+type AsyncJournal interface {
+	Journal
+	Submit(rows []*xrow.Row) JournalEntry
+}
+
+// PendingCommit is an autocommit statement whose change is applied in
+// memory and whose rows are in the journal, not yet durable. Its result
+// must not be acknowledged before Done is closed and Finish has run.
+type PendingCommit struct {
+	b     *Box
+	txn   *Txn
+	entry JournalEntry
+}
+
+// Done is closed when the journal write has completed.
+func (p *PendingCommit) Done() <-chan struct{} { return p.entry.Done() }
+
+// Err is the outcome of the journal write; call it after Done.
+func (p *PendingCommit) Err() error { return p.entry.Wait() }
+
+// NeedsBaton reports whether Finish must run under the baton even when
+// the write succeeded: statements that changed the catalog run commit
+// hooks. A failed write always needs the baton (it rolls back).
+func (p *PendingCommit) NeedsBaton() bool { return p.txn.ddl || len(p.txn.commits) > 0 }
+
+// Finish completes the commit after Done: on success it runs the commit
+// hooks, on failure it rolls the statement back in memory, releases the
+// entry and returns ER_WAL_IO. It must run under the baton unless the
+// write succeeded and NeedsBaton is false.
+func (p *PendingCommit) Finish() error {
+	if err := p.entry.Wait(); err != nil {
+		p.txn.rollbackTo(stmtMark{})
+		p.b.log(2, "box: transaction rolled back: journal write failed: "+err.Error())
+		p.entry.Release()
+		return boxerr.New(boxerr.ER_WAL_IO)
+	}
+	p.b.finishCommit(p.txn)
+	return nil
+}
+
+// ExecuteAsync is Execute for an autocommit statement whose reply can
+// wait: with an AsyncJournal, a statement that produced rows returns at
+// once with a PendingCommit instead of blocking until the rows are
+// durable, so one fiber can keep many writes in flight (Tarantool gets
+// the same effect from one fiber per request). Without pending rows it
+// behaves exactly as Execute and returns a nil PendingCommit.
+func (b *Box) ExecuteAsync(s *Session, req *Request) (*memtx.Tuple, *PendingCommit, error) {
+	aj, ok := b.opts.Journal.(AsyncJournal)
+	if !ok || b.loading {
+		t, err := b.Execute(s, nil, req)
+		return t, nil, err
+	}
+	var pending *PendingCommit
+	t, err := b.execute(s, nil, req, nil, true, func(txn *Txn) error {
+		txn.done = true
+		txn.rows[len(txn.rows)-1].IsCommit = true
+		e := aj.Submit(txn.rows)
+		select {
+		case <-e.Done():
+			// Written already (wal_mode none) or refused: finish now.
+			p := &PendingCommit{b: b, txn: txn, entry: e}
+			return p.Finish()
+		default:
+		}
+		pending = &PendingCommit{b: b, txn: txn, entry: e}
+		return nil
+	})
+	return t, pending, err
+}
