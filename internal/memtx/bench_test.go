@@ -1,6 +1,7 @@
 package memtx
 
 import (
+	"fmt"
 	"runtime"
 	"testing"
 
@@ -21,9 +22,72 @@ func benchTuple(id uint64) *Tuple {
 	return t
 }
 
-func benchSpace(b *testing.B, n int, secondary bool) *Space {
+// benchStrKey is the string primary key of row id: a short common prefix
+// and 12 hex digits of a scrambled id, so neighbouring ids land far apart
+// in the tree (as user names or UUID-like keys do) and keys share only
+// their first 4 bytes.
+func benchStrKey(id uint64) string {
+	x := (id + 1) * 0x9e3779b97f4a7c15
+	x ^= x >> 31
+	return fmt.Sprintf("key:%012x", x&(1<<48-1))
+}
+
+// benchStrTuple is benchTuple keyed by benchStrKey(id) in field 0; it is
+// about the same size (~100 bytes).
+func benchStrTuple(id uint64) *Tuple {
+	b := msgpack.AppendArrayHeader(nil, 4)
+	b = msgpack.AppendString(b, benchStrKey(id))
+	b = msgpack.AppendString(b, "name-01234")
+	b = msgpack.AppendUint(b, id*7%1000)
+	b = msgpack.AppendString(b, "padding-padding-padding-padding-padding-padding-padding-padding-padding-pad")
+	t, err := NewTuple(b)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+// benchKind is one primary key shape the benchmarks run on.
+type benchKind struct {
+	name  string
+	typ   FieldType
+	tuple func(id uint64) *Tuple
+	key   func(id uint64) []byte
+}
+
+var benchKinds = []benchKind{
+	{"unsigned", FieldUnsigned, benchTuple, func(id uint64) []byte { return key(id) }},
+	{"string", FieldString, benchStrTuple, func(id uint64) []byte { return key(benchStrKey(id)) }},
+}
+
+const benchRows = 1_000_000
+
+// benchSpaces caches the 1M-tuple spaces: building one takes seconds, and
+// the benchmark framework calls each benchmark function several times.
+// Replace benchmarks keep the size (about) constant, so sharing is fair.
+var benchSpaces = map[string]*benchSpaceEntry{}
+
+type benchSpaceEntry struct {
+	s *Space
+	// heapPerTuple is the heap growth per stored tuple while the space
+	// was built: tuple header, data and index entries.
+	heapPerTuple float64
+}
+
+// benchSpace returns a cached space of benchRows tuples with even ids
+// 0, 2, 4, ... (so half of the ids in [0, 2*benchRows) are present), a
+// TREE primary key of the kind's type and, if secondary, a non-unique
+// TREE index on the score field.
+func benchSpace(b *testing.B, k benchKind, secondary bool) *benchSpaceEntry {
+	name := fmt.Sprintf("%s/%v", k.name, secondary)
+	if e := benchSpaces[name]; e != nil {
+		return e
+	}
+	runtime.GC()
+	var ms0, ms1 runtime.MemStats
+	runtime.ReadMemStats(&ms0)
 	s := NewSpace(900, "bench")
-	if _, err := s.CreateIndex(treeDef(0, "pk", true, part(0, FieldUnsigned))); err != nil {
+	if _, err := s.CreateIndex(treeDef(0, "pk", true, part(0, k.typ))); err != nil {
 		b.Fatal(err)
 	}
 	if secondary {
@@ -31,79 +95,78 @@ func benchSpace(b *testing.B, n int, secondary bool) *Space {
 			b.Fatal(err)
 		}
 	}
-	for i := 0; i < n; i++ {
-		if _, err := s.Replace(nil, benchTuple(uint64(i)*2), DupInsert); err != nil {
+	for i := 0; i < benchRows; i++ {
+		if _, err := s.Replace(nil, k.tuple(uint64(i)*2), DupInsert); err != nil {
 			b.Fatal(err)
 		}
 	}
-	return s
-}
-
-const benchRows = 1_000_000
-
-// BenchmarkReplace replaces random-ish keys in a 1M-tuple space (half new
-// inserts, half replacements) and reports the memory per stored tuple.
-func BenchmarkReplace(b *testing.B) {
-	runtime.GC()
-	var ms0, ms1 runtime.MemStats
-	runtime.ReadMemStats(&ms0)
-	s := benchSpace(b, benchRows, false)
 	runtime.GC()
 	runtime.ReadMemStats(&ms1)
-	tuples := make([]*Tuple, 4096)
-	for i := range tuples {
-		tuples[i] = benchTuple(uint64(i) * 977 % (2 * benchRows))
-	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if _, err := s.Replace(nil, tuples[i%len(tuples)], DupReplaceOrInsert); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.StopTimer()
-	// After ResetTimer: memory per stored tuple, header + data + index.
-	b.ReportMetric(float64(ms1.HeapAlloc-ms0.HeapAlloc)/benchRows, "heapB/tuple")
+	e := &benchSpaceEntry{s: s, heapPerTuple: float64(ms1.HeapAlloc-ms0.HeapAlloc) / benchRows}
+	benchSpaces[name] = e
+	return e
 }
+
+// benchIDs is a fixed pseudo-random walk over [0, 2*benchRows): half of
+// the ids exist in a bench space.
+func benchIDs() []uint64 {
+	ids := make([]uint64, 4096)
+	for i := range ids {
+		ids[i] = uint64(i) * 977 % (2 * benchRows)
+	}
+	return ids
+}
+
+func benchReplace(b *testing.B, secondary bool) {
+	for _, k := range benchKinds {
+		b.Run(k.name, func(b *testing.B) {
+			e := benchSpace(b, k, secondary)
+			ids := benchIDs()
+			tuples := make([]*Tuple, len(ids))
+			for i, id := range ids {
+				tuples[i] = k.tuple(id)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if _, err := e.s.Replace(nil, tuples[i%len(tuples)], DupReplaceOrInsert); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			b.ReportMetric(e.heapPerTuple, "heapB/tuple")
+		})
+	}
+}
+
+// BenchmarkReplace replaces pseudo-random keys in a 1M-tuple space (half
+// new inserts, half replacements) and reports the memory per stored tuple
+// (tuple header + data + primary index) measured while building it.
+func BenchmarkReplace(b *testing.B) { benchReplace(b, false) }
 
 // BenchmarkReplaceSecondary is BenchmarkReplace with a non-unique
 // secondary TREE index.
-func BenchmarkReplaceSecondary(b *testing.B) {
-	runtime.GC()
-	var ms0, ms1 runtime.MemStats
-	runtime.ReadMemStats(&ms0)
-	s := benchSpace(b, benchRows, true)
-	runtime.GC()
-	runtime.ReadMemStats(&ms1)
-	tuples := make([]*Tuple, 4096)
-	for i := range tuples {
-		tuples[i] = benchTuple(uint64(i) * 977 % (2 * benchRows))
-	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if _, err := s.Replace(nil, tuples[i%len(tuples)], DupReplaceOrInsert); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.StopTimer()
-	// After ResetTimer: memory per stored tuple, header + data + index.
-	b.ReportMetric(float64(ms1.HeapAlloc-ms0.HeapAlloc)/benchRows, "heapB/tuple")
-}
+func BenchmarkReplaceSecondary(b *testing.B) { benchReplace(b, true) }
 
+// BenchmarkGet looks up pseudo-random keys (half present) in the primary
+// index of a 1M-tuple space.
 func BenchmarkGet(b *testing.B) {
-	s := benchSpace(b, benchRows, false)
-	keys := make([][]byte, 4096)
-	for i := range keys {
-		keys[i] = key(uint64(i) * 977 % (2 * benchRows))
-	}
-	pk := s.Primary()
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if _, err := pk.Get(keys[i%len(keys)]); err != nil {
-			b.Fatal(err)
-		}
+	for _, k := range benchKinds {
+		b.Run(k.name, func(b *testing.B) {
+			pk := benchSpace(b, k, false).s.Primary()
+			ids := benchIDs()
+			keys := make([][]byte, len(ids))
+			for i, id := range ids {
+				keys[i] = k.key(id)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if _, err := pk.Get(keys[i%len(keys)]); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 
@@ -131,23 +194,31 @@ func BenchmarkHashGet(b *testing.B) {
 	}
 }
 
-// BenchmarkTreeGE opens a GE iterator and reads 100 tuples per op.
+// BenchmarkTreeGE opens a GE iterator at a pseudo-random key and reads
+// 100 tuples per op.
 func BenchmarkTreeGE(b *testing.B) {
-	s := benchSpace(b, benchRows, false)
-	pk := s.Primary()
-	k := key(uint64(benchRows))
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		it, err := pk.Iterator(IterGE, k)
-		if err != nil {
-			b.Fatal(err)
-		}
-		for j := 0; j < 100; j++ {
-			if it.Next() == nil {
-				b.Fatal("short")
+	for _, k := range benchKinds {
+		b.Run(k.name, func(b *testing.B) {
+			pk := benchSpace(b, k, false).s.Primary()
+			ids := benchIDs()
+			keys := make([][]byte, len(ids))
+			for i, id := range ids {
+				keys[i] = k.key(id)
 			}
-		}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				it, err := pk.Iterator(IterGE, keys[i%len(keys)])
+				if err != nil {
+					b.Fatal(err)
+				}
+				for j := 0; j < 100; j++ {
+					if it.Next() == nil {
+						break
+					}
+				}
+			}
+		})
 	}
 }
 

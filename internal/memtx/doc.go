@@ -8,7 +8,7 @@
 //   - Tuple: an immutable msgpack array shared by every index, read view and
 //     the Lua layer. Fields are decoded straight from the bytes; nothing is
 //     cached per tuple beyond the field count, so a tuple costs its data plus
-//     a 32-byte header (BenchmarkReplace reports the bytes per tuple).
+//     a 24-byte header (BenchmarkReplace reports the bytes per tuple).
 //   - Field types and checks with Tarantool 2.6's exact errors
 //     (ER_FIELD_TYPE, ER_FIELD_MISSING, ER_EXACT_FIELD_COUNT for tuples;
 //     ER_KEY_PART_TYPE, ER_KEY_PART_COUNT, ER_EXACT_MATCH, ER_PARTIAL_KEY for
@@ -24,13 +24,21 @@
 //     index admits many nils). Search keys are "pivot" tuples that compare
 //     below (or above) every tuple with their prefix, so one B-tree seek
 //     positions any iterator type on partial keys.
+//   - Comparison hints (hint.go, after Tarantool's tuple_hint): a TREE
+//     entry is {hint, *Tuple}, the hint an order-preserving 64-bit summary
+//     of the first key part computed once per insert and once per search
+//     key. The B-tree compares hints and reads tuples only on a tie, so a
+//     search step rarely dereferences a tuple; the ordering is still
+//     exactly cmp_def's (TestHintOrder, FuzzHintOrder). The entry grows
+//     from 8 to 16 bytes; the tuple header shrank from 32 to 24 bytes
+//     (pointer + 32-bit length instead of a slice) to pay for it.
 //   - HASH indexes: also a BTreeG, ordered by a 64-bit hash of the key and
 //     then the key. A Go map would give O(1) lookups but no cheap consistent
 //     copy for read views (it would need a full copy or a hand-made COW
 //     scheme) and no stable order for GT paging; the B-tree gives both with
 //     the same code as TREE, at O(log n) with one integer comparison per
-//     step. Values that compare equal hash equal (1 and 1.0, "a" and "A"
-//     under unicode_ci).
+//     step (the hash is the HASH entry's hint). Values that compare equal
+//     hash equal (1 and 1.0, "a" and "A" under unicode_ci).
 //   - Space.Replace: Tarantool's memtx_space_replace_all_keys semantics, but
 //     every conflict is checked before any index changes, so an error leaves
 //     all indexes untouched without an undo pass.
@@ -44,6 +52,9 @@
 //     is in every index exactly once; ordering by cmp_def is total.
 //   - Stored tuples are never modified; pivots (search keys) never enter an
 //     index.
+//   - An entry's hint is a function of its tuple's key alone (the same on
+//     insert, lookup and delete), and hint order never contradicts cmp_def
+//     order: hint(a) < hint(b) implies a < b; equal keys hint alike.
 //   - Iterators remember the last tuple they returned and re-seek strictly
 //     after it (in their direction) when the index changed, as memtx does
 //     for Lua pairs() loops that modify the space.

@@ -9,8 +9,8 @@ import (
 	"github.com/spindledb/spindle/internal/msgpack"
 )
 
-// hashItem is an entry of a HASH index: the key's 64-bit hash, cached so
-// that comparisons rarely decode the tuple, and the tuple.
+// A HASH index stores indexEntry values whose hint is the key's 64-bit
+// hash, cached so that comparisons rarely decode the tuple.
 //
 // A HASH index is a B-tree ordered by (hash, key) rather than a Go map:
 // it gets the same O(1) copy-on-write Copy as TREE indexes (a map would
@@ -20,14 +20,9 @@ import (
 // concurrent changes, and Random is O(log n). The price is O(log n)
 // lookups where a hash table would be O(1); the hash makes each step one
 // integer comparison.
-type hashItem struct {
-	h uint64
-	t *Tuple
-}
-
-func (ix *Index) hashLess(a, b hashItem) bool {
-	if a.h != b.h {
-		return a.h < b.h
+func (ix *Index) hashLess(a, b indexEntry) bool {
+	if a.hint != b.hint {
+		return a.hint < b.hint
 	}
 	return ix.cmp.compare(a.t, b.t) < 0
 }
@@ -112,7 +107,7 @@ func hashValue(h uint64, p *cmpPart, v []byte) uint64 {
 // hashTuple hashes the key parts of a stored tuple.
 func (ix *Index) hashTuple(t *Tuple) uint64 {
 	if t.pivot != notPivot {
-		return ix.hashKey(t.data, t.count)
+		return ix.hashKey(t.data(), t.count)
 	}
 	h := uint64(len(ix.cmp.parts))
 	for i := 0; i < ix.cmp.keyParts; i++ {
@@ -143,10 +138,13 @@ type hashIterator struct {
 	key     []byte
 	parts   uint32
 	state   iterState
-	tree    *btree.BTreeG[hashItem]
+	tree    *btree.BTreeG[indexEntry]
 	version uint64
-	it      btree.IterG[hashItem]
-	last    hashItem
+	it      btree.IterG[indexEntry]
+	last    indexEntry
+	// pivot is the search key while seeking (kept here to save an
+	// allocation).
+	pivot Tuple
 }
 
 type iterState uint8
@@ -202,8 +200,9 @@ func (i *hashIterator) start() bool {
 	}
 	// GT: the tuples after the key's own position; nothing when the key
 	// is absent, as in Tarantool.
-	p := hashItem{h: i.ix.hashKey(i.key, i.parts), t: &Tuple{data: i.key, count: i.parts, pivot: pivotExact}}
-	if !i.it.Seek(p) || i.it.Item().h != p.h || i.ix.cmp.compare(p.t, i.it.Item().t) != 0 {
+	i.pivot = newPivot(i.key, i.parts, pivotExact)
+	p := indexEntry{hint: i.ix.hashKey(i.key, i.parts), t: &i.pivot}
+	if !i.it.Seek(p) || i.it.Item().hint != p.hint || i.ix.cmp.compare(p.t, i.it.Item().t) != 0 {
 		return false
 	}
 	return i.it.Next()
@@ -217,7 +216,7 @@ func (i *hashIterator) restore() bool {
 		return false
 	}
 	cur := i.it.Item()
-	if cur.h == i.last.h && i.ix.cmp.compareTuples(cur.t, i.last.t) == 0 {
+	if cur.hint == i.last.hint && i.ix.cmp.compareTuples(cur.t, i.last.t) == 0 {
 		return i.it.Next()
 	}
 	return true

@@ -16,10 +16,15 @@ type treeIterator struct {
 	key     []byte   // the key's parts, without the array header
 	parts   uint32
 	state   iterState
-	tree    *btree.BTreeG[*Tuple]
+	tree    *btree.BTreeG[indexEntry]
 	version uint64
-	it      btree.IterG[*Tuple]
-	last    *Tuple
+	it      btree.IterG[indexEntry]
+	// last is the entry of the last tuple returned, hint included, so
+	// that a re-seek needs no hint computation.
+	last indexEntry
+	// pivot is the search key while seeking (kept here to save an
+	// allocation).
+	pivot Tuple
 }
 
 func newTreeIterator(ix *Index, typ IterType, key []byte, parts uint32) *treeIterator {
@@ -51,13 +56,13 @@ func (i *treeIterator) Next() *Tuple {
 		i.state = iterDone
 		return nil
 	}
-	t := i.it.Item()
-	if (i.typ == IterEQ || i.typ == IterREQ) && i.ix.cmp.compareKey(i.key, i.parts, t) != 0 {
+	e := i.it.Item()
+	if (i.typ == IterEQ || i.typ == IterREQ) && i.ix.cmp.compareKey(i.key, i.parts, e.t) != 0 {
 		i.state = iterDone
 		return nil
 	}
-	i.last = t
-	return t
+	i.last = e
+	return e.t
 }
 
 func (i *treeIterator) reset() {
@@ -67,7 +72,7 @@ func (i *treeIterator) reset() {
 }
 
 // seekBefore positions on the last item less than p.
-func (i *treeIterator) seekBefore(p *Tuple) bool {
+func (i *treeIterator) seekBefore(p indexEntry) bool {
 	if i.it.Seek(p) {
 		return i.it.Prev()
 	}
@@ -88,7 +93,8 @@ func (i *treeIterator) start() bool {
 	if i.typ == IterGT || i.typ == IterLE || i.typ == IterREQ {
 		kind = pivotHigh
 	}
-	p := &Tuple{data: i.key, count: i.parts, pivot: kind}
+	i.pivot = newPivot(i.key, i.parts, kind)
+	p := indexEntry{hint: i.ix.cmp.keyHint(i.key, i.parts), t: &i.pivot}
 	if i.typ.reverse() {
 		return i.seekBefore(p)
 	}
@@ -103,7 +109,7 @@ func (i *treeIterator) restore() bool {
 	if !i.it.Seek(i.last) {
 		return false
 	}
-	if i.ix.cmp.compareTuples(i.it.Item(), i.last) == 0 {
+	if i.ix.cmp.compareTuples(i.it.Item().t, i.last.t) == 0 {
 		return i.it.Next()
 	}
 	return true

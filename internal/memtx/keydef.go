@@ -186,7 +186,7 @@ type fieldCursor struct {
 }
 
 func (c *fieldCursor) init(t *Tuple) {
-	c.rest = t.data[t.bodyOff:]
+	c.rest = t.data()[t.bodyOff:]
 	c.next = 0
 	c.n = t.count
 }
@@ -285,7 +285,7 @@ func (cd *cmpDef) compare(a, b *Tuple) int {
 }
 
 func (cd *cmpDef) comparePivot(p, t *Tuple) int {
-	if c := cd.compareKey(p.data, p.count, t); c != 0 {
+	if c := cd.compareKey(p.data(), p.count, t); c != 0 {
 		return c
 	}
 	switch p.pivot {
@@ -296,5 +296,3 @@ func (cd *cmpDef) comparePivot(p, t *Tuple) int {
 	}
 	return 0
 }
-
-func (cd *cmpDef) less(a, b *Tuple) bool { return cd.compare(a, b) < 0 }

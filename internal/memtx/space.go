@@ -230,11 +230,7 @@ func (s *Space) checkAll(reqs []fieldReq, exact uint32) error {
 
 // scan visits every tuple in index order.
 func (ix *Index) scan(fn func(*Tuple) bool) {
-	if ix.tree != nil {
-		ix.tree.Scan(fn)
-		return
-	}
-	ix.hash.Scan(func(item hashItem) bool { return fn(item.t) })
+	ix.btree().Scan(func(e indexEntry) bool { return fn(e.t) })
 }
 
 // checkIndexDef applies memtx's restrictions on index definitions
@@ -352,7 +348,7 @@ func (s *Space) rebuild(defs []IndexDef, fresh func(IndexDef) bool) error {
 		}
 		if old != nil {
 			old.scan(func(t *Tuple) bool {
-				if ix.set(t) != nil {
+				if ix.set(ix.entry(t)) != nil {
 					err = boxerr.New(boxerr.ER_TUPLE_FOUND, d.Name, s.Name)
 				}
 				return err == nil
@@ -436,6 +432,9 @@ func (s *Space) Replace(old, newT *Tuple, mode DupMode) (*Tuple, error) {
 		return nil, nil
 	}
 	replaced := old
+	// newT's entry for each index, hint computed once per statement.
+	var entryBuf [8]indexEntry
+	entries := entryBuf[:0]
 	if newT != nil {
 		if newT.pivot != notPivot {
 			panic("memtx: a search key cannot be stored")
@@ -443,26 +442,29 @@ func (s *Space) Replace(old, newT *Tuple, mode DupMode) (*Tuple, error) {
 		if err := s.CheckTuple(newT); err != nil {
 			return nil, err
 		}
-		dup := pk.findDup(newT)
+		for _, ix := range s.indexes {
+			entries = append(entries, ix.entry(newT))
+		}
+		dup := pk.findDup(entries[0])
 		if code := replaceCheckDup(old, dup, mode); code != 0 {
 			return nil, boxerr.New(code, pk.def.Name, s.Name)
 		}
 		if dup != nil {
 			replaced = dup
 		}
-		for _, ix := range s.indexes[1:] {
+		for i, ix := range s.indexes[1:] {
 			if !ix.def.Unique {
 				continue
 			}
-			if d := ix.findDup(newT); d != nil && d != replaced {
+			if d := ix.findDup(entries[i+1]); d != nil && d != replaced {
 				return nil, boxerr.New(boxerr.ER_TUPLE_FOUND, ix.def.Name, s.Name)
 			}
 		}
 	}
-	for _, ix := range s.indexes {
+	for i, ix := range s.indexes {
 		var prev *Tuple
 		if newT != nil {
-			prev = ix.set(newT)
+			prev = ix.set(entries[i])
 			if prev != nil && prev != replaced {
 				panic(fmt.Sprintf("memtx: index %q of space %q displaced a tuple that was not the replaced one", ix.def.Name, s.Name))
 			}
@@ -494,40 +496,31 @@ func (s *Space) Truncate() {
 // from another goroutine while the space keeps changing: no node it can
 // reach is ever written again.
 type ReadView struct {
-	tree *btree.BTreeG[*Tuple]
-	hash *btree.BTreeG[hashItem]
+	// tree is a copy of the primary index's B-tree, TREE or HASH.
+	tree *btree.BTreeG[indexEntry]
 }
 
 // ReadView returns a consistent view of the space's current tuples.
 func (s *Space) ReadView() *ReadView {
 	pk := s.Primary()
-	switch {
-	case pk == nil:
+	if pk == nil {
 		return &ReadView{}
-	case pk.tree != nil:
-		return &ReadView{tree: pk.tree.Copy()}
 	}
-	return &ReadView{hash: pk.hash.Copy()}
+	return &ReadView{tree: pk.btree().Copy()}
 }
 
 // Len returns the number of tuples in the view.
 func (rv *ReadView) Len() int {
-	switch {
-	case rv.tree != nil:
-		return rv.tree.Len()
-	case rv.hash != nil:
-		return rv.hash.Len()
+	if rv.tree == nil {
+		return 0
 	}
-	return 0
+	return rv.tree.Len()
 }
 
 // Iterate calls fn for each tuple in primary index order (hash order for a
 // HASH primary index) until fn returns false.
 func (rv *ReadView) Iterate(fn func(*Tuple) bool) {
-	switch {
-	case rv.tree != nil:
-		rv.tree.Scan(fn)
-	case rv.hash != nil:
-		rv.hash.Scan(func(item hashItem) bool { return fn(item.t) })
+	if rv.tree != nil {
+		rv.tree.Scan(func(e indexEntry) bool { return fn(e.t) })
 	}
 }

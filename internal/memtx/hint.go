@@ -1,0 +1,203 @@
+package memtx
+
+import (
+	"encoding/binary"
+	"math"
+
+	"github.com/spindledb/spindle/internal/msgpack"
+)
+
+// Comparison hints, after Tarantool 2.6's tuple_hint/key_hint: every TREE
+// index entry carries a 64-bit summary of the tuple's first key part whose
+// unsigned order agrees with the part's comparison order:
+//
+//	hint(a) < hint(b)  implies  compareValues(a, b) < 0
+//	compareValues(a, b) == 0  implies  hint(a) == hint(b)
+//
+// so the B-tree compares two entries by hint and reads the tuples only when
+// the hints are equal (or one of them is hintNone). A search key gets the
+// hint of its first part once per search. Without hints every comparison
+// dereferences the *Tuple and then its bytes: two cache misses per B-tree
+// step; with them a step mostly touches only the node's own items.
+//
+// Layout (Spindle's own; hints are never persisted, so it may change):
+//
+//	[ class: 3 bits | value: 61 bits ]
+//
+// The class is the scalar order class (nil < boolean < number < string <
+// varbinary), the same for every field type, so one layout serves typed and
+// scalar parts and nil sorts first in nullable parts. The value:
+//
+//   - number: the integral part of the value (truncated towards zero),
+//     clamped to [-2^60, 2^60-1] and biased by 2^60. Integers, negative
+//     integers and floats share it, so 1, 1.0 and 1.5 all hint 2^60+1 and
+//     the exact comparison decides among them; NaN (below every number)
+//     hints 0, the minimum. Truncation and clamping are monotone, which is
+//     all the property needs.
+//   - boolean: 0 or 1.
+//   - string (binary collation) and varbinary: the first 61 bits of the
+//     bytes, zero-padded: a prefix of a lexicographic order is monotone.
+//   - string under "unicode"/"unicode_ci": the first 61 bits of the
+//     collation sort key, whose byte order is the collation order
+//     (TestHintOrder checks this on random strings).
+//   - nil (and absent or undecodable values, which compare as nil): 0.
+//
+// hintNone marks a value the hint cannot order: a value whose class the
+// part's type does not compare by class (e.g. a string in an unsigned part,
+// which only unvalidated bytes can produce) or an array/map/extension. Two
+// entries fall back to the full comparison when either hint is hintNone,
+// so the comparator is always exactly compareTuples; hints only skip work.
+const (
+	hintClassShift = 61
+	hintValueBits  = 61
+	hintValueMax   = 1<<hintValueBits - 1
+	// hintNone has class 7, which no value uses.
+	hintNone = ^uint64(0)
+
+	// hintIntBias maps the clamped integral part [-2^60, 2^60-1] onto
+	// [0, 2^61-1].
+	hintIntBias = 1 << (hintValueBits - 1)
+	// hintFloatMax is 2^60 as a double: no double lies in [2^60-1, 2^60),
+	// so every double below it truncates to an integer below 2^60-1.
+	hintFloatMax = float64(hintIntBias)
+)
+
+func makeHint(c valueClass, v uint64) uint64 {
+	return uint64(c)<<hintClassShift | v
+}
+
+// uintHint hints an unsigned integer.
+func uintHint(u uint64) uint64 {
+	if u >= hintIntBias-1 {
+		return makeHint(classNumber, hintValueMax)
+	}
+	return makeHint(classNumber, u+hintIntBias)
+}
+
+// negHint hints a negative integer.
+func negHint(i int64) uint64 {
+	if i <= -hintIntBias {
+		return makeHint(classNumber, 0)
+	}
+	return makeHint(classNumber, uint64(i+hintIntBias))
+}
+
+// floatHint hints a double by its integral part; NaN hints the minimum.
+func floatHint(f float64) uint64 {
+	switch {
+	case math.IsNaN(f), f <= -hintFloatMax:
+		return makeHint(classNumber, 0)
+	case f >= hintFloatMax:
+		return makeHint(classNumber, hintValueMax)
+	}
+	return makeHint(classNumber, uint64(int64(f)+hintIntBias))
+}
+
+func numberHint(v []byte) uint64 {
+	if u, ok := fastUint(v); ok {
+		return uintHint(u)
+	}
+	switch n := decodeNumber(v); n.kind {
+	case numNeg:
+		return negHint(n.i)
+	case numFloat:
+		return floatHint(n.f)
+	default:
+		return uintHint(n.u)
+	}
+}
+
+// bytesHint takes the first 61 bits of b, zero-padded.
+func bytesHint(c valueClass, b []byte) uint64 {
+	var x uint64
+	if len(b) >= 8 {
+		x = binary.BigEndian.Uint64(b)
+	} else {
+		for i, ch := range b {
+			x |= uint64(ch) << (56 - 8*i)
+		}
+	}
+	return makeHint(c, x>>(64-hintValueBits))
+}
+
+func stringHint(coll *collator, v []byte) uint64 {
+	// compareStrings compares whatever ReadStr returns, even on error;
+	// the hint must summarize the same bytes.
+	s, _, _ := msgpack.ReadStr(v)
+	if coll != nil {
+		s = coll.key(s)
+	}
+	return bytesHint(classStr, s)
+}
+
+func boolHint(v []byte) uint64 {
+	b, _, _ := msgpack.ReadBool(v)
+	if b {
+		return makeHint(classBool, 1)
+	}
+	return makeHint(classBool, 0)
+}
+
+// valueHint is the hint of value v (nil or mpNil when absent) in a part of
+// type t, mirroring compareValues case by case.
+func valueHint(t FieldType, coll *collator, v []byte) uint64 {
+	c := classOf(v)
+	if c == classNil {
+		return makeHint(classNil, 0)
+	}
+	switch t {
+	case FieldUnsigned, FieldInteger, FieldNumber, FieldDouble:
+		if c == classNumber {
+			return numberHint(v)
+		}
+		return hintNone
+	case FieldString:
+		if c == classStr {
+			return stringHint(coll, v)
+		}
+		return hintNone
+	case FieldBoolean:
+		if c == classBool {
+			return boolHint(v)
+		}
+		return hintNone
+	case FieldVarbinary:
+		if c == classBin {
+			b, _, _ := msgpack.ReadBin(v)
+			return bytesHint(classBin, b)
+		}
+		return hintNone
+	}
+	// Scalar (and anything else, which compareValues treats as scalar).
+	switch c {
+	case classBool:
+		return boolHint(v)
+	case classNumber:
+		return numberHint(v)
+	case classStr:
+		return stringHint(coll, v)
+	case classBin:
+		b, _, _ := msgpack.ReadBin(v)
+		return bytesHint(classBin, b)
+	}
+	return hintNone
+}
+
+// tupleHint is the hint of a stored tuple's first cmp_def part.
+func (cd *cmpDef) tupleHint(t *Tuple) uint64 {
+	if t.pivot != notPivot {
+		return cd.keyHint(t.data(), t.count)
+	}
+	p := &cd.parts[0]
+	return valueHint(p.typ, p.coll, t.field(p.fieldNo))
+}
+
+// keyHint is the hint of a search key's first part (the parts' bytes and
+// count); an empty key has no first part to summarize.
+func (cd *cmpDef) keyHint(key []byte, count uint32) uint64 {
+	if count == 0 {
+		return hintNone
+	}
+	p := &cd.parts[0]
+	return valueHint(p.typ, p.coll, key)
+}
