@@ -55,6 +55,17 @@ func (b *Box) Execute(s *Session, txn *Txn, req *Request) (*memtx.Tuple, error) 
 // ApplySnapshotRow inserts a tuple read from a snapshot (or JOIN stream):
 // no journal, no privilege or read-only check.
 func (b *Box) ApplySnapshotRow(spaceID uint32, tuple []byte) error {
+	// User data is loaded straight into the indexes: no trigger, sequence
+	// or transaction applies to it (a snapshot is already consistent),
+	// and this is most of a recovery's rows.
+	if sp := b.spaces[spaceID]; sp != nil && spaceID > systemIDMax && !sp.IsView() && sp.Primary() != nil {
+		t, err := newTuple(tuple)
+		if err != nil {
+			return err
+		}
+		_, err = sp.Replace(nil, t, memtx.DupInsert)
+		return err
+	}
 	prev := b.loading
 	b.loading = true
 	defer func() { b.loading = prev }()
