@@ -22,6 +22,7 @@ box.schema.user.grant('guest', 'read,write,execute', 'universe', nil, {if_not_ex
 local s = box.schema.space.create('bench', {if_not_exists = true})
 s:create_index('pk', {parts = {1, 'unsigned'}, if_not_exists = true})
 for i = 1, 100000 do s:replace{i, 'initial-payload-', 0} end
+function bench_nop() end
 LUA
 
 start() { # name binary port
@@ -38,7 +39,7 @@ start spindle "$PWD/bin/spindle" 3411
 start tarantool "$(command -v tarantool)" 3412
 
 printf '%-28s %14s %14s %8s %12s %12s\n' mix spindle_ops tarantool_ops ratio sp_p99_us tt_p99_us
-for mix in select=100 replace=100 replace=50,select=50 update=100 ping=100; do
+for mix in select=100 replace=100 replace=50,select=50 update=100 ping=100 call=100 eval=100; do
     sp=$(bin/spindle bench -json -d "$DUR" -c "$CONNS" -p "$INFLIGHT" -mix "$mix" 127.0.0.1:3411)
     tt=$(bin/spindle bench -json -d "$DUR" -c "$CONNS" -p "$INFLIGHT" -mix "$mix" 127.0.0.1:3412)
     python3 - "$mix" "$sp" "$tt" <<'PY'

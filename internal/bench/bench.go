@@ -27,9 +27,11 @@ const (
 	OpUpsert  OpKind = "upsert"  // UPSERT [key, payload, 0] {'+', 3, 1}
 	OpDelete  OpKind = "delete"  // DELETE key
 	OpPing    OpKind = "ping"    // PING
+	OpCall    OpKind = "call"    // CALL of the server's global function bench_nop() (define it)
+	OpEval    OpKind = "eval"    // EVAL "return ..." with the key as argument
 )
 
-var opKinds = []OpKind{OpSelect, OpInsert, OpReplace, OpUpdate, OpUpsert, OpDelete, OpPing}
+var opKinds = []OpKind{OpSelect, OpInsert, OpReplace, OpUpdate, OpUpsert, OpDelete, OpPing, OpCall, OpEval}
 
 // MixEntry is one request kind and its relative weight.
 type MixEntry struct {
@@ -332,6 +334,10 @@ func (w *worker) do(ctx context.Context, op OpKind, key uint64) error {
 		_, err = c.Delete(ctx, sp, 0, []any{key})
 	case OpPing:
 		err = c.Ping(ctx)
+	case OpCall:
+		_, err = c.Call(ctx, "bench_nop", nil)
+	case OpEval:
+		_, err = c.Eval(ctx, "return ...", []any{key})
 	}
 	return err
 }
