@@ -104,7 +104,6 @@ type Fiber struct {
 	tm         *timer     // its timer while parked with a timeout
 	joinable   bool
 	registered bool
-	front      bool // parked on waitq at the head (channel retries)
 
 	cancelled atomic.Bool
 	dead      atomic.Bool

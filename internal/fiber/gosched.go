@@ -1,5 +1,0 @@
-package fiber
-
-import "runtime"
-
-func runtimeGosched() { runtime.Gosched() }
