@@ -108,6 +108,7 @@ func New(sched *fiber.Scheduler, log *say.Logger, host Host) (*Runtime, error) {
 	rt.openBox()
 	rt.openFiber()
 	rt.openPcall()
+	rt.openNetBox()
 	L.SetGlobal("print", L.NewFunction(rt.luaPrint))
 	// os.getenv returns "" for a variable set to the empty string
 	// (gopher-lua's returns nil), as Lua's does.
