@@ -21,13 +21,18 @@ func (rt *Runtime) openError(boxT *lua.LTable) {
 		e := checkError(L, 1)
 		switch L.CheckString(2) {
 		case "code":
-			L.Push(lua.LNumber(e.Code))
+			// Only ClientError and its kin carry a code in 2.6.
+			if hasCode(e.Type) {
+				L.Push(lua.LNumber(e.Code))
+			} else {
+				L.Push(lua.LNil)
+			}
 		case "message":
 			L.Push(lua.LString(e.Message))
 		case "type":
 			L.Push(lua.LString(e.Type))
 		case "base_type":
-			L.Push(lua.LString(e.Type))
+			L.Push(lua.LString(baseType(e.Type)))
 		case "trace":
 			t := L.NewTable()
 			fr := L.NewTable()
@@ -110,16 +115,13 @@ func (rt *Runtime) errorFromArgs(L *lua.LState, base int) *boxerr.Error {
 		if c, ok := v.RawGetString("code").(lua.LNumber); ok {
 			e.Code = boxerr.Code(c)
 		}
+		// Without a reason the message is empty, as in 2.6; a type other
+		// than a built-in class makes a CustomError of that type.
 		if r, ok := v.RawGetString("reason").(lua.LString); ok {
 			e.Message = string(r)
-		} else {
-			e.Message = e.Code.Format()
 		}
 		if t, ok := v.RawGetString("type").(lua.LString); ok {
 			e.Type = string(t)
-			if e.Type != "ClientError" {
-				e.Type = "CustomError"
-			}
 		}
 		rt.stamp(L, e)
 		return e
@@ -193,4 +195,32 @@ func formatLuaArgs(format string, rt *Runtime, L *lua.LState, from int) string {
 		arg++
 	}
 	return b.String()
+}
+
+// builtinTypes are the error classes of 2.6 that box.error objects can
+// carry; any other type name is a CustomError.
+var builtinTypes = map[string]bool{
+	"ClientError": true, "CustomError": true, "AccessDeniedError": true, "LuajitError": true,
+	"SystemError": true, "SocketError": true, "OutOfMemory": true, "TimedOut": true,
+	"ChannelIsClosed": true, "FiberIsCancelled": true, "XlogError": true, "XlogGapError": true,
+	"IllegalParams": true, "CollationError": true, "SwimError": true, "CryptoError": true,
+}
+
+// baseType is box.error's base_type: the class of a custom type.
+func baseType(typ string) string {
+	if builtinTypes[typ] {
+		return typ
+	}
+	return "CustomError"
+}
+
+// hasCode reports whether errors of class typ expose .code: ClientError,
+// its subclasses and custom errors do; LuajitError, SystemError and the
+// other non-client classes do not.
+func hasCode(typ string) bool {
+	switch typ {
+	case "ClientError", "CustomError", "AccessDeniedError", "XlogGapError":
+		return true
+	}
+	return !builtinTypes[typ]
 }
