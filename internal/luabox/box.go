@@ -138,10 +138,7 @@ func (rt *Runtime) txnAtomic(L *lua.LState) int {
 		return 0
 	}
 	rt.txnCommit(L)
-	for _, v := range res {
-		L.Push(v)
-	}
-	return len(res)
+	return pushAll(L, res)
 }
 
 // openSession builds box.session.
@@ -269,10 +266,7 @@ func (rt *Runtime) sessionSu(L *lua.LState) int {
 		L.Error(errorValue(err), 0)
 		return 0
 	}
-	for _, v := range res {
-		L.Push(v)
-	}
-	return len(res)
+	return pushAll(L, res)
 }
 
 // openInfo builds box.info: a table that computes its fields on access

@@ -88,10 +88,7 @@ func (rt *Runtime) openPcall() {
 			return 2
 		}
 		L.Push(lua.LTrue)
-		for _, v := range res {
-			L.Push(v)
-		}
-		return len(res) + 1
+		return pushAll(L, res) + 1
 	}))
 	// xpcall(f, handler): Lua 5.1 passes no arguments to f. The handler
 	// runs after the failed frames are gone, so debug.traceback inside it
@@ -114,11 +111,16 @@ func (rt *Runtime) openPcall() {
 			return 2
 		}
 		L.Push(lua.LTrue)
-		for _, v := range res {
-			L.Push(v)
-		}
-		return len(res) + 1
+		return pushAll(L, res) + 1
 	}))
+}
+
+// pushAll pushes values and returns how many it pushed.
+func pushAll(L *lua.LState, values []lua.LValue) int {
+	for _, v := range values {
+		L.Push(v)
+	}
+	return len(values)
 }
 
 // WithThread runs fn with an idle Lua thread of the runtime, for Go code

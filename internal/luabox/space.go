@@ -35,44 +35,38 @@ func (rt *Runtime) openSpaces(boxT *lua.LTable) {
 	L := rt.L
 	rt.spaceMethods = L.NewTable()
 	rt.indexMethods = L.NewTable()
-	sm := map[string]lua.LGFunction{
+	// Methods that exist on both spaces (acting on the primary index) and
+	// indexes; isSpace tells which kind of object self is.
+	shared := map[string]func(L *lua.LState, isSpace bool) int{
+		"update": rt.indexUpdate,
+		"delete": rt.indexDelete,
+		"get":    rt.indexGet,
+		"select": rt.indexSelect,
+		"pairs":  rt.indexPairs,
+		"count":  rt.indexCount,
+		"len":    rt.indexLen,
+		"bsize":  rt.indexBsize,
+		"min":    func(L *lua.LState, isSpace bool) int { return rt.indexMinMax(L, isSpace, false) },
+		"max":    func(L *lua.LState, isSpace bool) int { return rt.indexMinMax(L, isSpace, true) },
+	}
+	for name, fn := range shared {
+		fn := fn
+		rt.spaceMethods.RawSetString(name, L.NewFunction(func(L *lua.LState) int { return fn(L, true) }))
+		rt.indexMethods.RawSetString(name, L.NewFunction(func(L *lua.LState) int { return fn(L, false) }))
+	}
+	spaceOnly := map[string]lua.LGFunction{
 		"insert":         func(L *lua.LState) int { return rt.spaceWrite(L, reqInsert) },
 		"replace":        func(L *lua.LState) int { return rt.spaceWrite(L, reqReplace) },
 		"put":            func(L *lua.LState) int { return rt.spaceWrite(L, reqReplace) },
-		"update":         func(L *lua.LState) int { return rt.indexUpdate(L, true) },
 		"upsert":         rt.spaceUpsert,
-		"delete":         func(L *lua.LState) int { return rt.indexDelete(L, true) },
-		"get":            func(L *lua.LState) int { return rt.indexGet(L, true) },
-		"select":         func(L *lua.LState) int { return rt.indexSelect(L, true) },
-		"pairs":          func(L *lua.LState) int { return rt.indexPairs(L, true) },
-		"count":          func(L *lua.LState) int { return rt.indexCount(L, true) },
-		"len":            func(L *lua.LState) int { return rt.indexLen(L, true) },
-		"bsize":          func(L *lua.LState) int { return rt.indexBsize(L, true) },
-		"min":            func(L *lua.LState) int { return rt.indexMinMax(L, true, false) },
-		"max":            func(L *lua.LState) int { return rt.indexMinMax(L, true, true) },
 		"truncate":       rt.spaceTruncate,
 		"on_replace":     func(L *lua.LState) int { return rt.spaceTrigger(L, false) },
 		"before_replace": func(L *lua.LState) int { return rt.spaceTrigger(L, true) },
 	}
-	for k, f := range sm {
+	for k, f := range spaceOnly {
 		rt.spaceMethods.RawSetString(k, L.NewFunction(f))
 	}
-	im := map[string]lua.LGFunction{
-		"select": func(L *lua.LState) int { return rt.indexSelect(L, false) },
-		"get":    func(L *lua.LState) int { return rt.indexGet(L, false) },
-		"pairs":  func(L *lua.LState) int { return rt.indexPairs(L, false) },
-		"count":  func(L *lua.LState) int { return rt.indexCount(L, false) },
-		"len":    func(L *lua.LState) int { return rt.indexLen(L, false) },
-		"bsize":  func(L *lua.LState) int { return rt.indexBsize(L, false) },
-		"min":    func(L *lua.LState) int { return rt.indexMinMax(L, false, false) },
-		"max":    func(L *lua.LState) int { return rt.indexMinMax(L, false, true) },
-		"random": rt.indexRandom,
-		"update": func(L *lua.LState) int { return rt.indexUpdate(L, false) },
-		"delete": func(L *lua.LState) int { return rt.indexDelete(L, false) },
-	}
-	for k, f := range im {
-		rt.indexMethods.RawSetString(k, L.NewFunction(f))
-	}
+	rt.indexMethods.RawSetString("random", L.NewFunction(rt.indexRandom))
 	rt.spaceMT = L.NewTable()
 	rt.spaceMT.RawSetString("__index", rt.spaceMethods)
 	rt.indexMT = L.NewTable()
