@@ -55,6 +55,10 @@ type Scheduler struct {
 	timers   timerHeap
 	loopNow  atomic.Int64 // loop time (ns since epoch), updated each iteration
 	wallNow  atomic.Int64 // wall clock (unix ns) at the same moment
+	// stale marks the cached clock as older than the current baton
+	// holder: the next reader refreshes it (reading the clock costs more
+	// than a request on some machines, so idle acquisitions do not).
+	stale atomic.Bool
 	kick     *time.Timer  // wakes the loop when the baton is free and a timer is due
 	kickAt   time.Duration
 	fibers   map[int64]*Fiber
@@ -73,13 +77,27 @@ func (s *Scheduler) Current() *Fiber { return s.current.Load() }
 
 // Time is the loop's cached wall-clock time (fiber.time): constant between
 // two yields, as ev_now is.
-func (s *Scheduler) Time() time.Time { return time.Unix(0, s.wallNow.Load()) }
+func (s *Scheduler) Time() time.Time {
+	s.fresh()
+	return time.Unix(0, s.wallNow.Load())
+}
 
 // Clock is the loop's cached monotonic time since the scheduler started
 // (fiber.clock).
-func (s *Scheduler) Clock() time.Duration { return time.Duration(s.loopNow.Load()) }
+func (s *Scheduler) Clock() time.Duration {
+	s.fresh()
+	return time.Duration(s.loopNow.Load())
+}
+
+// fresh refreshes a stale cached clock.
+func (s *Scheduler) fresh() {
+	if s.stale.Load() {
+		s.updateTime()
+	}
+}
 
 func (s *Scheduler) updateTime() {
+	s.stale.Store(false)
 	now := time.Now()
 	s.loopNow.Store(int64(now.Sub(s.epoch)))
 	s.wallNow.Store(now.UnixNano())
@@ -284,11 +302,13 @@ func (f *Fiber) Acquire() {
 	s := f.sched
 	s.mu.Lock()
 	if s.current.Load() == nil {
-		// The loop was idle: its clock is as fresh as an iteration's.
-		s.updateTime()
-		s.give(f)
+		// The loop was idle: its clock is as fresh as an iteration's once
+		// read. The baton is taken directly, without a hand-off.
+		s.stale.Store(true)
+		f.state = stRunning
+		s.current.Store(f)
 		s.mu.Unlock()
-		f.wait()
+		f.csw.Add(1)
 		return
 	}
 	f.state = stExternal
