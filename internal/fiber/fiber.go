@@ -58,10 +58,10 @@ type Scheduler struct {
 	// stale marks the cached clock as older than the current baton
 	// holder: the next reader refreshes it (reading the clock costs more
 	// than a request on some machines, so idle acquisitions do not).
-	stale atomic.Bool
-	kick     *time.Timer  // wakes the loop when the baton is free and a timer is due
-	kickAt   time.Duration
-	fibers   map[int64]*Fiber
+	stale  atomic.Bool
+	kick   *time.Timer // wakes the loop when the baton is free and a timer is due
+	kickAt time.Duration
+	fibers map[int64]*Fiber
 }
 
 // NewScheduler returns a scheduler whose baton is free.
