@@ -245,7 +245,7 @@ func (s *Server) writeCheckpoint(b *box.Box) error {
 		if _, err := snapshot.Write(context.Background(), st.fs, st.memtxDir, meta, spaces, snapshot.Options{Log: s.Log}); err != nil {
 			return err
 		}
-		gc, ok, err := snapshot.Collect(st.fs, st.memtxDir, snapshot.CollectOptions{Keep: st.keep, Log: s.Log})
+		gc, ok, err := snapshot.Collect(st.fs, st.memtxDir, snapshot.CollectOptions{Keep: st.keep, Log: s.Log, Consumers: s.repl.walConsumers()})
 		if err == nil && ok {
 			err = st.wal.CollectGarbage(gc)
 		}

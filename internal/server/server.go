@@ -48,6 +48,7 @@ type Server struct {
 	ln          *iproto.Server
 	st          *storage
 	readOnly    bool
+	repl        replication // master side of replication (replication.go)
 
 	consoles []*console.Server // text console listeners (console.listen)
 
@@ -168,6 +169,7 @@ func (s *Server) shutdown() {
 
 // ApplyCfg implements luabox.Host.
 func (s *Server) ApplyCfg(first bool, changed, all map[string]any) error {
+	s.repl.configure(all)
 	if first {
 		return s.load(all)
 	}
@@ -353,7 +355,7 @@ func (s *Server) Info() luabox.Info {
 	in.Signature = vc.Sum()
 	if in.ID != 0 {
 		in.LSN = int64(vc.Get(vclock.ReplicaID(in.ID)))
-		in.Replication = []map[string]any{{"id": in.ID, "uuid": s.uuid, "lsn": in.LSN}}
+		in.Replication = s.replicationInfo(vc)
 	} else {
 		in.LSN = -1
 	}

@@ -25,17 +25,34 @@ type session struct {
 	f    *fiber.Fiber
 	sess *box.Session
 	fc   *luabox.FiberCtx
+	// handoff is set by a JOIN or SUBSCRIBE that took the connection
+	// over (replication.go).
+	handoff handoff
 }
 
 // Serve implements iproto.Session: the whole batch runs under one baton
 // acquisition.
+// A JOIN or SUBSCRIBE takes the connection over: the replies before it
+// are sent and the replication goroutine starts once the baton is given
+// back.
 func (cs *session) Serve(packets [][]byte, out []byte) ([]byte, bool) {
 	cs.f.Acquire()
-	defer cs.f.Release()
 	for _, p := range packets {
 		out = cs.handle(p, out)
+		if cs.handoff != nil {
+			break
+		}
 	}
 	cs.s.RT.Refresh()
+	cs.f.Release()
+	if h := cs.handoff; h != nil {
+		cs.handoff = nil
+		if len(out) > 0 {
+			cs.conn.Send(out)
+		}
+		go cs.runReplication(h)
+		return nil, true
+	}
 	return out, false
 }
 
@@ -79,6 +96,9 @@ func (cs *session) handle(pkt []byte, out []byte) []byte {
 	typ := uint32(row.Type) & 0xff // 2.6.0 dispatches on the low 8 bits of the type
 	if typ == proto.Ping {
 		return proto.AppendOK(out, row.Sync, cs.schemaVersion(), nil)
+	}
+	if typ == proto.Vote || typ == proto.VoteDeprecated {
+		return cs.vote(typ, row.Sync, out)
 	}
 	sess := cs.ready()
 	if sess == nil {
@@ -152,6 +172,10 @@ func (cs *session) handle(pkt []byte, out []byte) []byte {
 		return proto.AppendData(out, row.Sync, cs.schemaVersion(), uint32(n), items)
 	case proto.Nop:
 		return proto.AppendOK(out, row.Sync, cs.schemaVersion(), nil)
+	case proto.Join:
+		return cs.join(row.Sync, &req, out)
+	case proto.Subscribe:
+		return cs.subscribe(row.Sync, &req, out)
 	case proto.Execute, proto.Prepare:
 		return cs.fail(out, row.Sync, boxerr.New(boxerr.ER_UNSUPPORTED, "Spindle", "SQL"))
 	}
