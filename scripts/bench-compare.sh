@@ -4,6 +4,7 @@
 # latency for each with the Spindle/Tarantool throughput ratio.
 #
 #   scripts/bench-compare.sh [duration] [connections] [in-flight]
+#   MIXES='call=100 eval=100' scripts/bench-compare.sh ...   (a subset of mixes)
 #
 # Both servers run from the same instance file with wal_mode = 'none' (Spindle
 # has no WAL yet, so this compares the request path, not durability).
@@ -39,7 +40,7 @@ start spindle "$PWD/bin/spindle" 3411
 start tarantool "$(command -v tarantool)" 3412
 
 printf '%-28s %14s %14s %8s %12s %12s\n' mix spindle_ops tarantool_ops ratio sp_p99_us tt_p99_us
-for mix in select=100 replace=100 replace=50,select=50 update=100 ping=100 call=100 eval=100; do
+for mix in ${MIXES:-select=100 replace=100 replace=50,select=50 update=100 ping=100 call=100 eval=100}; do
     sp=$(bin/spindle bench -json -d "$DUR" -c "$CONNS" -p "$INFLIGHT" -mix "$mix" 127.0.0.1:3411)
     tt=$(bin/spindle bench -json -d "$DUR" -c "$CONNS" -p "$INFLIGHT" -mix "$mix" 127.0.0.1:3412)
     python3 - "$mix" "$sp" "$tt" <<'PY'

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
+	"github.com/yuin/gopher-lua/parse"
 
 	"github.com/spindledb/spindle/internal/box"
 	"github.com/spindledb/spindle/internal/boxerr"
@@ -62,11 +63,11 @@ func (rt *Runtime) Eval(fc *FiberCtx, expr string, args []byte) (int, []byte, er
 	L := fc.L
 	base := L.GetTop()
 	defer L.SetTop(base)
-	fn, err := L.Load(strings.NewReader(expr), "eval")
+	proto, err := rt.compileEval(expr)
 	if err != nil {
 		return 0, nil, &boxerr.Error{Code: boxerr.ER_PROC_LUA, Type: "LuajitError", Message: SyntaxMessage(err)}
 	}
-	L.Push(fn)
+	L.Push(L.NewFunctionFromProto(proto))
 	n, err := rt.pushArgs(L, args)
 	if err != nil {
 		return 0, nil, err
@@ -232,4 +233,31 @@ func SyntaxMessage(err error) string {
 		return m[1] + ":" + m[2] + ": unexpected symbol near '" + tok + "'"
 	}
 	return msg
+}
+
+// evalCacheSize bounds the compiled EVAL expressions kept: clients send
+// the same few expressions over and over, and compiling costs more than
+// running them.
+const evalCacheSize = 512
+
+// compileEval returns the compiled chunk of an EVAL expression. A
+// FunctionProto is immutable once compiled, so one may back any number of
+// closures; the cache is touched only under the baton.
+func (rt *Runtime) compileEval(expr string) (*lua.FunctionProto, error) {
+	if p, ok := rt.evalCache[expr]; ok {
+		return p, nil
+	}
+	chunk, err := parse.Parse(strings.NewReader(expr), "eval")
+	if err != nil {
+		return nil, err
+	}
+	p, err := lua.Compile(chunk, "eval")
+	if err != nil {
+		return nil, err
+	}
+	if rt.evalCache == nil || len(rt.evalCache) >= evalCacheSize {
+		rt.evalCache = make(map[string]*lua.FunctionProto, evalCacheSize)
+	}
+	rt.evalCache[expr] = p
+	return p, nil
 }

@@ -79,6 +79,7 @@ type Runtime struct {
 	seenSchema                         uint64
 	null                               lua.LValue
 	scriptName                         string
+	evalCache                          map[string]*lua.FunctionProto
 }
 
 // FiberCtx is the per-fiber state of a Lua fiber.
