@@ -141,17 +141,25 @@ func (s *Server) openStorage(cfg map[string]any) (*box.Box, error) {
 		if s.uuid == "" {
 			s.uuid = newUUID()
 		}
-		if s.clusterUUID == "" {
-			s.clusterUUID = newUUID()
-		}
 		s.Log.Logf(who, say.Info, "instance uuid %s", s.uuid)
-		s.Log.Log(who, say.Info, "initializing an empty data directory")
-		b = s.newBox()
-		if err := b.Bootstrap(s.clusterUUID, 1); err != nil {
-			return nil, err
+		if len(s.ups.list) > 0 {
+			// An empty instance with replication sources joins a master.
+			b, vc, err = s.bootstrapFromMaster(cfg, s.Sched.Current())
+			if err != nil {
+				return nil, err
+			}
+		} else {
+			if s.clusterUUID == "" {
+				s.clusterUUID = newUUID()
+			}
+			s.Log.Log(who, say.Info, "initializing an empty data directory")
+			b = s.newBox()
+			if err := b.Bootstrap(s.clusterUUID, 1); err != nil {
+				return nil, err
+			}
+			s.Log.Logf(who, say.Info, "assigned id 1 to replica %s", s.uuid)
+			s.Log.Logf(who, say.Info, "cluster uuid %s", s.clusterUUID)
 		}
-		s.Log.Logf(who, say.Info, "assigned id 1 to replica %s", s.uuid)
-		s.Log.Logf(who, say.Info, "cluster uuid %s", s.clusterUUID)
 	}
 	w, err := wal.Open(st.fs, st.walDir, wal.Options{
 		Mode:         mode,

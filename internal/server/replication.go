@@ -176,6 +176,9 @@ func (s *Server) replicationInfo(vc vclock.VClock) []map[string]any {
 	for id, uuid := range s.Box.Replicas() {
 		e := map[string]any{"id": id, "uuid": uuid, "lsn": int64(vc.Get(vclock.ReplicaID(id)))}
 		if id != self {
+			if u := s.upstreamInfo(uuid); u != nil {
+				e["upstream"] = u
+			}
 			if d := s.repl.downstreamInfo(uuid); d != nil {
 				e["downstream"] = d
 			}

@@ -49,6 +49,7 @@ type Server struct {
 	st          *storage
 	readOnly    bool
 	repl        replication // master side of replication (replication.go)
+	ups         upstreams   // replica side: appliers (applier.go)
 
 	consoles []*console.Server // text console listeners (console.listen)
 
@@ -157,6 +158,7 @@ func (s *Server) Stop() {
 }
 
 func (s *Server) shutdown() {
+	s.stopUpstreams()
 	if s.ln != nil {
 		s.ln.Close()
 	}
@@ -211,7 +213,12 @@ func (s *Server) load(cfg map[string]any) error {
 			return boxerr.New(boxerr.ER_CFG, "replicaset_uuid", "expected uuid, got "+s.clusterUUID)
 		}
 	}
+	sources, err := replicationSources(cfg)
+	if err != nil {
+		return err
+	}
 	s.status = "loading"
+	s.newUpstreams(cfg, sources)
 	if l, ok := cfg["listen"]; ok && l != nil {
 		if err := s.bind(l); err != nil {
 			return err
@@ -228,6 +235,7 @@ func (s *Server) load(cfg map[string]any) error {
 	s.RT.Box = b
 	s.status = "running"
 	s.Log.Log(who, say.Info, "ready to accept requests")
+	s.startFollowing()
 	s.runCheckpointDaemon()
 	return nil
 }

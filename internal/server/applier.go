@@ -1,0 +1,360 @@
+package server
+
+import (
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/spindledb/spindle/internal/applier"
+	"github.com/spindledb/spindle/internal/box"
+	"github.com/spindledb/spindle/internal/boxerr"
+	"github.com/spindledb/spindle/internal/fiber"
+	"github.com/spindledb/spindle/internal/proto"
+	"github.com/spindledb/spindle/internal/say"
+	"github.com/spindledb/spindle/internal/vclock"
+	"github.com/spindledb/spindle/internal/xrow"
+)
+
+// This file is the replica side of replication: the appliers of
+// box.cfg.replication (package applier speaks the protocol), bootstrap
+// of an empty instance from a master (JOIN) and the orphan status.
+
+// upstreams are the appliers of this instance.
+type upstreams struct {
+	list []*upstream
+	// applyMu serializes transactions of all appliers: the local vclock
+	// check and the WAL write of one transaction happen as a unit, so a
+	// row coming from two masters is applied once (the per-origin latch
+	// of 2.6, coarser).
+	applyMu sync.Mutex
+
+	mu     sync.Mutex
+	orphan bool
+	quorum int
+}
+
+// upstream is one applier with the fiber it applies rows in.
+type upstream struct {
+	s *Server
+	a *applier.Applier
+	f *fiber.Fiber
+	// joined is the connection a JOIN ran on: SUBSCRIBE goes on on it.
+	joined *applier.Conn
+	// started is set once the applier runs.
+	started bool
+}
+
+// replicationSources reads box.cfg.replication: a string, a number or a
+// list of them.
+func replicationSources(cfg map[string]any) ([]applier.URI, error) {
+	var raw []any
+	switch v := cfg["replication"].(type) {
+	case nil:
+		return nil, nil
+	case string, float64:
+		raw = []any{v}
+	case []any:
+		raw = v
+	default:
+		return nil, boxerr.New(boxerr.ER_CFG, "replication", "expected a URI or a list of URIs")
+	}
+	var out []applier.URI
+	for _, r := range raw {
+		var s string
+		switch x := r.(type) {
+		case string:
+			s = x
+		case float64:
+			s = strconv.FormatInt(int64(x), 10)
+		default:
+			return nil, boxerr.New(boxerr.ER_CFG, "replication", "expected a URI or a list of URIs")
+		}
+		u, err := applier.ParseURI(s)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, u)
+	}
+	return out, nil
+}
+
+func cfgDuration(cfg map[string]any, key string, def float64) time.Duration {
+	return time.Duration(cfgNumber(cfg, key, def) * float64(time.Second))
+}
+
+// newUpstreams creates (not starts) the appliers of the sources.
+func (s *Server) newUpstreams(cfg map[string]any, uris []applier.URI) {
+	syncLag := cfgDuration(cfg, "replication_sync_lag", 10)
+	s.ups.quorum = len(uris)
+	if q, ok := cfg["replication_connect_quorum"].(float64); ok && int(q) < s.ups.quorum {
+		s.ups.quorum = int(q)
+	}
+	for _, u := range uris {
+		up := &upstream{s: s, f: s.Sched.New("applier/" + u.Text)}
+		who := up.f.Who()
+		up.a = applier.New(u, up, applier.Options{
+			Timeout: s.repl.replicationTimeout,
+			SyncLag: func() time.Duration { return syncLag },
+			Log:     func(level int, msg string) { s.Log.Log(who, say.Level(level), msg) },
+		})
+		s.ups.list = append(s.ups.list, up)
+	}
+}
+
+// bootstrapFromMaster is bootstrap_from_master: it takes the first
+// applier that connects within replication_connect_timeout, JOINs, and
+// applies the initial data as snapshot rows and the final data as
+// recovered rows (neither is written to the WAL: they end up in the first
+// checkpoint, as 2.6's recovery journal does). It returns the box and the
+// vclock the WAL starts from. f holds the baton.
+func (s *Server) bootstrapFromMaster(cfg map[string]any, f *fiber.Fiber) (*box.Box, vclock.VClock, error) {
+	who := f.Who()
+	deadline := time.Now().Add(cfgDuration(cfg, "replication_connect_timeout", 30))
+	for _, up := range s.ups.list {
+		up.a.Start(false)
+		up.started = true
+	}
+	s.Log.Logf(who, say.Info, "connecting to %d replicas", len(s.ups.list))
+	for {
+		var c *applier.Conn
+		var up *upstream
+		f.Block(func() {
+			for time.Now().Before(deadline) && c == nil {
+				for _, u := range s.ups.list {
+					if cc, ok := u.a.Take(10 * time.Millisecond); ok {
+						c, up = cc, u
+						break
+					}
+				}
+			}
+		})
+		if c == nil {
+			s.Log.Logf(who, say.Crit, "failed to connect to %d out of %d replicas", len(s.ups.list), len(s.ups.list))
+			s.stopUpstreams()
+			return nil, vclock.VClock{}, boxerr.New(boxerr.ER_CFG, "replication", "failed to connect to one or more replicas")
+		}
+		s.Log.Logf(who, say.Info, "connected to %d replicas", 1)
+		s.Log.Logf(who, say.Info, "bootstrapping replica from %s at %s", c.Greeting.UUID, c.PeerAddr())
+		b, vc, err := s.join(f, up, c)
+		if err == nil {
+			up.joined = c
+			return b, vc, nil
+		}
+		up.a.Resume(nil, false) // reconnect, park again; the applier logs err
+		e := boxerr.From(err)
+		s.Log.Logf(up.f.Who(), say.Error, "%s: %s", e.Code.Name(), e.Message)
+		switch e.Code {
+		case boxerr.ER_LOADING, boxerr.ER_READONLY, boxerr.ER_ACCESS_DENIED, boxerr.ER_NO_SUCH_USER,
+			boxerr.ER_PASSWORD_MISMATCH, boxerr.ER_SYSTEM:
+			continue
+		}
+		s.stopUpstreams()
+		return nil, vclock.VClock{}, err
+	}
+}
+
+// join runs the JOIN exchange on c into a new box. f holds the baton;
+// network reads happen without it.
+func (s *Server) join(f *fiber.Fiber, up *upstream, c *applier.Conn) (*box.Box, vclock.VClock, error) {
+	var start vclock.VClock
+	var err error
+	f.Block(func() { start, err = c.Join(s.uuid) })
+	if err != nil {
+		return nil, start, err
+	}
+	b := s.newBox()
+	b.SetRecovering(true)
+	defer b.SetRecovering(false)
+	vc := start
+	stage := applier.InitialJoin
+	logged := false
+	for stage != applier.Joined {
+		var row xrow.Row
+		var data bool
+		var next applier.JoinStage
+		var v vclock.VClock
+		f.Block(func() { next, data, v, err = c.NextJoinRow(stage, &row) })
+		if err != nil {
+			return nil, vc, err
+		}
+		if !data {
+			if stage == applier.InitialJoin {
+				vc = v
+				s.Log.Log(up.f.Who(), say.Info, "initial data received")
+			} else if stage == applier.FinalJoin && !logged {
+				s.Log.Log(up.f.Who(), say.Info, "final data received")
+				logged = true
+			}
+			stage = next
+			continue
+		}
+		if stage == applier.InitialJoin {
+			err = applyInitialRow(b, &row)
+			if err == nil && b.ReplicasetUUID() != "" && s.clusterUUID == "" {
+				s.clusterUUID = b.ReplicasetUUID()
+			}
+		} else {
+			if row.Type == proto.Confirm || row.Type == proto.Rollback {
+				continue
+			}
+			err = b.ApplyRow(&row)
+			if row.ReplicaID != 0 && row.LSN > int64(vc.Get(vclock.ReplicaID(row.ReplicaID))) {
+				vc.Follow(vclock.ReplicaID(row.ReplicaID), vclock.LSN(row.LSN))
+			}
+		}
+		if err != nil {
+			return nil, vc, err
+		}
+	}
+	if s.clusterUUID != "" && s.clusterUUID != b.ReplicasetUUID() {
+		return nil, vc, boxerr.New(boxerr.ER_REPLICASET_UUID_MISMATCH, s.clusterUUID, b.ReplicasetUUID())
+	}
+	s.clusterUUID = b.ReplicasetUUID()
+	if b.InstanceID() == 0 {
+		return nil, vc, boxerr.New(boxerr.ER_UNKNOWN_REPLICA, s.uuid, s.clusterUUID)
+	}
+	return b, vc, nil
+}
+
+// applyInitialRow applies a snapshot INSERT {space_id, tuple}.
+func applyInitialRow(b *box.Box, row *xrow.Row) error {
+	req, err := box.DecodeDML(row.Type, row.Body)
+	if err != nil {
+		return err
+	}
+	return b.ApplySnapshotRow(req.SpaceID, req.Tuple)
+}
+
+// startFollowing subscribes every applier (after bootstrap or local
+// recovery). Until a quorum follows, the instance is orphan (read-only).
+func (s *Server) startFollowing() {
+	if len(s.ups.list) == 0 {
+		return
+	}
+	s.setOrphan(s.ups.quorum > 0)
+	for _, up := range s.ups.list {
+		if up.joined != nil {
+			c := up.joined
+			up.joined = nil
+			up.a.Resume(c, true)
+			continue
+		}
+		if !up.started {
+			up.started = true
+			up.a.Start(true)
+		} else {
+			up.a.Follow()
+		}
+	}
+}
+
+// setOrphan switches orphan mode; the box is read-only while orphan.
+// Under the baton.
+func (s *Server) setOrphan(on bool) {
+	s.ups.mu.Lock()
+	s.ups.orphan = on
+	s.ups.mu.Unlock()
+	if on {
+		s.status = "orphan"
+	} else if s.status == "orphan" {
+		s.status = "running"
+	}
+	if s.Box != nil {
+		s.Box.SetReadOnly(s.readOnly || on)
+	}
+}
+
+func (s *Server) stopUpstreams() {
+	for _, up := range s.ups.list {
+		up.a.Stop()
+	}
+}
+
+// InstanceUUID implements applier.Replica.
+func (u *upstream) InstanceUUID() string { return u.s.uuid }
+
+// Subscription implements applier.Replica.
+func (u *upstream) Subscription() (string, vclock.VClock, uint32) {
+	s := u.s
+	u.f.Acquire()
+	defer u.f.Release()
+	var id uint32
+	if s.Box != nil {
+		id = s.Box.InstanceID()
+	}
+	s.ups.mu.Lock()
+	if s.ups.orphan {
+		id = 0
+	}
+	s.ups.mu.Unlock()
+	return s.clusterUUID, s.st.wal.VClock(), id
+}
+
+// VClock implements applier.Replica.
+func (u *upstream) VClock() vclock.VClock { return u.s.st.wal.VClock() }
+
+// ApplyTx implements applier.Replica: under the baton, rows already in
+// the local vclock are dropped (full-mesh de-duplication), the rest are
+// applied and written to the WAL with their origin replica_id/lsn.
+func (u *upstream) ApplyTx(rows []*xrow.Row) error {
+	s := u.s
+	s.ups.applyMu.Lock()
+	defer s.ups.applyMu.Unlock()
+	u.f.Acquire()
+	defer u.f.Release()
+	local := s.st.wal.VClock()
+	for _, r := range rows {
+		if r.LSN <= int64(local.Get(vclock.ReplicaID(r.ReplicaID))) {
+			continue
+		}
+		if r.Type == proto.Confirm || r.Type == proto.Rollback {
+			continue
+		}
+		if err := s.Box.ApplyRow(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// OnFollow implements applier.Replica: a quorum of followers ends
+// orphan mode.
+func (u *upstream) OnFollow() {
+	s := u.s
+	n := 0
+	for _, up := range s.ups.list {
+		if up.a.IsFollowing() {
+			n++
+		}
+	}
+	if n < s.ups.quorum {
+		return
+	}
+	s.ups.mu.Lock()
+	was := s.ups.orphan
+	s.ups.mu.Unlock()
+	if !was {
+		return
+	}
+	u.f.Acquire()
+	s.setOrphan(false)
+	u.f.Release()
+	s.Log.Log("main/applierw/"+u.a.URI().Text, say.Crit, "leaving orphan mode")
+}
+
+// upstreamInfo is box.info.replication[n].upstream for the applier whose
+// master has uuid, nil if none.
+func (s *Server) upstreamInfo(uuid string) map[string]any {
+	for _, up := range s.ups.list {
+		st := up.a.Status()
+		if st.MasterUUID != uuid {
+			continue
+		}
+		m := map[string]any{"status": string(st.State), "idle": st.Idle.Seconds(), "peer": st.Peer, "lag": st.Lag}
+		if st.Message != "" {
+			m["message"] = st.Message
+		}
+		return m
+	}
+	return nil
+}
