@@ -1,6 +1,7 @@
 // Command spindle runs a Spindle instance from a Tarantool-style instance
 // file, as `tarantool FILE.lua` does, and hosts the operator tools.
 //
+//	spindle demo                 a master and a replica on this machine
 //	spindle                      interactive console
 //	spindle FILE.lua [args...]   run an instance file
 //	spindle -e 'lua code'        run a chunk of Lua
@@ -27,6 +28,7 @@ func main() {
 
 func usage() {
 	fmt.Fprintf(os.Stderr, `usage:
+  spindle demo [-once]         run a master and a replica on this machine
   spindle                      interactive console
   spindle FILE.lua [args...]   run an instance file
   spindle -e 'lua code'        run a chunk of Lua
@@ -51,6 +53,8 @@ func run(args []string) int {
 		return 0
 	case "bench":
 		return bench.Main(args[1:], os.Stdout, os.Stderr)
+	case "demo":
+		return demoMain(args[1:])
 	case "cat":
 		return catMain(args[1:])
 	case "play":

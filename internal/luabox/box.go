@@ -1,6 +1,7 @@
 package luabox
 
 import (
+	"sort"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
@@ -365,9 +366,15 @@ func (rt *Runtime) goToLua(L *lua.LState, v any) lua.LValue {
 	case float64:
 		return lua.LNumber(x)
 	case map[string]any:
+		// Keys go in in sorted order so that printed tables are stable.
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
 		t := L.NewTable()
-		for k, e := range x {
-			t.RawSetString(k, rt.goToLua(L, e))
+		for _, k := range keys {
+			t.RawSetString(k, rt.goToLua(L, x[k]))
 		}
 		return t
 	case map[uint32]int64:
