@@ -104,7 +104,9 @@ func New(sched *fiber.Scheduler, log *say.Logger, host Host) (*Runtime, error) {
 		RegistrySize: 1024, RegistryGrowStep: 1024, RegistryMaxSize: 1024 * 1024 * 8})
 	rt := &Runtime{L: L, Sched: sched, Log: log, Host: host,
 		fibers: make(map[*lua.LState]*FiberCtx), spaceStates: make(map[uint32]*spaceState)}
-	luamod.Preload(L, luamod.Options{Logger: logAdapter{rt}})
+	luamod.Preload(L, luamod.Options{Logger: logAdapter{rt}, NewError: func(L *lua.LState, e *boxerr.Error) lua.LValue {
+		return rt.newError(L, e)
+	}})
 	rt.null = luaconv.NULL(L)
 	rt.openBox()
 	rt.openFiber()

@@ -1,6 +1,6 @@
 // Package luamod provides Tarantool 2.6's built-in Lua modules for
-// gopher-lua as preloads: json, yaml, msgpack, digest, uuid, clock, errno
-// and log, plus os.environ. Preload registers all of them; each also has
+// gopher-lua as preloads: json, yaml, msgpack, digest, uuid, clock, errno,
+// log, uri and fio, plus os.environ. Preload registers all of them; each also has
 // its own PreloadXxx.
 //
 // What it owns: the Lua-facing behaviour of those modules — argument
@@ -14,6 +14,23 @@
 // hand-written because no Go YAML library reproduces libyaml's quoting,
 // folding at 80 columns, escapes and anchors. Value classification and
 // MessagePack live in package luaconv.
+//
+// uri (uri.go) runs Tarantool's Ragel grammar of src/lib/uri/uri.rl
+// (uri_grammar.go) on a small engine with Ragel's action semantics
+// (uri_machine.go): actions of every alternative still alive on a byte
+// run in ordinal order, which is what gives parse('http://') its host
+// 'http' and plain paths their Unix-socket markers. uri.format keeps
+// Tarantool's 1024-byte buffer behaviour for long results.
+//
+// fio (fio.go) calls the system directly. Tarantool runs fio calls in a
+// thread pool and yields the calling fiber; here they run synchronously
+// and block the Lua state for their duration. Failures are returned as
+// nil (or false) plus a SystemError "fio: <strerror>" wrapped by
+// Options.NewError (DefaultErrorObject when nil); usage errors of
+// Tarantool's C functions carry the calling Lua line, as LuaJIT's
+// luaL_error does, and those of builtin/fio.lua its line numbers.
+// Handles are userdata (Tarantool's are cdata); a handle dropped without
+// close is closed by a Go finalizer.
 //
 // Invariants:
 //
@@ -36,6 +53,6 @@
 //     out of scope) and applies lua-yaml's scalar rules on top; its
 //     error messages are yaml.v3's, not libyaml's.
 //
-// What it must never do: panic on any input string, block, or touch the
-// box layer. Logger.Log is called synchronously under the Lua baton.
+// What it must never do: panic on any input string, block (other than
+// fio's synchronous file system calls), or touch the box layer. Logger.Log is called synchronously under the Lua baton.
 package luamod

@@ -1,6 +1,7 @@
 package luamod
 
 import (
+	"github.com/spindledb/spindle/internal/boxerr"
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -19,10 +20,14 @@ type Options struct {
 	// Environ returns the process environment as "KEY=value" strings for
 	// os.environ(); nil means the real environment (os.Environ).
 	Environ func() []string
+	// NewError wraps the SystemError that fio returns beside nil/false
+	// into the Lua value scripts see (box.error objects in the server);
+	// nil uses DefaultErrorObject.
+	NewError func(L *lua.LState, e *boxerr.Error) lua.LValue
 }
 
 // Preload registers every module as a preload of L (json, yaml, msgpack,
-// digest, uuid, clock, errno, log), adds Tarantool's os extensions and
+// digest, uuid, clock, errno, log, uri, fio), adds Tarantool's os extensions and
 // installs the MessagePack extension decoders (UUID) in luaconv, so that
 // require('json') etc. work and msgpack.decode handles UUIDs even before
 // require('uuid').
@@ -35,6 +40,8 @@ func Preload(L *lua.LState, opts Options) {
 	PreloadClock(L)
 	PreloadErrno(L)
 	PreloadLog(L, opts.Logger)
+	PreloadURI(L)
+	PreloadFio(L, opts.NewError)
 	InstallOS(L, opts.Environ)
 }
 
