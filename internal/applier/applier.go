@@ -92,6 +92,12 @@ type Applier struct {
 	state      State
 	peer       string
 	masterUUID string
+	// The last VOTE answer (for the bootstrap election) and whether the
+	// source is this very instance. Guarded by mu.
+	ballot     Ballot
+	ballotUUID string
+	hasBallot  bool
+	isSelf     bool
 	lastRow    time.Time
 	lag        float64
 	lastErr    *boxerr.Error
@@ -124,6 +130,23 @@ func (a *Applier) Start(follow bool) {
 	a.follow = follow
 	a.wg.Add(1)
 	go a.run()
+}
+
+// Ballot returns the last ballot the peer answered VOTE with and its
+// instance UUID; ok is false until a VOTE has been answered. The bootstrap
+// leader election reads it: VOTE works on peers that are still loading,
+// before AUTH would.
+func (a *Applier) Ballot() (b Ballot, uuid string, ok bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.ballot, a.ballotUUID, a.hasBallot
+}
+
+// IsSelf reports whether the source turned out to be this instance.
+func (a *Applier) IsSelf() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.isSelf
 }
 
 // Stop ends the applier and waits for it.
@@ -398,11 +421,19 @@ func (a *Applier) connect() (*Conn, error) {
 		a.log(levelInfo, "remote master "+c.Greeting.UUID+" at "+c.PeerAddr()+" running Tarantool "+c.Greeting.Version)
 	}
 	c.SetReadTimeout(a.timeout() * 4)
-	if _, _, err := c.Vote(); err != nil {
+	ballot, ok, err := c.Vote()
+	if err != nil {
 		return c, err
 	}
 	a.setState(StateConnected)
-	if c.Greeting.UUID == a.r.InstanceUUID() {
+	self := c.Greeting.UUID == a.r.InstanceUUID()
+	a.mu.Lock()
+	if ok {
+		a.ballot, a.ballotUUID, a.hasBallot = ballot, c.Greeting.UUID, true
+	}
+	a.isSelf = self
+	a.mu.Unlock()
+	if self {
 		return c, boxerr.New(boxerr.ER_CONNECTION_TO_SELF)
 	}
 	if a.uri.Login != "" {

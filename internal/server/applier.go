@@ -1,6 +1,8 @@
 package server
 
 import (
+	"errors"
+	"sort"
 	"strconv"
 	"sync"
 	"time"
@@ -30,7 +32,11 @@ type upstreams struct {
 
 	mu     sync.Mutex
 	orphan bool
-	quorum int
+	// bootLeader is set when this instance created the replica set at its
+	// first start: the bootstrap leader does not wait for its peers (they
+	// are joining it) and is never orphan because of them.
+	bootLeader bool
+	quorum     int
 }
 
 // upstream is one applier with the fiber it applies rows in.
@@ -101,44 +107,141 @@ func (s *Server) newUpstreams(cfg map[string]any, uris []applier.URI) {
 	}
 }
 
-// bootstrapFromMaster is bootstrap_from_master: it takes the first
-// applier that connects within replication_connect_timeout, JOINs, and
-// applies the initial data as snapshot rows and the final data as
-// recovered rows (neither is written to the WAL: they end up in the first
-// checkpoint, as 2.6's recovery journal does). It returns the box and the
-// vclock the WAL starts from. f holds the baton.
-func (s *Server) bootstrapFromMaster(cfg map[string]any, f *fiber.Fiber) (*box.Box, vclock.VClock, error) {
+// errBootstrapLeader tells openStorage that this instance won the
+// bootstrap election and must create the replica set itself.
+var errBootstrapLeader = errors.New("this instance is the bootstrap leader")
+
+// candidate is one ballot in the bootstrap election.
+type candidate struct {
+	uuid   string
+	ballot applier.Ballot
+	up     *upstream // nil for this instance
+}
+
+// bootstrapLeader is replicaset_leader of 2.6: over the candidates (read-only
+// ones only when no writable one exists), an instance that finished loading
+// beats a loading one, a larger vclock beats a smaller one, and among equals
+// the smallest UUID wins; incomparable vclocks let the later candidate win.
+func bootstrapLeader(cands []candidate) *candidate {
+	pick := func(allowRO bool) *candidate {
+		var best *candidate
+		for i := range cands {
+			c := &cands[i]
+			if c.ballot.IsRO && !allowRO {
+				continue
+			}
+			if best == nil {
+				best = c
+				continue
+			}
+			if c.ballot.IsLoading && !best.ballot.IsLoading {
+				continue
+			}
+			if !(best.ballot.IsLoading && !c.ballot.IsLoading) {
+				switch c.ballot.VClock.CompareIgnore0(&best.ballot.VClock) {
+				case vclock.Less:
+					continue
+				case vclock.Equal:
+					if c.uuid > best.uuid {
+						continue
+					}
+				}
+			}
+			best = c
+		}
+		return best
+	}
+	if l := pick(false); l != nil {
+		return l
+	}
+	return pick(true)
+}
+
+// bootstrapFromMaster is the first start of an empty instance with
+// replication sources (2.6's bootstrap()): it connects to every source,
+// collects their ballots (VOTE answers even while a peer is loading), and
+// elects the bootstrap leader. When the leader is this instance it returns
+// errBootstrapLeader with the UUIDs of the connected peers; otherwise it
+// JOINs the leader, retrying while the leader is still loading.
+func (s *Server) bootstrapFromMaster(cfg map[string]any, f *fiber.Fiber) (*box.Box, vclock.VClock, []string, error) {
 	who := f.Who()
 	deadline := time.Now().Add(cfgDuration(cfg, "replication_connect_timeout", 30))
 	for _, up := range s.ups.list {
 		up.a.Start(false)
 		up.started = true
 	}
-	s.Log.Logf(who, say.Info, "connecting to %d replicas", len(s.ups.list))
+	total := len(s.ups.list)
+	s.Log.Logf(who, say.Info, "connecting to %d replicas", total)
+	quorum := total
+	if q, ok := cfg["replication_connect_quorum"].(float64); ok && int(q) < total {
+		quorum = int(q)
+	}
+	// Wait for a ballot from every source (this instance counts for the
+	// source that is itself), or for the quorum at the deadline.
+	var cands []candidate
+	collect := func() int {
+		cands = cands[:0]
+		n := 0
+		for _, up := range s.ups.list {
+			if up.a.IsSelf() {
+				n++
+				continue
+			}
+			if b, uuid, ok := up.a.Ballot(); ok {
+				cands = append(cands, candidate{uuid: uuid, ballot: b, up: up})
+				n++
+			}
+		}
+		return n
+	}
+	var connected int
+	f.Block(func() {
+		for {
+			connected = collect()
+			if connected == total || time.Now().After(deadline) {
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	})
+	if connected < quorum {
+		s.Log.Logf(who, say.Crit, "failed to connect to %d out of %d replicas", total-connected, total)
+		s.stopUpstreams()
+		return nil, vclock.VClock{}, nil, boxerr.New(boxerr.ER_CFG, "replication", "failed to connect to one or more replicas")
+	}
+	s.Log.Logf(who, say.Info, "connected to %d replicas", connected)
+	ro, _ := cfg["read_only"].(bool)
+	self := candidate{uuid: s.uuid, ballot: applier.Ballot{IsRO: ro, IsLoading: true}}
+	leader := bootstrapLeader(append(append([]candidate(nil), cands...), self))
+	if leader.up == nil {
+		if ro {
+			s.stopUpstreams()
+			return nil, vclock.VClock{}, nil, boxerr.New(boxerr.ER_BOOTSTRAP_READONLY)
+		}
+		peers := make([]string, 0, len(cands))
+		for _, c := range cands {
+			peers = append(peers, c.uuid)
+		}
+		sort.Strings(peers)
+		return nil, vclock.VClock{}, peers, errBootstrapLeader
+	}
+	up := leader.up
 	for {
 		var c *applier.Conn
-		var up *upstream
 		f.Block(func() {
-			for time.Now().Before(deadline) && c == nil {
-				for _, u := range s.ups.list {
-					if cc, ok := u.a.Take(10 * time.Millisecond); ok {
-						c, up = cc, u
-						break
-					}
-				}
+			for c == nil && time.Now().Before(deadline) {
+				c, _ = up.a.Take(10 * time.Millisecond)
 			}
 		})
 		if c == nil {
-			s.Log.Logf(who, say.Crit, "failed to connect to %d out of %d replicas", len(s.ups.list), len(s.ups.list))
 			s.stopUpstreams()
-			return nil, vclock.VClock{}, boxerr.New(boxerr.ER_CFG, "replication", "failed to connect to one or more replicas")
+			return nil, vclock.VClock{}, nil, boxerr.New(boxerr.ER_CFG, "replication", "failed to connect to one or more replicas")
 		}
-		s.Log.Logf(who, say.Info, "connected to %d replicas", 1)
 		s.Log.Logf(who, say.Info, "bootstrapping replica from %s at %s", c.Greeting.UUID, c.PeerAddr())
 		b, vc, err := s.join(f, up, c)
 		if err == nil {
 			up.joined = c
-			return b, vc, nil
+			return b, vc, nil, nil
 		}
 		up.a.Resume(nil, false) // reconnect, park again; the applier logs err
 		e := boxerr.From(err)
@@ -149,7 +252,7 @@ func (s *Server) bootstrapFromMaster(cfg map[string]any, f *fiber.Fiber) (*box.B
 			continue
 		}
 		s.stopUpstreams()
-		return nil, vclock.VClock{}, err
+		return nil, vclock.VClock{}, nil, err
 	}
 }
 
@@ -231,7 +334,7 @@ func (s *Server) startFollowing() {
 	if len(s.ups.list) == 0 {
 		return
 	}
-	s.setOrphan(s.ups.quorum > 0)
+	s.setOrphan(s.ups.quorum > 0 && !s.ups.bootLeader)
 	for _, up := range s.ups.list {
 		if up.joined != nil {
 			c := up.joined

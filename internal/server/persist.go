@@ -10,6 +10,7 @@ import (
 
 	"github.com/spindledb/spindle/internal/box"
 	"github.com/spindledb/spindle/internal/boxerr"
+	"github.com/spindledb/spindle/internal/msgpack"
 	"github.com/spindledb/spindle/internal/recovery"
 	"github.com/spindledb/spindle/internal/say"
 	"github.com/spindledb/spindle/internal/snapshot"
@@ -18,6 +19,9 @@ import (
 	"github.com/spindledb/spindle/internal/wal"
 	"github.com/spindledb/spindle/internal/xrow"
 )
+
+// clusterSpaceID is _cluster.
+const clusterSpaceID = 320
 
 // storage is the persistent side of an instance: where its files live,
 // the WAL writer and the checkpoint settings.
@@ -142,13 +146,22 @@ func (s *Server) openStorage(cfg map[string]any) (*box.Box, error) {
 			s.uuid = newUUID()
 		}
 		s.Log.Logf(who, say.Info, "instance uuid %s", s.uuid)
-		if len(s.ups.list) > 0 {
-			// An empty instance with replication sources joins a master.
-			b, vc, err = s.bootstrapFromMaster(cfg, s.Sched.Current())
+		// An empty instance with replication sources elects the bootstrap
+		// leader among them and itself; it joins the leader, or creates
+		// the replica set when it is the leader.
+		var peers []string
+		local := len(s.ups.list) == 0
+		if !local {
+			b, vc, peers, err = s.bootstrapFromMaster(cfg, s.Sched.Current())
+			if errors.Is(err, errBootstrapLeader) {
+				local, err = true, nil
+				s.ups.bootLeader = true
+			}
 			if err != nil {
 				return nil, err
 			}
-		} else {
+		}
+		if local {
 			if s.clusterUUID == "" {
 				s.clusterUUID = newUUID()
 			}
@@ -158,6 +171,17 @@ func (s *Server) openStorage(cfg map[string]any) (*box.Box, error) {
 				return nil, err
 			}
 			s.Log.Logf(who, say.Info, "assigned id 1 to replica %s", s.uuid)
+			// The peers connected at bootstrap are registered right away,
+			// in ascending UUID order, so that they join already known.
+			for i, p := range peers {
+				t := msgpack.AppendArrayHeader(nil, 2)
+				t = msgpack.AppendUint(t, uint64(i+2))
+				t = msgpack.AppendString(t, p)
+				if err := b.ApplySnapshotRow(clusterSpaceID, t); err != nil {
+					return nil, err
+				}
+				s.Log.Logf(who, say.Info, "assigned id %d to replica %s", i+2, p)
+			}
 			s.Log.Logf(who, say.Info, "cluster uuid %s", s.clusterUUID)
 		}
 	}

@@ -217,6 +217,9 @@ func (s *Server) load(cfg map[string]any) error {
 	if err != nil {
 		return err
 	}
+	// read_only is known before box loads: ballots report it during the
+	// bootstrap election.
+	s.readOnly, _ = cfg["read_only"].(bool)
 	s.status = "loading"
 	s.newUpstreams(cfg, sources)
 	if l, ok := cfg["listen"]; ok && l != nil {
@@ -229,7 +232,6 @@ func (s *Server) load(cfg map[string]any) error {
 		s.status = "unknown"
 		return err
 	}
-	s.readOnly, _ = cfg["read_only"].(bool)
 	b.SetReadOnly(s.readOnly)
 	s.Box = b
 	s.RT.Box = b

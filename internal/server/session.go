@@ -79,7 +79,7 @@ func (cs *session) fail(out []byte, sync uint64, err error) []byte {
 // ready returns the box session, creating it on first use; nil while box
 // is still loading.
 func (cs *session) ready() *box.Session {
-	if cs.sess == nil && cs.s.Box != nil && cs.s.status == "running" {
+	if cs.sess == nil && cs.s.Box != nil && (cs.s.status == "running" || cs.s.status == "orphan") {
 		cs.sess = cs.s.Box.NewSession()
 		cs.fc = cs.s.RT.NewFiberCtx(cs.f, cs.sess)
 	}
