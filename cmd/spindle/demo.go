@@ -16,12 +16,16 @@ import (
 	"github.com/spindledb/spindle/client"
 )
 
-// The demo's instance files follow the seed's master-replica example: the
-// master creates the replication user and a space in box.once, the replica
-// names the master as its replication source and is read-only.
+// The demo's instance files are the seed's master-replica example: both
+// list both URIs in replication (the bootstrap election makes the writable
+// one the master whatever the launch order) and differ only in read_only
+// and in what box.once prints; the master's box.once creates the
+// replication user and a space.
 const demoMaster = `-- instance file for the master
 box.cfg{
     listen = os.getenv('LISTEN'),
+    replication = {'replicator:password@' .. os.getenv('MASTER'), -- master URI
+                   'replicator:password@' .. os.getenv('REPLICA')}, -- replica URI
     read_only = false,
 }
 box.once("schema", function()
@@ -37,10 +41,16 @@ end)
 const demoReplica = `-- instance file for the replica
 box.cfg{
     listen = os.getenv('LISTEN'),
-    replication = {'replicator:password@' .. os.getenv('MASTER')}, -- master URI
+    replication = {'replicator:password@' .. os.getenv('MASTER'), -- master URI
+                   'replicator:password@' .. os.getenv('REPLICA')}, -- replica URI
     read_only = true,
 }
 box.once("schema", function()
+    box.schema.user.create('replicator', {password = 'password'})
+    box.schema.user.grant('replicator', 'replication') -- grant replication role
+    box.schema.space.create("test")
+    box.space.test:create_index("primary")
+    box.schema.user.grant('guest', 'read,write,execute', 'universe')
     print('box.once executed on replica')
 end)
 `
@@ -95,12 +105,18 @@ func runDemo(once, keep bool) error {
 			}
 		}
 	}()
-	start := func(name, script string, env ...string) (*demoProc, error) {
-		port, err := freePort()
-		if err != nil {
-			return nil, err
-		}
-		p := &demoProc{name: name, addr: fmt.Sprintf("127.0.0.1:%d", port), dir: filepath.Join(root, name)}
+	mport, err := freePort()
+	if err != nil {
+		return err
+	}
+	rport, err := freePort()
+	if err != nil {
+		return err
+	}
+	maddr, raddr := fmt.Sprintf("127.0.0.1:%d", mport), fmt.Sprintf("127.0.0.1:%d", rport)
+	uris := []string{"MASTER=" + maddr, "REPLICA=" + raddr}
+	start := func(name, addr, script string) (*demoProc, error) {
+		p := &demoProc{name: name, addr: addr, dir: filepath.Join(root, name)}
 		if err := os.MkdirAll(p.dir, 0o755); err != nil {
 			return nil, err
 		}
@@ -114,7 +130,7 @@ func runDemo(once, keep bool) error {
 		}
 		p.cmd = exec.Command(self, file)
 		p.cmd.Dir = p.dir
-		p.cmd.Env = append(os.Environ(), append([]string{"LISTEN=" + p.addr}, env...)...)
+		p.cmd.Env = append(os.Environ(), append([]string{"LISTEN=" + p.addr}, uris...)...)
 		p.cmd.Stdout, p.cmd.Stderr = logf, logf
 		if err := p.cmd.Start(); err != nil {
 			return nil, err
@@ -126,7 +142,13 @@ func runDemo(once, keep bool) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 
-	master, err := start("master", demoMaster)
+	// Both start at once: they elect the writable one as the bootstrap
+	// master, the other joins it.
+	master, err := start("master", maddr, demoMaster)
+	if err != nil {
+		return err
+	}
+	replica, err := start("replica", raddr, demoReplica)
 	if err != nil {
 		return err
 	}
@@ -135,10 +157,6 @@ func runDemo(once, keep bool) error {
 		return fmt.Errorf("master: %w", err)
 	}
 	defer mc.Close()
-	replica, err := start("replica", demoReplica, "MASTER="+master.addr)
-	if err != nil {
-		return err
-	}
 	rc, err := waitEval(ctx, replica.addr, "return box.info.status == 'running' and box.info.replication[1] ~= nil and box.info.replication[1].upstream.status == 'follow'")
 	if err != nil {
 		return fmt.Errorf("replica: %w", err)
@@ -166,8 +184,10 @@ func runDemo(once, keep bool) error {
 		}
 	}
 	// The master lists the replica's downstream once the relay has the
-	// replica's first acknowledgement.
-	if _, err := waitEvalOn(ctx, mc, "local r = box.info.replication[2] return r ~= nil and r.downstream ~= nil and r.downstream.status == 'follow'"); err != nil {
+	// replica's first acknowledgement; its own applier to the replica
+	// retries until the replica has joined.
+	// Master-master style links: the master also follows the replica.
+	if _, err := waitEvalOn(ctx, mc, "local r = box.info.replication[2] return r ~= nil and r.downstream ~= nil and r.downstream.status == 'follow' and r.upstream ~= nil and r.upstream.status == 'follow'"); err != nil {
 		return fmt.Errorf("master: %w", err)
 	}
 	for _, p := range []struct {

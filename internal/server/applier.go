@@ -334,7 +334,7 @@ func (s *Server) startFollowing() {
 	if len(s.ups.list) == 0 {
 		return
 	}
-	s.setOrphan(s.ups.quorum > 0 && !s.ups.bootLeader)
+	s.setOrphan(s.syncQuorum() > 0 && !s.ups.bootLeader)
 	for _, up := range s.ups.list {
 		if up.joined != nil {
 			c := up.joined
@@ -349,6 +349,20 @@ func (s *Server) startFollowing() {
 			up.a.Follow()
 		}
 	}
+}
+
+// syncQuorum is how many appliers must follow before the instance leaves
+// orphan mode: replication_connect_quorum, but at most the number of
+// sources that are not this instance itself (2.6 drops the applier that
+// connected to self from the replica set).
+func (s *Server) syncQuorum() int {
+	others := 0
+	for _, up := range s.ups.list {
+		if !up.a.IsSelf() {
+			others++
+		}
+	}
+	return min(s.ups.quorum, others)
 }
 
 // setOrphan switches orphan mode; the box is read-only while orphan.
@@ -430,7 +444,7 @@ func (u *upstream) OnFollow() {
 			n++
 		}
 	}
-	if n < s.ups.quorum {
+	if n < s.syncQuorum() {
 		return
 	}
 	s.ups.mu.Lock()
