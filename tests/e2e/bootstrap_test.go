@@ -141,3 +141,59 @@ func TestSeedBootstrap(t *testing.T) {
 		})
 	}
 }
+
+// TestSeedFailover performs the seed's controlled failover on the seed's
+// pair: read_only on the master, wait until the replica's signature reaches
+// the master's, read_only=false on the replica; the new master takes
+// writes and the old one follows it.
+func TestSeedFailover(t *testing.T) {
+	mAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	rAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	env := []string{"MASTER_URI=" + mAddr, "REPLICA_URI=" + rAddr}
+	m := spawn(t, t.TempDir(), mAddr, append(env, "RO=false", "NAME=master")...)
+	r := spawn(t, t.TempDir(), rAddr, append(env, "RO=true", "NAME=replica")...)
+	waitOutput(t, m, "entering the event loop", 30*time.Second)
+	waitOutput(t, r, "entering the event loop", 30*time.Second)
+	ctx := ctxT(t)
+	mc := dialT(t, m.Addr, client.Options{})
+	rc := dialT(t, r.Addr, client.Options{})
+	eval := func(c *client.Conn, expr string) []any {
+		t.Helper()
+		res, err := c.Eval(ctx, expr, nil)
+		if err != nil {
+			t.Fatalf("%s: %v", expr, err)
+		}
+		return res
+	}
+	waitTrue := func(c *client.Conn, expr string) {
+		t.Helper()
+		for i := 0; i < 400; i++ {
+			if res := eval(c, expr); len(res) == 1 && res[0] == true {
+				return
+			}
+			time.Sleep(25 * time.Millisecond)
+		}
+		t.Fatalf("never true: %s", expr)
+	}
+	if _, err := mc.Replace(ctx, 512, []any{1, "before failover"}); err != nil {
+		t.Fatal(err)
+	}
+	// 1. read_only on the master; 2. its signature.
+	eval(mc, "box.cfg{read_only = true}")
+	sig := toU64(eval(mc, "return box.info.signature")[0])
+	if _, err := mc.Replace(ctx, 512, []any{9, "x"}); err == nil {
+		t.Fatal("the old master accepted a write after read_only = true")
+	}
+	// 3. wait for the replica to reach it; 4. read_only = false there.
+	waitTrue(rc, fmt.Sprintf("return box.info.signature >= %d", sig))
+	eval(rc, "box.cfg{read_only = false}")
+	if _, err := rc.Replace(ctx, 512, []any{2, "after failover"}); err != nil {
+		t.Fatalf("the new master refused a write: %v", err)
+	}
+	// The old master follows the new one.
+	waitTrue(mc, "return box.space.test:get{2} ~= nil")
+	res := eval(mc, "return box.info.ro, box.space.test:count()")
+	if res[0] != true || toU64(res[1]) != 2 {
+		t.Fatalf("old master after failover: %v", res)
+	}
+}
