@@ -32,12 +32,18 @@ box.once("schema", function()
 end)
 `
 
-// spawn starts an instance without waiting for it.
+// spawn starts an instance of the seed's file without waiting for it.
 func spawn(t *testing.T, dir, addr string, env ...string) *Instance {
 	t.Helper()
 	if err := os.WriteFile(filepath.Join(dir, "instance.lua"), []byte(seedInstance), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	return spawnScript(t, dir, addr, env...)
+}
+
+// spawnScript starts the instance.lua already in dir without waiting.
+func spawnScript(t *testing.T, dir, addr string, env ...string) *Instance {
+	t.Helper()
 	in := &Instance{Addr: addr, Dir: dir, done: make(chan struct{})}
 	cmd := exec.Command(spindleBin, "instance.lua")
 	cmd.Dir = dir
