@@ -21,12 +21,12 @@ import (
 // one the master whatever the launch order) and differ only in read_only
 // and in what box.once prints; the master's box.once creates the
 // replication user and a space.
-const demoMaster = `-- instance file for the master
+const demoInstance = `-- instance file for the %[1]s
 box.cfg{
     listen = os.getenv('LISTEN'),
     replication = {'replicator:password@' .. os.getenv('MASTER'), -- master URI
                    'replicator:password@' .. os.getenv('REPLICA')}, -- replica URI
-    read_only = false,
+    read_only = %[2]t,
 }
 box.once("schema", function()
     box.schema.user.create('replicator', {password = 'password'})
@@ -34,26 +34,14 @@ box.once("schema", function()
     box.schema.space.create("test")
     box.space.test:create_index("primary")
     box.schema.user.grant('guest', 'read,write,execute', 'universe')
-    print('box.once executed on master')
+    print('box.once executed on %[1]s')
 end)
 `
 
-const demoReplica = `-- instance file for the replica
-box.cfg{
-    listen = os.getenv('LISTEN'),
-    replication = {'replicator:password@' .. os.getenv('MASTER'), -- master URI
-                   'replicator:password@' .. os.getenv('REPLICA')}, -- replica URI
-    read_only = true,
-}
-box.once("schema", function()
-    box.schema.user.create('replicator', {password = 'password'})
-    box.schema.user.grant('replicator', 'replication') -- grant replication role
-    box.schema.space.create("test")
-    box.space.test:create_index("primary")
-    box.schema.user.grant('guest', 'read,write,execute', 'universe')
-    print('box.once executed on replica')
-end)
-`
+var (
+	demoMaster  = fmt.Sprintf(demoInstance, "master", false)
+	demoReplica = fmt.Sprintf(demoInstance, "replica", true)
+)
 
 // demoMain is `spindle demo`: a master and a replica in separate processes
 // on free 127.0.0.1 ports with a temporary data directory; it writes on the

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -99,26 +98,7 @@ func startInAddr(t *testing.T, bin, dir, script, addr string) *Instance {
 	if err := os.WriteFile(filepath.Join(dir, "instance.lua"), []byte(script), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	in := &Instance{Addr: addr, Dir: dir, done: make(chan struct{})}
-	cmd := exec.Command(bin, "instance.lua")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "LISTEN="+addr, "WORK_DIR="+dir)
-	cmd.Stdout, cmd.Stderr = in, in
-	in.cmd = cmd
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { in.waitErr = cmd.Wait(); close(in.done) }()
-	t.Cleanup(func() {
-		select {
-		case <-in.done:
-		default:
-			in.Kill()
-		}
-		if t.Failed() {
-			t.Logf("restarted master output:\n%s", in.Output())
-		}
-	})
+	in := spawnScript(t, bin, dir, addr)
 	for i := 0; i < 150; i++ {
 		select {
 		case <-in.done:

@@ -38,14 +38,15 @@ func spawn(t *testing.T, dir, addr string, env ...string) *Instance {
 	if err := os.WriteFile(filepath.Join(dir, "instance.lua"), []byte(seedInstance), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return spawnScript(t, dir, addr, env...)
+	return spawnScript(t, spindleBin, dir, addr, env...)
 }
 
-// spawnScript starts the instance.lua already in dir without waiting.
-func spawnScript(t *testing.T, dir, addr string, env ...string) *Instance {
+// spawnScript starts bin on the instance.lua already in dir without
+// waiting for it.
+func spawnScript(t *testing.T, bin, dir, addr string, env ...string) *Instance {
 	t.Helper()
 	in := &Instance{Addr: addr, Dir: dir, done: make(chan struct{})}
-	cmd := exec.Command(spindleBin, "instance.lua")
+	cmd := exec.Command(bin, "instance.lua")
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), append([]string{"LISTEN=" + addr, "WORK_DIR=" + dir}, env...)...)
 	cmd.Stdout, cmd.Stderr = in, in

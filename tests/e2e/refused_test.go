@@ -34,7 +34,7 @@ box.schema.user.grant('guest', 'read,write,execute', 'universe')
 			if err := os.WriteFile(filepath.Join(dir, "instance.lua"), []byte(script), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			r := spawnScript(t, dir, fmt.Sprintf("127.0.0.1:%d", freePort(t)))
+			r := spawnScript(t, spindleBin, dir, fmt.Sprintf("127.0.0.1:%d", freePort(t)))
 			waitOutput(t, r, c.want, 15*time.Second)
 		})
 	}
