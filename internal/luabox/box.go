@@ -176,33 +176,92 @@ func (rt *Runtime) openSession(boxT *lua.LTable) {
 			}
 			return 1
 		},
-		"su":      rt.sessionSu,
-		"exists":  func(L *lua.LState) int { L.Push(lua.LTrue); return 1 },
-		"peer":    func(L *lua.LState) int { L.Push(lua.LNil); return 1 },
-		"sync":    func(L *lua.LState) int { L.Push(lua.LNumber(0)); return 1 },
-		"push":    func(L *lua.LState) int { L.Push(lua.LTrue); return 1 },
-		"storage": nil,
+		"su":     rt.sessionSu,
+		"exists": func(L *lua.LState) int { L.Push(lua.LTrue); return 1 },
+		"peer":   func(L *lua.LState) int { L.Push(lua.LNil); return 1 },
+		"sync":   func(L *lua.LState) int { L.Push(lua.LNumber(0)); return 1 },
+		"push":   func(L *lua.LState) int { L.Push(lua.LTrue); return 1 },
 	}
 	for k, f := range fns {
-		if f != nil {
-			s.RawSetString(k, L.NewFunction(f))
-		}
+		s.RawSetString(k, L.NewFunction(f))
 	}
-	s.RawSetString("storage", L.NewTable())
+	// box.session.storage is a table of the current session's own.
+	mt := L.NewTable()
+	mt.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
+		if L.CheckString(2) != "storage" {
+			L.Push(lua.LNil)
+			return 1
+		}
+		var id uint64
+		if sess := rt.session(L); sess != nil {
+			id = sess.ID
+		}
+		st := rt.storages[id]
+		if st == nil {
+			st = L.NewTable()
+			rt.storages[id] = st
+		}
+		L.Push(st)
+		return 1
+	}))
+	L.SetMetatable(s, mt)
+	rt.sessionTriggers = map[string]*lua.LTable{}
 	for _, name := range []string{"on_connect", "on_disconnect", "on_auth"} {
 		list := L.NewTable()
-		s.RawSetString("_"+name, list)
+		rt.sessionTriggers[name] = list
 		s.RawSetString(name, L.NewFunction(func(L *lua.LState) int {
-			fn := L.Get(1)
-			if fn.Type() == lua.LTFunction {
-				list.Append(fn)
-			}
-			L.Push(fn)
-			return 1
+			return rt.triggerList(L, list)
 		}))
 	}
 	boxT.RawSetString("session", s)
 }
+
+// triggerList implements the on_connect-style setters: (fn) adds,
+// (nil, old) removes, (fn, old) replaces, () lists.
+func (rt *Runtime) triggerList(L *lua.LState, list *lua.LTable) int {
+	fn, old := L.Get(1), L.Get(2)
+	if fn == lua.LNil && old == lua.LNil {
+		t := L.NewTable()
+		list.ForEach(func(_, v lua.LValue) { t.Append(v) })
+		L.Push(t)
+		return 1
+	}
+	if old != lua.LNil {
+		for i := 1; i <= list.Len(); i++ {
+			if list.RawGetInt(i) == old {
+				list.Remove(i)
+				break
+			}
+		}
+	}
+	if fn != lua.LNil {
+		list.Append(fn)
+	}
+	L.Push(fn)
+	return 1
+}
+
+// SessionEvent runs the box.session triggers of event ("on_connect",
+// "on_disconnect", "on_auth") in the fiber of fc with args. The first
+// error stops the run and is returned (on_connect's error closes the
+// connection, as in Tarantool).
+func (rt *Runtime) SessionEvent(fc *FiberCtx, event string, args ...lua.LValue) error {
+	list := rt.sessionTriggers[event]
+	if list == nil || list.Len() == 0 {
+		return nil
+	}
+	fns := make([]lua.LValue, 0, list.Len())
+	list.ForEach(func(_, v lua.LValue) { fns = append(fns, v) })
+	for _, fn := range fns {
+		if _, err := rt.protect(fn, args); err != nil {
+			return rt.ErrorOf(err)
+		}
+	}
+	return nil
+}
+
+// DropSession forgets a closed session's box.session.storage.
+func (rt *Runtime) DropSession(id uint64) { delete(rt.storages, id) }
 
 func (rt *Runtime) sessionUID(L *lua.LState, effective bool) int {
 	L.Push(lua.LNumber(rt.uidOf(L, effective)))

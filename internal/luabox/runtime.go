@@ -80,6 +80,8 @@ type Runtime struct {
 	null                               lua.LValue
 	scriptName                         string
 	evalCache                          map[string]*lua.FunctionProto
+	storages                           map[uint64]*lua.LTable // box.session.storage by session id
+	sessionTriggers                    map[string]*lua.LTable // box.session.on_connect and the like
 }
 
 // FiberCtx is the per-fiber state of a Lua fiber.
@@ -103,7 +105,8 @@ func New(sched *fiber.Scheduler, log *say.Logger, host Host) (*Runtime, error) {
 	L := lua.NewState(lua.Options{CallStackSize: 1024, MinimizeStackMemory: true,
 		RegistrySize: 1024, RegistryGrowStep: 1024, RegistryMaxSize: 1024 * 1024 * 8})
 	rt := &Runtime{L: L, Sched: sched, Log: log, Host: host,
-		fibers: make(map[*lua.LState]*FiberCtx), spaceStates: make(map[uint32]*spaceState)}
+		fibers: make(map[*lua.LState]*FiberCtx), spaceStates: make(map[uint32]*spaceState),
+		storages: make(map[uint64]*lua.LTable)}
 	luamod.Preload(L, luamod.Options{Logger: logAdapter{rt}, NewError: func(L *lua.LState, e *boxerr.Error) lua.LValue {
 		return rt.newError(L, e)
 	}})

@@ -1,6 +1,8 @@
 package server
 
 import (
+	lua "github.com/yuin/gopher-lua"
+
 	"github.com/spindledb/spindle/internal/box"
 	"github.com/spindledb/spindle/internal/boxerr"
 	"github.com/spindledb/spindle/internal/fiber"
@@ -8,14 +10,24 @@ import (
 	"github.com/spindledb/spindle/internal/luabox"
 	"github.com/spindledb/spindle/internal/memtx"
 	"github.com/spindledb/spindle/internal/proto"
+	"github.com/spindledb/spindle/internal/say"
 )
 
 // Greeting implements iproto.Handler.
 func (s *Server) Greeting() (string, string) { return Version, s.uuid }
 
-// Open implements iproto.Handler.
+// Open implements iproto.Handler. A connection to a ready instance runs
+// the box.session.on_connect triggers at once, in its own fiber.
 func (s *Server) Open(c *iproto.Conn) iproto.Session {
-	return &session{s: s, conn: c, f: s.Sched.New("main")}
+	cs := &session{s: s, conn: c, f: s.Sched.New("main")}
+	cs.f.Acquire()
+	if cs.ready() != nil {
+		if err := s.RT.SessionEvent(cs.fc, "on_connect"); err != nil {
+			s.Log.Logf(cs.f.Who(), say.Error, "%s", err.Error())
+		}
+	}
+	cs.f.Release()
+	return cs
 }
 
 // session is one client connection.
@@ -60,6 +72,10 @@ func (cs *session) Serve(packets [][]byte, out []byte) ([]byte, bool) {
 func (cs *session) Close() {
 	cs.f.Acquire()
 	if cs.fc != nil {
+		if err := cs.s.RT.SessionEvent(cs.fc, "on_disconnect"); err != nil {
+			cs.s.Log.Logf(cs.f.Who(), say.Error, "%s", err.Error())
+		}
+		cs.s.RT.DropSession(cs.sess.ID)
 		cs.s.RT.ReleaseFiberCtx(cs.fc)
 	}
 	cs.f.Finish()
@@ -118,6 +134,10 @@ func (cs *session) handle(pkt []byte, out []byte) []byte {
 		_, scramble, err := proto.ParseAuthTuple(req.Tuple)
 		if err == nil {
 			err = b.Authenticate(sess, req.UserName, cs.conn.Salt[:20], scramble)
+			// on_auth(user, ok) runs for every attempt, as in 2.6.
+			if terr := cs.s.RT.SessionEvent(cs.fc, "on_auth", lua.LString(req.UserName), lua.LBool(err == nil)); terr != nil && err == nil {
+				err = terr
+			}
 		}
 		if err != nil {
 			return cs.fail(out, row.Sync, err)
