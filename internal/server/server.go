@@ -258,7 +258,11 @@ func (s *Server) applyDynamic(key string, v any) error {
 	case "read_only":
 		ro, _ := v.(bool)
 		s.readOnly = ro
-		s.Box.SetReadOnly(ro)
+		// An orphan stays read-only whatever read_only says.
+		s.ups.mu.Lock()
+		orphan := s.ups.orphan
+		s.ups.mu.Unlock()
+		s.Box.SetReadOnly(ro || orphan)
 	case "checkpoint_interval", "checkpoint_count":
 		if s.st != nil {
 			if v, ok := v.(float64); ok {
