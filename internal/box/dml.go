@@ -101,54 +101,15 @@ func (b *Box) ApplyRow(row *xrow.Row) error {
 	return err
 }
 
-// DecodeDML decodes the body of a DML row (xrow_decode_dml).
+// DecodeDML decodes the body of a DML row (xrow_decode_dml, with its
+// required-key checks) into a box request.
 func DecodeDML(typ uint16, body []byte) (*Request, error) {
-	req := &Request{Type: typ}
-	n, pos, err := msgpack.ReadMapHeader(body)
+	r, err := xrow.DecodeDML(&xrow.Row{Type: typ, Body: body}, xrow.RequiredKeys(typ))
 	if err != nil {
-		return nil, boxerr.New(boxerr.ER_INVALID_MSGPACK, "packet body")
+		return nil, err
 	}
-	for i := uint32(0); i < n; i++ {
-		k, sz, err := msgpack.ReadUint(body[pos:])
-		if err != nil {
-			return nil, boxerr.New(boxerr.ER_INVALID_MSGPACK, "packet body")
-		}
-		pos += sz
-		vs, err := msgpack.Skip(body[pos:])
-		if err != nil {
-			return nil, boxerr.New(boxerr.ER_INVALID_MSGPACK, "packet body")
-		}
-		v := body[pos : pos+vs]
-		pos += vs
-		switch k {
-		case keySpaceID, keyIndexID, keyIndexBase:
-			u, _, err := msgpack.ReadUint(v)
-			if err != nil || u > 0xffffffff {
-				return nil, boxerr.New(boxerr.ER_INVALID_MSGPACK, "packet body")
-			}
-			switch k {
-			case keySpaceID:
-				req.SpaceID = uint32(u)
-			case keyIndexID:
-				req.IndexID = uint32(u)
-			default:
-				req.IndexBase = int(u)
-			}
-		case keyKey, keyTuple, keyOps:
-			if msgpack.TypeOf(v) != msgpack.Array {
-				return nil, boxerr.New(boxerr.ER_INVALID_MSGPACK, "packet body")
-			}
-			switch k {
-			case keyKey:
-				req.Key = v
-			case keyTuple:
-				req.Tuple = v
-			default:
-				req.Ops = v
-			}
-		}
-	}
-	return req, nil
+	return &Request{Type: typ, SpaceID: r.SpaceID, IndexID: r.IndexID, Key: r.Key,
+		Tuple: r.Tuple, Ops: r.Ops, IndexBase: int(r.IndexBase)}, nil
 }
 
 // commitAuto, when set, commits an autocommit statement that produced
