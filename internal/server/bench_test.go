@@ -86,3 +86,20 @@ func BenchmarkServeCall(b *testing.B) {
 func BenchmarkServePing(b *testing.B) {
 	benchServe(b, packet(proto.Ping, 1, nil))
 }
+
+// TestServeSelectAllocs guards the request path: a SELECT of one tuple
+// allocates only the box request, the result slice and the iterator.
+func TestServeSelectAllocs(t *testing.T) {
+	s := newTestServer(t, benchSchema)
+	sess := s.Open(&iproto.Conn{Salt: make([]byte, 32)})
+	body := msgpack.MustAppend(nil, map[uint64]any{
+		proto.KeySpaceID: 600, proto.KeyIndexID: 0, proto.KeyLimit: 1,
+		proto.KeyIterator: 0, proto.KeyKey: []any{5000},
+	})
+	batch := [][]byte{packet(proto.Select, 1, body)}
+	out := make([]byte, 0, 4096)
+	allocs := testing.AllocsPerRun(200, func() { out, _ = sess.Serve(batch, out[:0]) })
+	if allocs > 3 {
+		t.Fatalf("SELECT allocates %.1f times per request, want at most 3", allocs)
+	}
+}

@@ -195,7 +195,10 @@ func (cs *session) handle(pkt []byte, out []byte) []byte {
 	case proto.Join:
 		return cs.join(row.Sync, &req, out)
 	case proto.Subscribe:
-		return cs.subscribe(row.Sync, &req, out)
+		// The relay keeps the request: give it a copy of its own so that
+		// req itself stays on the stack for every other request.
+		sub := req
+		return cs.subscribe(row.Sync, &sub, out)
 	case proto.Execute, proto.Prepare:
 		return cs.fail(out, row.Sync, boxerr.New(boxerr.ER_UNSUPPORTED, "Spindle", "SQL"))
 	}
