@@ -176,11 +176,18 @@ func (rt *Runtime) openSession(boxT *lua.LTable) {
 			}
 			return 1
 		},
-		"su":     rt.sessionSu,
-		"exists": func(L *lua.LState) int { L.Push(lua.LTrue); return 1 },
-		"peer":   func(L *lua.LState) int { L.Push(lua.LNil); return 1 },
-		"sync":   func(L *lua.LState) int { L.Push(lua.LNumber(0)); return 1 },
-		"push":   func(L *lua.LState) int { L.Push(lua.LTrue); return 1 },
+		"su": rt.sessionSu,
+		"exists": func(L *lua.LState) int {
+			// Only the calling session is known to this layer.
+			sess := rt.session(L)
+			L.Push(lua.LBool(sess != nil && uint64(L.CheckNumber(1)) == sess.ID))
+			return 1
+		},
+		"peer": func(L *lua.LState) int { L.Push(lua.LNil); return 1 },
+		"sync": func(L *lua.LState) int { L.Push(lua.LNumber(0)); return 1 },
+		"push": func(L *lua.LState) int {
+			return rt.raiseCode(L, boxerr.ER_UNSUPPORTED, "Spindle", "box.session.push")
+		},
 	}
 	for k, f := range fns {
 		s.RawSetString(k, L.NewFunction(f))

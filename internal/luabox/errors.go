@@ -77,23 +77,35 @@ func (rt *Runtime) openError(boxT *lua.LTable) {
 		L.Push(rt.newError(L, rt.errorFromArgs(L, 1)))
 		return 1
 	}))
+	// box.error.last() is the last box error raised in the fiber (its
+	// diagnostics area); box.error.clear() empties it.
 	errT.RawSetString("last", L.NewFunction(func(L *lua.LState) int {
-		L.Push(lua.LNil)
+		if e := rt.ctx(L).LastError; e != nil {
+			L.Push(rt.newError(L, e))
+		} else {
+			L.Push(lua.LNil)
+		}
 		return 1
 	}))
-	errT.RawSetString("clear", L.NewFunction(func(L *lua.LState) int { return 0 }))
+	errT.RawSetString("clear", L.NewFunction(func(L *lua.LState) int {
+		rt.ctx(L).LastError = nil
+		return 0
+	}))
 	mt := L.NewTable()
 	mt.RawSetString("__call", L.NewFunction(func(L *lua.LState) int {
 		// box.error(...) is called with box.error itself as argument 1.
 		if L.GetTop() >= 2 {
 			if ud, ok := L.Get(2).(*lua.LUserData); ok {
-				if _, ok := ud.Value.(*boxerr.Error); ok {
+				if e, ok := ud.Value.(*boxerr.Error); ok {
+					rt.ctx(L).LastError = e
 					L.Error(ud, 0)
 					return 0
 				}
 			}
 		}
-		L.Error(rt.newError(L, rt.errorFromArgs(L, 2)), 0)
+		e := rt.errorFromArgs(L, 2)
+		rt.ctx(L).LastError = e
+		L.Error(rt.newError(L, e), 0)
 		return 0
 	}))
 	L.SetMetatable(errT, mt)

@@ -92,6 +92,8 @@ type FiberCtx struct {
 	Txn  *box.Txn
 	// Storage is box.session.storage of the fiber's session.
 	Storage *lua.LTable
+	// LastError is the fiber's last raised box error (box.error.last()).
+	LastError *boxerr.Error
 	// suUID holds the session's own user while box.session.su(user, fn)
 	// runs fn as another (effective) user; nil otherwise.
 	suUID *uint32
@@ -300,6 +302,7 @@ func (rt *Runtime) ErrorOf(err error) *boxerr.Error {
 // raise throws err as a box.error object into Lua.
 func (rt *Runtime) raise(L *lua.LState, err error) int {
 	be := boxerr.From(err)
+	rt.ctx(L).LastError = be
 	L.Error(rt.newError(L, be), 0)
 	return 0
 }
