@@ -247,6 +247,10 @@ func newUUID() string { return uuid.NewString() }
 // applyDynamic applies one changed option after the first box.cfg.
 func (s *Server) applyDynamic(key string, v any) error {
 	switch key {
+	case "replication":
+		// Appliers are created by the first box.cfg only; refuse a change
+		// rather than keep the old links under a new setting.
+		return boxerr.New(boxerr.ER_UNSUPPORTED, "Spindle", "changing replication after the first box.cfg")
 	case "listen":
 		if s.ln != nil {
 			s.ln.Close()
