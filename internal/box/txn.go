@@ -26,6 +26,9 @@ type Txn struct {
 	// schema version is bumped on commit.
 	ddl  bool
 	done bool
+	// abortedByYield is set when the fiber yielded while the transaction
+	// had statements: they were rolled back and the commit must fail.
+	abortedByYield bool
 
 	// State of the statement being executed, read by system triggers.
 	curType       uint16
@@ -105,6 +108,12 @@ func (b *Box) Commit(txn *Txn) error {
 		return boxerr.New(boxerr.ER_NO_TRANSACTION)
 	}
 	txn.done = true
+	if txn.abortedByYield {
+		txn.rollbackTo(stmtMark{})
+		err := boxerr.New(boxerr.ER_TRANSACTION_YIELD)
+		b.log(2, "ER_TRANSACTION_YIELD: "+err.Message)
+		return err
+	}
 	if len(txn.rows) > 0 && b.opts.Journal != nil && !b.loading {
 		txn.rows[len(txn.rows)-1].IsCommit = true
 		if err := b.opts.Journal.Write(txn.rows); err != nil {
@@ -126,6 +135,21 @@ func (b *Box) finishCommit(txn *Txn) {
 		b.schemaVersion++
 	}
 	txn.undo, txn.commits = nil, nil
+}
+
+// AbortByYield is memtx's answer to a yield inside a transaction (2.6's
+// txn_on_yield: memtx has no isolation between fibers): if the
+// transaction has done anything, it is all undone at once, so no other
+// fiber sees uncommitted data, and Commit fails with ER_TRANSACTION_YIELD.
+// Statements after the yield still run, as in 2.6, and are undone at the
+// next yield or by the failing commit. A transaction with nothing in it
+// may yield freely.
+func (t *Txn) AbortByYield() {
+	if t.done || (len(t.undo) == 0 && len(t.rows) == 0) {
+		return
+	}
+	t.rollbackTo(stmtMark{})
+	t.abortedByYield = true
 }
 
 // Rollback undoes every statement of the transaction.

@@ -127,6 +127,8 @@ type Fiber struct {
 	dead      atomic.Bool
 	joiners   WaitQueue
 	pad       *chanPad // channel wait pad; touched only under the baton
+	yieldHook func()   // OnNextYield's function; touched only under the baton
+	onYield   func()   // OnYield's function; touched only under the baton
 
 	// Local is free for the layer above (the Lua runtime keeps its
 	// per-fiber context here). Touched only under the baton.
@@ -176,6 +178,7 @@ func (s *Scheduler) Start(name string, fn func(f *Fiber)) *Fiber {
 	if caller == nil {
 		return s.Go(name, fn)
 	}
+	caller.beforeYield() // the switch to the new fiber is a yield of the caller (fiber_call)
 	f := s.New(name)
 	go f.body(fn)
 	s.mu.Lock()
@@ -357,9 +360,32 @@ func (f *Fiber) unregisterLocked() {
 // Block runs fn without the baton: other fibers run meanwhile. Wakeup and
 // Cancel do not interrupt fn.
 func (f *Fiber) Block(fn func()) {
+	f.beforeYield()
 	f.Release()
 	defer f.Acquire()
 	fn()
+}
+
+// OnNextYield makes fn run once, under the baton, when f next gives the
+// baton up at a yield point (Park, Sleep, Yield, Block, Start) — not when it
+// Releases or Finishes. nil cancels it. f must hold the baton. A server
+// uses it to hand the requests queued behind a request that yields to
+// another fiber, as Tarantool runs every request in a fiber of its own.
+func (f *Fiber) OnNextYield(fn func()) { f.yieldHook = fn }
+
+// OnYield makes fn run, under the baton, every time f is about to give
+// the baton up at a yield point, until it is replaced or cleared with nil
+// (the transaction layer's fiber on_yield trigger). f must hold the baton.
+func (f *Fiber) OnYield(fn func()) { f.onYield = fn }
+
+func (f *Fiber) beforeYield() {
+	if h := f.onYield; h != nil {
+		h()
+	}
+	if h := f.yieldHook; h != nil {
+		f.yieldHook = nil
+		h()
+	}
 }
 
 // Yield lets every other ready fiber, and the fibers of the next loop
@@ -384,6 +410,7 @@ func (f *Fiber) Park(q *WaitQueue, timeout time.Duration) (timedOut bool) {
 }
 
 func (f *Fiber) park(q *WaitQueue, timeout time.Duration, front bool) bool {
+	f.beforeYield()
 	s := f.sched
 	s.mu.Lock()
 	f.parkGen++

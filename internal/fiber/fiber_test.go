@@ -66,3 +66,39 @@ func TestWakeup(t *testing.T) {
 		t.Fatalf("id %d who %s", f.ID(), f.Who())
 	}
 }
+
+// TestYieldHooks: OnNextYield runs once at the next yield point; OnYield
+// at every one until cleared; neither runs on Release or Finish; Start is
+// a yield of its caller.
+func TestYieldHooks(t *testing.T) {
+	s := NewScheduler()
+	main := s.New("main")
+	main.Acquire()
+	once, every := 0, 0
+	main.OnNextYield(func() { once++ })
+	main.OnYield(func() { every++ })
+	main.Release()
+	main.Acquire()
+	if once != 0 || every != 0 {
+		t.Fatalf("hooks ran on Release: %d %d", once, every)
+	}
+	main.Yield()
+	main.Sleep(time.Millisecond)
+	main.Block(func() {})
+	s.Start("child", func(f *Fiber) {})
+	if once != 1 || every != 4 {
+		t.Fatalf("once %d every %d, want 1 and 4", once, every)
+	}
+	main.OnYield(nil)
+	main.Yield()
+	if every != 4 {
+		t.Fatal("cleared OnYield still runs")
+	}
+	main.OnNextYield(func() { once++ })
+	main.OnNextYield(nil)
+	main.Yield()
+	main.Finish()
+	if once != 1 {
+		t.Fatal("cleared OnNextYield ran")
+	}
+}

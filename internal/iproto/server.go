@@ -29,6 +29,13 @@ type Conn struct {
 	// Writes are combined: whoever finds the socket idle writes whatever
 	// has been queued by then, so replies completing together leave in
 	// one write call.
+	srv  *Server
+	sess Session
+	r    *bufio.Reader
+	// rerr is the framing error that ended the last read, kept for the
+	// reader a Handover starts. Touched only by the current reader.
+	rerr error
+
 	mu      sync.Mutex
 	queued  []byte
 	writing bool
@@ -78,17 +85,34 @@ type Handler interface {
 	Open(c *Conn) Session
 }
 
+// Outcome tells the reading goroutine what became of the connection
+// after a batch.
+type Outcome uint8
+
+const (
+	// Continue: keep reading.
+	Continue Outcome = iota
+	// Takeover: the session has taken the connection over (replication):
+	// stop reading and leave the connection to the session.
+	Takeover
+	// Detached: a request of the batch yielded and the session handed the
+	// rest of the batch, and the reading, to another goroutine with
+	// Conn.Handover; this goroutine only ends.
+	Detached
+)
+
 // Session executes the requests of one connection.
 type Session interface {
 	// Serve handles packets (each a header map followed by an optional
 	// body, without the length prefix) in order and appends to out the
 	// replies that are ready; a reply that must wait (a write not yet
-	// durable) is sent later with Conn.Send. The packets are valid only
-	// during the call. If Serve returns takeover=true the session has
-	// taken the connection over (replication): the server stops reading
-	// and leaves the connection to the session.
-	Serve(packets [][]byte, out []byte) (reply []byte, takeover bool)
-	// Close is called once when the connection ends (not after takeover).
+	// durable, a request that yielded) is sent later with Conn.Send. The
+	// packets stay valid until the connection's reader reads again: a
+	// goroutine that took the reading over with Handover never reuses
+	// the memory of packets handed to an earlier one.
+	Serve(packets [][]byte, out []byte) (reply []byte, o Outcome)
+	// Close is called once when the connection ends (not after a
+	// takeover).
 	Close()
 }
 
@@ -168,34 +192,72 @@ func (s *Server) forget(c net.Conn) {
 }
 
 func (s *Server) serve(c net.Conn) {
-	defer s.wg.Done()
-	takeover := false
-	defer func() {
-		s.forget(c)
-		if !takeover {
-			c.Close()
-		}
-	}()
 	if tc, ok := c.(*net.TCPConn); ok {
 		tc.SetNoDelay(true)
 	}
 	salt := make([]byte, 32)
 	if _, err := rand.Read(salt); err != nil {
+		s.end(nil, c, Continue)
 		return
 	}
 	version, uuid := s.h.Greeting()
 	if _, err := c.Write(proto.EncodeGreeting(version, uuid, salt)); err != nil {
+		s.end(nil, c, Continue)
 		return
 	}
-	conn := &Conn{Salt: salt, Peer: c.RemoteAddr().String(), Local: c.LocalAddr().String(), NetCon: c}
-	sess := s.h.Open(conn)
-	defer func() {
-		if !takeover {
-			sess.Close()
+	conn := &Conn{Salt: salt, Peer: c.RemoteAddr().String(), Local: c.LocalAddr().String(), NetCon: c,
+		srv: s, r: bufio.NewReaderSize(c, 64<<10)}
+	conn.sess = s.h.Open(conn)
+	conn.read(nil, nil)
+}
+
+// end finishes a reading goroutine: unless the connection was taken over
+// or handed to another reader, the connection and its session close.
+func (s *Server) end(conn *Conn, c net.Conn, o Outcome) {
+	defer s.wg.Done()
+	if o != Continue {
+		return
+	}
+	s.forget(c)
+	c.Close()
+	if conn != nil {
+		conn.sess.Close()
+	}
+}
+
+// Handover makes a new goroutine the connection's reader: it first
+// serves pending (packets already read, which keep their memory) with out
+// as the start of its reply buffer, then reads on. The session calls it
+// from a request that yields, then answers Detached from its Serve.
+func (c *Conn) Handover(pending [][]byte, out []byte) {
+	c.srv.wg.Add(1)
+	go c.read(pending, out)
+}
+
+// read is the reading loop of a connection. Exactly one goroutine runs it
+// at a time; its batches go to the session one after another.
+func (c *Conn) read(pending [][]byte, out []byte) {
+	o := Continue
+	defer func() { c.srv.end(c, c.NetCon, o) }()
+	if len(pending) > 0 || len(out) > 0 {
+		if len(pending) > 0 {
+			out, o = c.sess.Serve(pending, out)
 		}
-	}()
-	r := bufio.NewReaderSize(c, 64<<10)
-	var out []byte
+		if len(out) > 0 {
+			if err := c.Send(out); err != nil {
+				return
+			}
+		}
+		if o != Continue {
+			return
+		}
+	}
+	if c.rerr != nil {
+		c.fail(c.rerr)
+		return
+	}
+	r := c.r
+	out = out[:0]
 	batch := make([][]byte, 0, maxBatch)
 	var arena []byte
 	for {
@@ -229,14 +291,15 @@ func (s *Server) serve(c net.Conn) {
 				break
 			}
 		}
+		c.rerr = ferr
 		if len(batch) > 0 {
-			out, takeover = sess.Serve(batch, out[:0])
+			out, o = c.sess.Serve(batch, out[:0])
 			if len(out) > 0 {
-				if err := conn.Send(out); err != nil {
+				if err := c.Send(out); err != nil {
 					return
 				}
 			}
-			if takeover {
+			if o != Continue {
 				return
 			}
 			if cap(out) > 1<<20 {
@@ -244,11 +307,17 @@ func (s *Server) serve(c net.Conn) {
 			}
 		}
 		if ferr != nil {
-			var be *boxerr.Error
-			if errors.As(ferr, &be) {
-				c.Write(proto.AppendError(nil, 0, 0, be))
-			}
+			c.fail(ferr)
 			return
 		}
+	}
+}
+
+// fail answers a framing error, after which the stream cannot be
+// resynchronized: the connection closes when the reader returns.
+func (c *Conn) fail(err error) {
+	var be *boxerr.Error
+	if errors.As(err, &be) {
+		c.Send(proto.AppendError(nil, 0, 0, be))
 	}
 }

@@ -98,6 +98,7 @@ func (rt *Runtime) txnBegin(L *lua.LState) int {
 		return rt.raiseCode(L, boxerr.ER_ACTIVE_TRANSACTION)
 	}
 	fc.Txn = b.Begin(rt.session(L))
+	fc.F.OnYield(fc.abortTxn)
 	return 0
 }
 
@@ -109,6 +110,7 @@ func (rt *Runtime) txnCommit(L *lua.LState) int {
 	}
 	txn := fc.Txn
 	fc.Txn = nil
+	fc.F.OnYield(nil) // the wait for the WAL is not a yield inside it
 	if err := b.Commit(txn); err != nil {
 		return rt.raise(L, err)
 	}
@@ -122,6 +124,7 @@ func (rt *Runtime) txnRollback(L *lua.LState) int {
 	if fc.Txn != nil {
 		b.Rollback(fc.Txn)
 		fc.Txn = nil
+		fc.F.OnYield(nil)
 		rt.Refresh()
 	}
 	return 0

@@ -94,6 +94,9 @@ type FiberCtx struct {
 	Storage *lua.LTable
 	// LastError is the fiber's last raised box error (box.error.last()).
 	LastError *boxerr.Error
+	// abortTxn is the fiber's yield trigger while a transaction is open
+	// (bound once per context).
+	abortTxn func()
 	// suUID holds the session's own user while box.session.su(user, fn)
 	// runs fn as another (effective) user; nil otherwise.
 	suUID *uint32
@@ -195,6 +198,11 @@ func (rt *Runtime) runEmbedded(fs embed.FS, dir string) error {
 func (rt *Runtime) NewFiberCtx(f *fiber.Fiber, sess *box.Session) *FiberCtx {
 	L := rt.getThread()
 	fc := &FiberCtx{F: f, L: L, Sess: sess}
+	fc.abortTxn = func() {
+		if fc.Txn != nil {
+			fc.Txn.AbortByYield()
+		}
+	}
 	rt.fibers[L] = fc
 	f.Local = fc
 	return fc
@@ -207,6 +215,7 @@ func (rt *Runtime) ReleaseFiberCtx(fc *FiberCtx) {
 		rt.Box.Rollback(fc.Txn)
 		fc.Txn = nil
 	}
+	fc.F.OnYield(nil)
 	delete(rt.fibers, fc.L)
 	rt.putThread(fc.L)
 }

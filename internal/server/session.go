@@ -20,6 +20,7 @@ func (s *Server) Greeting() (string, string) { return Version, s.uuid }
 // the box.session.on_connect triggers at once, in its own fiber.
 func (s *Server) Open(c *iproto.Conn) iproto.Session {
 	cs := &session{s: s, conn: c, f: s.Sched.New("main")}
+	cs.detachFn = cs.detach
 	cs.f.Acquire()
 	if cs.ready() != nil {
 		if err := s.RT.SessionEvent(cs.fc, "on_connect"); err != nil {
@@ -31,12 +32,27 @@ func (s *Server) Open(c *iproto.Conn) iproto.Session {
 }
 
 // session is one client connection.
+//
+// Its requests run in the fiber of the goroutine reading the connection
+// (f, with the Lua context fc), a batch of pipelined requests under one
+// baton acquisition. A CALL or EVAL that yields must not hold up the
+// requests behind it (Tarantool runs each request in a fiber of its own):
+// at its first yield the rest of the batch and the reading move to a new
+// goroutine with a new fiber (detach), and the yielding request finishes
+// alone and sends its own reply. f and fc always name the current
+// reader's; they change only under the baton, in detach.
 type session struct {
 	s    *Server
 	conn *iproto.Conn
 	f    *fiber.Fiber
 	sess *box.Session
 	fc   *luabox.FiberCtx
+	// The batch being served and the position in it, for detach: the
+	// request at next-1 is running and out holds the replies before it.
+	batch    [][]byte
+	next     int
+	out      []byte
+	detachFn func() // cs.detach, bound once
 	// handoff is set by a JOIN or SUBSCRIBE that took the connection
 	// over (replication.go).
 	handoff handoff
@@ -47,25 +63,55 @@ type session struct {
 // A JOIN or SUBSCRIBE takes the connection over: the replies before it
 // are sent and the replication goroutine starts once the baton is given
 // back.
-func (cs *session) Serve(packets [][]byte, out []byte) ([]byte, bool) {
-	cs.f.Acquire()
-	for _, p := range packets {
+func (cs *session) Serve(packets [][]byte, out []byte) ([]byte, iproto.Outcome) {
+	// Only the reading goroutine calls Serve, and a reader started by
+	// detach starts after cs.f names its fiber.
+	f := cs.f
+	f.Acquire()
+	cs.batch = packets
+	for i, p := range packets {
+		cs.next, cs.out = i+1, out
+		mark := len(out)
+		fc := cs.fc
 		out = cs.handle(p, out)
+		if cs.f != f {
+			// The request yielded and detach gave the rest of the batch
+			// to a new reader: answer it alone and end this goroutine.
+			cs.s.RT.Refresh()
+			cs.s.RT.ReleaseFiberCtx(fc)
+			f.Finish()
+			cs.conn.Send(out[mark:])
+			return nil, iproto.Detached
+		}
 		if cs.handoff != nil {
 			break
 		}
 	}
+	cs.batch, cs.out = nil, nil
 	cs.s.RT.Refresh()
-	cs.f.Release()
+	f.Release()
 	if h := cs.handoff; h != nil {
 		cs.handoff = nil
 		if len(out) > 0 {
 			cs.conn.Send(out)
 		}
 		go cs.runReplication(h)
-		return nil, true
+		return nil, iproto.Takeover
 	}
-	return out, false
+	return out, iproto.Continue
+}
+
+// detach runs under the baton when a CALL or EVAL of the current reader
+// first yields: a new fiber becomes the reader, inherits the requests of
+// the batch not yet served and the replies already made, and reads on.
+func (cs *session) detach() {
+	nf := cs.s.Sched.New("main")
+	cs.f = nf
+	cs.fc = cs.s.RT.NewFiberCtx(nf, cs.sess)
+	rest := cs.batch[cs.next:]
+	prefix := append([]byte(nil), cs.out...)
+	cs.batch, cs.out = nil, nil
+	cs.conn.Handover(rest, prefix)
 }
 
 // Close implements iproto.Session.
@@ -172,16 +218,23 @@ func (cs *session) handle(pkt []byte, out []byte) []byte {
 	case proto.Call, proto.Call16, proto.Eval:
 		var n int
 		var items []byte
+		// cs.f and cs.fc change if the request yields (detach): keep this
+		// request's own.
+		f, fc := cs.f, cs.fc
+		f.OnNextYield(cs.detachFn)
 		if typ == proto.Eval {
-			n, items, err = cs.s.RT.Eval(cs.fc, req.Expr, req.Args)
+			n, items, err = cs.s.RT.Eval(fc, req.Expr, req.Args)
 		} else {
-			n, items, err = cs.s.RT.Call(cs.fc, req.FunctionName, req.Args, typ == proto.Call16)
+			n, items, err = cs.s.RT.Call(fc, req.FunctionName, req.Args, typ == proto.Call16)
 		}
-		if cs.fc.Txn != nil {
+		f.OnNextYield(nil)
+		f.Ext = nil // fiber.storage lives as long as the request, as in 2.6
+		if fc.Txn != nil {
 			// A request may not leave a transaction open (2.6:
 			// ER_FUNCTION_TX_ACTIVE); roll it back.
-			b.Rollback(cs.fc.Txn)
-			cs.fc.Txn = nil
+			b.Rollback(fc.Txn)
+			fc.Txn = nil
+			f.OnYield(nil)
 			if err == nil {
 				err = boxerr.New(boxerr.ER_FUNCTION_TX_ACTIVE)
 			}
