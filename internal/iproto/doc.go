@@ -7,8 +7,16 @@
 // buffered (a pipelined batch), lets the session execute the batch (the
 // session takes the tx baton once for all of it) and writes all replies
 // with one write call, so pipelined clients pay one baton hand-off and one
-// syscall per batch instead of per request. Replies go out in request
-// order; each carries its request's sync.
+// syscall per batch instead of per request. Replies of requests that do
+// not yield go out in request order; each carries its request's sync, so
+// clients match replies by sync, never by order.
+//
+// A request that yields (a CALL that sleeps or waits for the WAL) must not
+// hold up the requests behind it: the session hands the rest of the batch
+// and the reading of the connection to a new goroutine (Conn.Handover)
+// and the yielding request sends its reply alone when it ends. Exactly
+// one goroutine reads a connection at any time; writes from several are
+// combined and never interleave (Conn.Send).
 //
 // Framing errors (a length that is not a msgpack uint, or larger than the
 // limit) close the connection after an error reply, as Tarantool does:
