@@ -45,7 +45,8 @@ type Conn struct {
 
 // Send queues replies for the socket; it may be called from any
 // goroutine (a request whose reply waited for the WAL sends it later).
-// The bytes are copied.
+// The bytes are copied. If no write is under way the caller writes,
+// which may block on a slow client.
 func (c *Conn) Send(b []byte) error {
 	c.mu.Lock()
 	if c.err != nil {
@@ -59,6 +60,35 @@ func (c *Conn) Send(b []byte) error {
 		return nil
 	}
 	c.writing = true
+	return c.flush()
+}
+
+// Queue is Send without waiting for the socket: when no write is under
+// way a goroutine starts one. Bytes sent or queued later go out after b,
+// so a box.session.push queued under the baton precedes its request's
+// reply.
+func (c *Conn) Queue(b []byte) {
+	c.mu.Lock()
+	if c.err != nil {
+		c.mu.Unlock()
+		return
+	}
+	c.queued = append(c.queued, b...)
+	if c.writing {
+		c.mu.Unlock()
+		return
+	}
+	c.writing = true
+	c.mu.Unlock()
+	go func() {
+		c.mu.Lock()
+		c.flush()
+	}()
+}
+
+// flush writes the queue until it is empty; called with mu held and
+// writing set by the caller, it returns with mu released.
+func (c *Conn) flush() error {
 	for len(c.queued) > 0 {
 		buf := c.queued
 		c.queued = c.spare[:0]

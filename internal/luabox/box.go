@@ -171,26 +171,10 @@ func (rt *Runtime) openSession(boxT *lua.LTable) {
 			L.Push(lua.LString(name))
 			return 1
 		},
-		"type": func(L *lua.LState) int {
-			if rt.ctx(L).Sess != nil && rt.Box != nil && rt.ctx(L).Sess != rt.Box.AdminSession() {
-				L.Push(lua.LString("binary"))
-			} else {
-				L.Push(lua.LString("console"))
-			}
-			return 1
-		},
 		"su": rt.sessionSu,
-		"exists": func(L *lua.LState) int {
-			// Only the calling session is known to this layer.
-			sess := rt.session(L)
-			L.Push(lua.LBool(sess != nil && uint64(L.CheckNumber(1)) == sess.ID))
-			return 1
-		},
-		"peer": func(L *lua.LState) int { L.Push(lua.LNil); return 1 },
-		"sync": func(L *lua.LState) int { L.Push(lua.LNumber(0)); return 1 },
-		"push": func(L *lua.LState) int {
-			return rt.raiseCode(L, boxerr.ER_UNSUPPORTED, "Spindle", "box.session.push")
-		},
+	}
+	for k, f := range rt.sessionTransportFuncs() {
+		fns[k] = f
 	}
 	for k, f := range fns {
 		s.RawSetString(k, L.NewFunction(f))
@@ -270,8 +254,12 @@ func (rt *Runtime) SessionEvent(fc *FiberCtx, event string, args ...lua.LValue) 
 	return nil
 }
 
-// DropSession forgets a closed session's box.session.storage.
-func (rt *Runtime) DropSession(id uint64) { delete(rt.storages, id) }
+// DropSession forgets a closed session's box.session.storage and
+// transport.
+func (rt *Runtime) DropSession(id uint64) {
+	delete(rt.storages, id)
+	delete(rt.transports, id)
+}
 
 func (rt *Runtime) sessionUID(L *lua.LState, effective bool) int {
 	L.Push(lua.LNumber(rt.uidOf(L, effective)))

@@ -81,6 +81,7 @@ type Runtime struct {
 	scriptName                         string
 	evalCache                          map[string]*lua.FunctionProto
 	storages                           map[uint64]*lua.LTable // box.session.storage by session id
+	transports                         map[uint64]Transport   // client sessions' connections by session id
 	sessionTriggers                    map[string]*lua.LTable // box.session.on_connect and the like
 }
 
@@ -92,6 +93,12 @@ type FiberCtx struct {
 	Txn  *box.Txn
 	// Storage is box.session.storage of the fiber's session.
 	Storage *lua.LTable
+	// Transport, when set, is the connection of the fiber's session
+	// (consoles set it; client sessions are found by session id).
+	Transport Transport
+	// Sync is the sync of the request the fiber serves (box.session.sync),
+	// 0 outside requests.
+	Sync uint64
 	// LastError is the fiber's last raised box error (box.error.last()).
 	LastError *boxerr.Error
 	// abortTxn is the fiber's yield trigger while a transaction is open
@@ -111,7 +118,7 @@ func New(sched *fiber.Scheduler, log *say.Logger, host Host) (*Runtime, error) {
 		RegistrySize: 1024, RegistryGrowStep: 1024, RegistryMaxSize: 1024 * 1024 * 8})
 	rt := &Runtime{L: L, Sched: sched, Log: log, Host: host,
 		fibers: make(map[*lua.LState]*FiberCtx), spaceStates: make(map[uint32]*spaceState),
-		storages: make(map[uint64]*lua.LTable)}
+		storages: make(map[uint64]*lua.LTable), transports: make(map[uint64]Transport)}
 	luamod.Preload(L, luamod.Options{Logger: logAdapter{rt}, NewError: func(L *lua.LState, e *boxerr.Error) lua.LValue {
 		return rt.newError(L, e)
 	}})

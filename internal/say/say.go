@@ -59,7 +59,7 @@ func (l *Logger) SetLevel(level Level) { l.level.Store(int32(level)) }
 func (l *Logger) Level() Level { return Level(l.level.Load()) }
 
 // Enabled reports whether lines of level are written.
-func (l *Logger) Enabled(level Level) bool { return level <= l.Level() || level == Crit }
+func (l *Logger) Enabled(level Level) bool { return level <= l.Level() }
 
 // Open redirects the log to the destination of box.cfg.log: "file:PATH"
 // or a plain path. "pipe:" and "syslog:" destinations are reported as

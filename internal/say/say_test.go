@@ -29,9 +29,11 @@ func TestLevels(t *testing.T) {
 	l.Log("main", Warn, "shown")
 	l.SetLevel(Error)
 	l.Log("main", Warn, "hidden too")
-	l.Log("main", Crit, "log level 2")
+	l.Log("main", Crit, "hidden at log level 2, as in 2.6")
+	l.SetLevel(Crit)
+	l.Log("main", Crit, "log level 3")
 	out := buf.String()
-	if strings.Contains(out, "hidden") || !strings.Contains(out, "W> shown") || !strings.Contains(out, "C> log level 2") {
+	if strings.Contains(out, "hidden") || !strings.Contains(out, "W> shown") || !strings.Contains(out, "C> log level 3") {
 		t.Fatalf("unexpected output:\n%s", out)
 	}
 	re := regexp.MustCompile(`^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} \[\d+\] main W> shown$`)

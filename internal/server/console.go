@@ -3,21 +3,33 @@ package server
 import (
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/spindledb/spindle/internal/box"
 	"github.com/spindledb/spindle/internal/console"
 	"github.com/spindledb/spindle/internal/fiber"
 )
 
 // consoleEval evaluates console requests: each runs in a fiber of its own
 // as the admin user, with the tx baton held, like Tarantool's console
-// fibers.
-type consoleEval struct{ s *Server }
+// fibers. A console is one session ("repl" for the local console,
+// "console" for console.listen, whose connections share it).
+type consoleEval struct {
+	s    *Server
+	tr   *consoleTransport
+	sess *box.Session
+}
+
+func newConsoleEval(s *Server, kind string) *consoleEval {
+	return &consoleEval{s: s, tr: &consoleTransport{kind: kind, sched: s.Sched,
+		pushed: make(map[*fiber.Fiber]*strings.Builder)}}
+}
 
 // Eval implements console.Evaluator.
-func (e consoleEval) Eval(chunk string) string {
+func (e *consoleEval) Eval(chunk string) string {
 	f := e.s.Sched.New("console")
 	f.Acquire()
 	defer f.Finish()
@@ -25,12 +37,23 @@ func (e consoleEval) Eval(chunk string) string {
 }
 
 // evalIn evaluates chunk on behalf of fiber f, which holds the baton.
-func (e consoleEval) evalIn(f *fiber.Fiber, chunk string) string {
-	var sess = e.s.adminSession()
-	fc := e.s.RT.NewFiberCtx(f, sess)
+// Documents the request pushed come before its output.
+func (e *consoleEval) evalIn(f *fiber.Fiber, chunk string) string {
+	if e.sess == nil && e.s.Box != nil {
+		e.sess = e.s.Box.AdminSession()
+	}
+	fc := e.s.RT.NewFiberCtx(f, e.sess)
+	fc.Transport = e.tr
 	defer e.s.RT.ReleaseFiberCtx(fc)
+	var pushed strings.Builder
+	e.tr.pushed[f] = &pushed
+	defer delete(e.tr.pushed, f)
 	ev := console.LuaEvaluator{L: fc.L}
-	return ev.Eval(chunk)
+	out := ev.Eval(chunk)
+	if pushed.Len() == 0 {
+		return out
+	}
+	return pushed.String() + out
 }
 
 // openConsoleModule registers require('console'): start() runs the local
@@ -41,12 +64,11 @@ func (s *Server) openConsoleModule() {
 	L := s.RT.L
 	L.PreloadModule("console", func(L *lua.LState) int {
 		mod := L.NewTable()
-		ev := consoleEval{s}
 		L.SetFuncs(mod, map[string]lua.LGFunction{
 			"start": func(L *lua.LState) int {
 				f := s.Sched.Current()
 				var err error
-				f.Block(func() { err = s.runREPL(console.NewSession(ev)) })
+				f.Block(func() { err = s.runREPL(console.NewSession(newConsoleEval(s, "repl"))) })
 				if err != nil {
 					L.RaiseError("%s", err.Error())
 				}
@@ -54,7 +76,7 @@ func (s *Server) openConsoleModule() {
 			},
 			"listen": func(L *lua.LState) int {
 				uri := L.CheckAny(1)
-				srv, err := console.Listen(lua.LVAsString(uri), ev)
+				srv, err := console.Listen(lua.LVAsString(uri), newConsoleEval(s, "console"))
 				if err != nil {
 					L.RaiseError("%s", err.Error())
 				}
@@ -110,7 +132,7 @@ func (s *Server) runREPL(h console.Handler) error {
 // RunConsole is `spindle` with no instance file: an interactive console
 // before box.cfg, as `tarantool` with no arguments.
 func (s *Server) RunConsole() error {
-	if err := s.runREPL(console.NewSession(consoleEval{s})); err != nil {
+	if err := s.runREPL(console.NewSession(newConsoleEval(s, "repl"))); err != nil {
 		return err
 	}
 	if s.Box != nil {

@@ -380,15 +380,6 @@ func (s *Server) Info() luabox.Info {
 	return in
 }
 
-// adminSession is the session console and script fibers run in: admin
-// once box is up, none before box.cfg.
-func (s *Server) adminSession() *box.Session {
-	if s.Box == nil {
-		return nil
-	}
-	return s.Box.AdminSession()
-}
-
 // who names the running fiber for log lines.
 func (s *Server) who() string {
 	if f := s.Sched.Current(); f != nil {

@@ -143,6 +143,7 @@ func (cs *session) fail(out []byte, sync uint64, err error) []byte {
 func (cs *session) ready() *box.Session {
 	if cs.sess == nil && cs.s.Box != nil && (cs.s.status == "running" || cs.s.status == "orphan") {
 		cs.sess = cs.s.Box.NewSession()
+		cs.s.RT.SetTransport(cs.sess.ID, binaryTransport{cs})
 		cs.fc = cs.s.RT.NewFiberCtx(cs.f, cs.sess)
 	}
 	return cs.sess
@@ -222,12 +223,14 @@ func (cs *session) handle(pkt []byte, out []byte) []byte {
 		// request's own.
 		f, fc := cs.f, cs.fc
 		f.OnNextYield(cs.detachFn)
+		fc.Sync = row.Sync
 		if typ == proto.Eval {
 			n, items, err = cs.s.RT.Eval(fc, req.Expr, req.Args)
 		} else {
 			n, items, err = cs.s.RT.Call(fc, req.FunctionName, req.Args, typ == proto.Call16)
 		}
 		f.OnNextYield(nil)
+		fc.Sync = 0
 		f.Ext = nil // fiber.storage lives as long as the request, as in 2.6
 		if fc.Txn != nil {
 			// A request may not leave a transaction open (2.6:

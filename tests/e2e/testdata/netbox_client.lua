@@ -96,6 +96,17 @@ try('eval syntax', function() return c:eval('return +') end)
 try('eval box.error', function() return c:eval('box.error(box.error.NO_SUCH_USER, "zed")') end)
 try('eval info ro', function() return c:eval('return box.info.ro, box.info.status') end)
 try('eval tuple', function() return c:eval('return box.tuple.new{1, "a", {2}}') end)
+local pushes = {}
+try('push sync', function() return c:call('pusher', {3}, {on_push = function(ctx, m) table.insert(pushes, m) end}) end)
+show('pushes seen', #pushes, pushes[1] and pushes[1][1])
+try('push future', function()
+    local f = c:call('pusher', {2}, {is_async = true})
+    local got = {}
+    for i, m in f:pairs(10) do table.insert(got, m) end
+    return got
+end)
+try('session info', function() return c:call('session_info') end)
+try('push bad', function() return c:call('push_bad') end)
 c:close()
 
 local a = net.connect('alice:secret@' .. addr)

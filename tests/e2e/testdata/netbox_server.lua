@@ -25,3 +25,13 @@ function boxfail() box.error(box.error.PROC_LUA, 'custom failure') end
 function echo(...) return ... end
 function tuples() return box.space.test:select({}, {limit = 2}) end
 math_helpers = {double = function(x) return x * 2 end}
+function pusher(n)
+    for i = 1, n do box.session.push({i, 'push'}) end
+    return n, box.session.type(), box.session.sync() > 0
+end
+function session_info()
+    local id = box.session.id()
+    return box.session.type(), box.session.exists(id), box.session.peer() ~= nil,
+        box.session.fd() >= 0, pcall(box.session.peer, 987654), box.session.exists(987654)
+end
+function push_bad() return pcall(box.session.push) end
