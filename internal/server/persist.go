@@ -79,6 +79,10 @@ func cfgString(cfg map[string]any, key, def string) string {
 	return def
 }
 
+// storageFS is the file system of memtx_dir and wal_dir: the operating
+// system's; tests put an in-memory one with injected faults in its place.
+var storageFS = func() vfs.FS { return vfs.OS{} }
+
 func cfgNumber(cfg map[string]any, key string, def float64) float64 {
 	if v, ok := cfg[key].(float64); ok {
 		return v
@@ -91,7 +95,7 @@ func cfgNumber(cfg map[string]any, key string, def float64) float64 {
 func (s *Server) openStorage(cfg map[string]any) (*box.Box, error) {
 	who := s.who()
 	st := &storage{
-		fs:       vfs.OS{},
+		fs:       storageFS(),
 		memtxDir: cfgString(cfg, "memtx_dir", "."),
 		walDir:   cfgString(cfg, "wal_dir", "."),
 		keep:     int(cfgNumber(cfg, "checkpoint_count", 2)),

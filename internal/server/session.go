@@ -53,6 +53,9 @@ type session struct {
 	next     int
 	out      []byte
 	detachFn func() // cs.detach, bound once
+	// waiting holds the writes of the batch whose replies wait for the
+	// WAL; the reader that ends a batch hands them to one goroutine.
+	waiting []waiter
 	// handoff is set by a JOIN or SUBSCRIBE that took the connection
 	// over (replication.go).
 	handoff handoff
@@ -88,6 +91,10 @@ func (cs *session) Serve(packets [][]byte, out []byte) ([]byte, iproto.Outcome) 
 		}
 	}
 	cs.batch, cs.out = nil, nil
+	if len(cs.waiting) > 0 {
+		go cs.complete(cs.waiting)
+		cs.waiting = nil
+	}
 	cs.s.RT.Refresh()
 	f.Release()
 	if h := cs.handoff; h != nil {
@@ -212,7 +219,7 @@ func (cs *session) handle(pkt []byte, out []byte) []byte {
 		if pending != nil {
 			// The change is in memory and its rows are in the WAL queue:
 			// the reply waits for them while the batch goes on.
-			go cs.complete(pending, t, row.Sync, cs.schemaVersion())
+			cs.waiting = append(cs.waiting, waiter{p: pending, t: t, sync: row.Sync, schemaVersion: cs.schemaVersion()})
 			return out
 		}
 		return appendTupleReply(out, t, row.Sync, cs.schemaVersion())
@@ -269,26 +276,43 @@ func appendTupleReply(out []byte, t *memtx.Tuple, sync uint64, schemaVersion uin
 	return proto.AppendData(out, sync, schemaVersion, 1, t.Data())
 }
 
-// complete answers a write once its rows are durable. Success needs no
-// baton (tuples are immutable) unless the statement changed the catalog;
-// a failed write takes the baton to roll the statement back (failures
-// are handed out newest first by the WAL, one after another's rollback).
-func (cs *session) complete(p *box.PendingCommit, t *memtx.Tuple, sync uint64, schemaVersion uint32) {
-	<-p.Done()
-	var err error
-	if p.Err() == nil && !p.NeedsBaton() {
-		p.Finish() // touches only the statement's own transaction
-	} else {
+// waiter is a write whose reply waits for its rows to be durable.
+type waiter struct {
+	p             *box.PendingCommit
+	t             *memtx.Tuple
+	sync          uint64
+	schemaVersion uint32
+	err           error
+}
+
+// complete answers the writes of a batch once their rows are durable,
+// all in one write to the socket. Success needs no baton (tuples are
+// immutable) unless a statement changed the catalog; a failed write takes
+// the baton to roll its statement back. The WAL completes writes in order
+// and hands failures out newest first, each after the rollback of the one
+// after it, so waiting newest first never waits on a write that waits
+// for an older one.
+func (cs *session) complete(ws []waiter) {
+	for i := len(ws) - 1; i >= 0; i-- {
+		w := &ws[i]
+		<-w.p.Done()
+		if w.p.Err() == nil && !w.p.NeedsBaton() {
+			w.p.Finish() // touches only the statement's own transaction
+			continue
+		}
 		f := cs.s.Sched.New("main")
 		f.Acquire()
-		err = p.Finish()
+		w.err = w.p.Finish()
 		f.Finish()
 	}
 	var reply []byte
-	if err != nil {
-		reply = proto.AppendError(nil, sync, schemaVersion, boxerr.From(err))
-	} else {
-		reply = appendTupleReply(nil, t, sync, schemaVersion)
+	for i := range ws {
+		w := &ws[i]
+		if w.err != nil {
+			reply = proto.AppendError(reply, w.sync, w.schemaVersion, boxerr.From(w.err))
+		} else {
+			reply = appendTupleReply(reply, w.t, w.sync, w.schemaVersion)
+		}
 	}
 	cs.conn.Send(reply)
 }
