@@ -30,6 +30,8 @@ type Options struct {
 // caller serializes every call with the tx baton.
 type Box struct {
 	opts Options
+	// loadArena allocates the user tuples of snapshot rows.
+	loadArena memtx.Arena
 
 	spaces      map[uint32]*Space
 	spaceByName map[string]*Space

@@ -59,12 +59,11 @@ func (b *Box) ApplySnapshotRow(spaceID uint32, tuple []byte) error {
 	// or transaction applies to it (a snapshot is already consistent),
 	// and this is most of a recovery's rows.
 	if sp := b.spaces[spaceID]; sp != nil && spaceID > systemIDMax && !sp.IsView() && sp.Primary() != nil {
-		t, err := newTuple(tuple)
+		t, err := b.loadArena.NewTuple(tuple)
 		if err != nil {
 			return err
 		}
-		_, err = sp.Replace(nil, t, memtx.DupInsert)
-		return err
+		return sp.Load(t)
 	}
 	prev := b.loading
 	b.loading = true

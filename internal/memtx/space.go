@@ -482,6 +482,42 @@ func (s *Space) Replace(old, newT *Tuple, mode DupMode) (*Tuple, error) {
 	return replaced, nil
 }
 
+// Load inserts t during a bulk load (snapshot recovery, the initial data
+// of a join). Such tuples come in primary key order, so a TREE primary
+// index is appended to (the B-tree's Load skips the search when the key
+// is greater than the last one). A duplicate in any unique index fails
+// with ER_TUPLE_FOUND and changes nothing.
+func (s *Space) Load(t *Tuple) error {
+	pk := s.Primary()
+	if pk == nil || pk.tree == nil || t.pivot != notPivot {
+		_, err := s.Replace(nil, t, DupInsert)
+		return err
+	}
+	if err := s.CheckTuple(t); err != nil {
+		return err
+	}
+	var entryBuf [8]indexEntry
+	entries := entryBuf[:0]
+	for _, ix := range s.indexes {
+		entries = append(entries, ix.entry(t))
+	}
+	for i, ix := range s.indexes[1:] {
+		if ix.def.Unique && ix.findDup(entries[i+1]) != nil {
+			return boxerr.New(boxerr.ER_TUPLE_FOUND, ix.def.Name, s.Name)
+		}
+	}
+	pk.version++
+	if prev, replaced := pk.tree.Load(entries[0]); replaced {
+		pk.tree.Set(prev)
+		return boxerr.New(boxerr.ER_TUPLE_FOUND, pk.def.Name, s.Name)
+	}
+	for i, ix := range s.indexes[1:] {
+		ix.set(entries[i+1])
+	}
+	s.bsize += t.Bsize()
+	return nil
+}
+
 // Truncate deletes every tuple, keeping the indexes and the format.
 func (s *Space) Truncate() {
 	for _, ix := range s.indexes {
