@@ -77,9 +77,11 @@ func (b *Box) ApplySnapshotRow(spaceID uint32, tuple []byte) error {
 // written to the Journal (they come from it) and no checks apply.
 func (b *Box) SetRecovering(on bool) { b.loading = on }
 
-// ApplyRow applies a replicated or recovered DML row with admin rights,
-// ignoring read-only mode as appliers do. Unless recovering, the row is
-// sent to the Journal as it is, keeping its origin ReplicaID and LSN.
+// ApplyRow applies one recovered (or JOIN final-stage) DML row in a
+// transaction of its own, with admin rights, ignoring read-only mode.
+// Unless recovering, the row is sent to the Journal as it is, keeping its
+// origin ReplicaID and LSN. Rows streamed by an applier go through
+// ApplyTx, one transaction at a time.
 func (b *Box) ApplyRow(row *xrow.Row) error {
 	if row.Type == reqNop {
 		if b.loading || b.opts.Journal == nil {
@@ -214,7 +216,7 @@ func (b *Box) executeStmt(s *Session, txn *Txn, sp *Space, req *Request, origin 
 		if err := checkArray(r.Tuple, "tuple"); err != nil {
 			return nil, err
 		}
-		b.addRow(txn, sp, &r, origin)
+		b.addRow(txn, sp, &r, origin, false)
 		return nil, nil
 	}
 	pk := sp.Primary()
@@ -352,6 +354,10 @@ func (b *Box) executeStmt(s *Session, txn *Txn, sp *Space, req *Request, origin 
 		}
 	}
 
+	// rewritten is set when a before_replace trigger changed the
+	// statement: a replicated row is then logged as the changed request
+	// under its origin header (request_create_from_tuple keeps it).
+	rewritten := false
 	if len(sp.BeforeReplace) > 0 && (old != nil || new != nil) {
 		res := new
 		for _, trig := range sp.BeforeReplace {
@@ -361,6 +367,7 @@ func (b *Box) executeStmt(s *Session, txn *Txn, sp *Space, req *Request, origin 
 			}
 		}
 		if res != new {
+			rewritten = true
 			if old != nil && res != nil && pkDef.CompareTuples(old, res) != 0 {
 				return nil, boxerr.New(boxerr.ER_CANT_UPDATE_PRIMARY_KEY, pk.Def().Name, sp.Name)
 			}
@@ -395,6 +402,9 @@ func (b *Box) executeStmt(s *Session, txn *Txn, sp *Space, req *Request, origin 
 			replaced, err = sp.Replace(nil, new, mode)
 		}
 		if err != nil {
+			if origin != nil {
+				err = conflictError(sp, err, old, new, mode)
+			}
 			return nil, err
 		}
 		old = replaced
@@ -410,7 +420,7 @@ func (b *Box) executeStmt(s *Session, txn *Txn, sp *Space, req *Request, origin 
 			}
 		}
 	}
-	b.addRow(txn, sp, &r, origin)
+	b.addRow(txn, sp, &r, origin, rewritten)
 	switch r.Type {
 	case reqDelete:
 		return old, nil
@@ -421,14 +431,19 @@ func (b *Box) executeStmt(s *Session, txn *Txn, sp *Space, req *Request, origin 
 }
 
 // addRow records the WAL row of a statement; temporary spaces are not
-// logged. A row from an applier or recovery is kept as it is.
-func (b *Box) addRow(txn *Txn, sp *Space, r *Request, origin *xrow.Row) {
+// logged. A row from an applier or recovery is kept as it is, unless a
+// before_replace trigger rewrote the statement: then the row carries the
+// rewritten request under the origin's header (replica id, LSN, TSN).
+func (b *Box) addRow(txn *Txn, sp *Space, r *Request, origin *xrow.Row, rewritten bool) {
 	if sp.Temporary {
 		return
 	}
 	var row *xrow.Row
 	if origin != nil {
 		c := *origin
+		if rewritten {
+			c.Type, c.Body = r.Type, EncodeDML(r)
+		}
 		row = &c
 	} else {
 		row = &xrow.Row{Type: r.Type, Body: EncodeDML(r)}
