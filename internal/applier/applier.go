@@ -213,6 +213,29 @@ func (a *Applier) Status() Status {
 	return st
 }
 
+// Connected reports whether the applier has a working link to its
+// master (CONNECTED and later states of 2.6 up to FOLLOW) or found that
+// the source is this instance (2.6 counts that connection too, then drops
+// it from the replica set).
+func (a *Applier) Connected() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	switch a.state {
+	case StateConnected, StateAuth, StateReady, StateSync, StateFollow:
+		return true
+	}
+	return a.isSelf
+}
+
+// Stopped reports whether the applier gave up after an error it does not
+// retry (a conflict, a foreign replica set): only a new box.cfg.replication
+// starts its source again.
+func (a *Applier) Stopped() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.state == StateStopped
+}
+
 // IsFollowing reports whether the applier is in FOLLOW.
 func (a *Applier) IsFollowing() bool {
 	a.mu.Lock()
@@ -469,7 +492,8 @@ func (a *Applier) subscribe(c *Conn) error {
 		return err
 	}
 	if cluster != "" && rep.ClusterUUID != "" && rep.ClusterUUID != cluster {
-		return boxerr.New(boxerr.ER_REPLICASET_UUID_MISMATCH, cluster, rep.ClusterUUID)
+		// 2.6 names the master's uuid as the expected one.
+		return boxerr.New(boxerr.ER_REPLICASET_UUID_MISMATCH, rep.ClusterUUID, cluster)
 	}
 	a.log(levelInfo, "subscribed")
 	a.log(levelInfo, "remote vclock "+rep.VClock.String()+" local vclock "+local.String())
@@ -478,10 +502,19 @@ func (a *Applier) subscribe(c *Conn) error {
 
 	wake := make(chan struct{}, 1)
 	done := make(chan struct{})
-	defer close(done)
+	writerDone := make(chan struct{})
+	// The writer ends with the reader: Stop returns only when neither
+	// goroutine can call the Replica any more.
+	defer func() {
+		close(done)
+		<-writerDone
+	}()
 	var writerErr error
 	var wmu sync.Mutex
-	go a.writer(c, wake, done, remoteAtSubscribe, &writerErr, &wmu)
+	go func() {
+		defer close(writerDone)
+		a.writer(c, wake, done, remoteAtSubscribe, &writerErr, &wmu)
+	}()
 	signal := func() {
 		select {
 		case wake <- struct{}{}:
@@ -511,10 +544,10 @@ func (a *Applier) subscribe(c *Conn) error {
 			continue
 		}
 		if len(tx) == 0 && row.TSN != 0 && row.TSN != row.LSN {
-			return boxerr.New(boxerr.ER_PROTOCOL, "interleaving transactions")
+			return boxerr.New(boxerr.ER_PROTOCOL, "Transaction id must be equal to LSN of the first row in the transaction.")
 		}
 		if len(tx) > 0 && (row.ReplicaID != tx[0].ReplicaID || row.TSN != tx[0].TSN) {
-			return boxerr.New(boxerr.ER_PROTOCOL, "interleaving transactions")
+			return boxerr.New(boxerr.ER_UNSUPPORTED, "replication", "interleaving transactions")
 		}
 		tx = append(tx, row)
 		if !row.IsCommit {

@@ -5,12 +5,14 @@ import (
 	"sort"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/spindledb/spindle/internal/applier"
 	"github.com/spindledb/spindle/internal/box"
 	"github.com/spindledb/spindle/internal/boxerr"
 	"github.com/spindledb/spindle/internal/fiber"
+	"github.com/spindledb/spindle/internal/luabox"
 	"github.com/spindledb/spindle/internal/proto"
 	"github.com/spindledb/spindle/internal/say"
 	"github.com/spindledb/spindle/internal/vclock"
@@ -29,7 +31,17 @@ type upstreams struct {
 	// row coming from two masters is applied once (the per-origin latch
 	// of 2.6, coarser).
 	applyMu sync.Mutex
+	// reconfig serializes run-time box.cfg{replication=...} calls of
+	// different fibers: one may wait (without the baton) for its
+	// appliers while another starts. Taken without the baton.
+	reconfig sync.Mutex
 
+	// skipConflict is replication_skip_conflict, read by every applied
+	// transaction.
+	skipConflict atomic.Bool
+
+	// mu guards list (changed under the baton by box.cfg; read by the
+	// applier goroutines without it), orphan and quorum.
 	mu     sync.Mutex
 	orphan bool
 	// bootLeader is set when this instance created the replica set at its
@@ -44,10 +56,15 @@ type upstream struct {
 	s *Server
 	a *applier.Applier
 	f *fiber.Fiber
+	// fw is the fiber of the applier's writer goroutine (OnFollow).
+	fw *fiber.Fiber
 	// joined is the connection a JOIN ran on: SUBSCRIBE goes on on it.
 	joined *applier.Conn
 	// started is set once the applier runs.
 	started bool
+	// skipped counts rows replaced by a NOP under
+	// replication_skip_conflict (box.info upstream.skipped).
+	skipped atomic.Int64
 }
 
 // replicationSources reads box.cfg.replication: a string, a number or a
@@ -90,21 +107,45 @@ func cfgDuration(cfg map[string]any, key string, def float64) time.Duration {
 
 // newUpstreams creates (not starts) the appliers of the sources.
 func (s *Server) newUpstreams(cfg map[string]any, uris []applier.URI) {
-	syncLag := cfgDuration(cfg, "replication_sync_lag", 10)
-	s.ups.quorum = len(uris)
-	if q, ok := cfg["replication_connect_quorum"].(float64); ok && int(q) < s.ups.quorum {
-		s.ups.quorum = int(q)
-	}
+	s.ups.skipConflict.Store(cfg["replication_skip_conflict"] == true)
+	list := make([]*upstream, 0, len(uris))
 	for _, u := range uris {
-		up := &upstream{s: s, f: s.Sched.New("applier/" + u.Text)}
-		who := up.f.Who()
-		up.a = applier.New(u, up, applier.Options{
-			Timeout: s.repl.replicationTimeout,
-			SyncLag: func() time.Duration { return syncLag },
-			Log:     func(level int, msg string) { s.Log.Log(who, say.Level(level), msg) },
-		})
-		s.ups.list = append(s.ups.list, up)
+		list = append(list, s.newUpstream(cfg, u))
 	}
+	s.ups.mu.Lock()
+	s.ups.list = list
+	s.ups.quorum = connectQuorum(cfg, len(uris))
+	s.ups.mu.Unlock()
+}
+
+// connectQuorum is replication_connect_quorum bounded by the number of
+// sources (2.6's MIN(count, replication_connect_quorum)).
+func connectQuorum(cfg map[string]any, n int) int {
+	if q, ok := cfg["replication_connect_quorum"].(float64); ok && int(q) < n {
+		return max(int(q), 0)
+	}
+	return n
+}
+
+// newUpstream creates the applier of one source with its fiber.
+func (s *Server) newUpstream(cfg map[string]any, u applier.URI) *upstream {
+	syncLag := cfgDuration(cfg, "replication_sync_lag", 10)
+	up := &upstream{s: s, f: s.Sched.New("applier/" + u.Text), fw: s.Sched.New("applierw/" + u.Text)}
+	who := up.f.Who()
+	up.a = applier.New(u, up, applier.Options{
+		Timeout: s.repl.replicationTimeout,
+		SyncLag: func() time.Duration { return syncLag },
+		Log:     func(level int, msg string) { s.Log.Log(who, say.Level(level), msg) },
+	})
+	return up
+}
+
+// upstreamList is a copy of the current appliers, safe to range over
+// from any goroutine.
+func (s *Server) upstreamList() []*upstream {
+	s.ups.mu.Lock()
+	defer s.ups.mu.Unlock()
+	return append([]*upstream(nil), s.ups.list...)
 }
 
 // errBootstrapLeader tells openStorage that this instance won the
@@ -330,12 +371,17 @@ func applyInitialRow(b *box.Box, row *xrow.Row) error {
 
 // startFollowing subscribes every applier (after bootstrap or local
 // recovery). Until a quorum follows, the instance is orphan (read-only).
-func (s *Server) startFollowing() {
-	if len(s.ups.list) == 0 {
+// After a local recovery it waits as 2.6's box.cfg does for the
+// connections, up to replication_connect_timeout (a bootstrap already
+// connected); then, unless this instance created the replica set, for a
+// quorum to sync, up to replication_sync_timeout.
+func (s *Server) startFollowing(cfg map[string]any, f *fiber.Fiber, recovered bool) {
+	list := s.upstreamList()
+	if len(list) == 0 {
 		return
 	}
 	s.setOrphan(s.syncQuorum() > 0 && !s.ups.bootLeader)
-	for _, up := range s.ups.list {
+	for _, up := range list {
 		if up.joined != nil {
 			c := up.joined
 			up.joined = nil
@@ -349,20 +395,230 @@ func (s *Server) startFollowing() {
 			up.a.Follow()
 		}
 	}
+	if recovered {
+		s.waitConnected(cfg, f, list)
+	}
+	if !s.ups.bootLeader {
+		s.syncReplicaset(cfg, f)
+	}
 }
+
+// waitConnected is the wait of replicaset_connect: it returns when every
+// applier of list is connected, when the connected ones (with those
+// kept from before, counted in already) reach the quorum, when too many
+// failed for a quorum, or at replication_connect_timeout. f holds the
+// baton; it is released while waiting.
+func (s *Server) waitConnected(cfg map[string]any, f *fiber.Fiber, list []*upstream) {
+	if len(list) == 0 {
+		return
+	}
+	total := len(s.upstreamList())
+	quorum := connectQuorum(cfg, total)
+	already := total - len(list)
+	s.Log.Logf(f.Who(), say.Info, "connecting to %d replicas", total)
+	deadline := time.Now().Add(cfgDuration(cfg, "replication_connect_timeout", 30))
+	connected := 0
+	f.Block(func() {
+		for {
+			connected, failed := already, 0
+			for _, up := range list {
+				switch {
+				case up.a.Connected():
+					connected++
+				case up.a.Stopped():
+					failed++
+				}
+			}
+			if connected == total || connected >= quorum || total-failed < quorum || time.Now().After(deadline) {
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	})
+	connected = already
+	for _, up := range list {
+		if up.a.Connected() {
+			connected++
+		}
+	}
+	if connected < total {
+		s.Log.Logf(f.Who(), say.Crit, "failed to connect to %d out of %d replicas", total-connected, total)
+	} else {
+		s.Log.Logf(f.Who(), say.Info, "connected to %d replicas", connected)
+	}
+}
+
+// syncReplicaset is replicaset_sync: it waits up to
+// replication_sync_timeout for a quorum of appliers to follow (while
+// enough are connected for that to happen), then leaves or enters orphan
+// mode. f holds the baton; it is released while waiting.
+func (s *Server) syncReplicaset(cfg map[string]any, f *fiber.Fiber) {
+	quorum := s.syncQuorum()
+	if quorum == 0 {
+		s.setOrphan(false)
+		s.Log.Log(f.Who(), say.Crit, "leaving orphan mode")
+		return
+	}
+	s.Log.Logf(f.Who(), say.Info, "synchronizing with %d replicas", quorum)
+	deadline := time.Now().Add(cfgDuration(cfg, "replication_sync_timeout", 300))
+	synced := 0
+	count := func() (synced, connected int) {
+		for _, up := range s.upstreamList() {
+			if up.a.IsSelf() {
+				continue
+			}
+			if up.a.IsFollowing() {
+				synced++
+			}
+			if up.a.Connected() {
+				connected++
+			}
+		}
+		return synced, connected
+	}
+	f.Block(func() {
+		for {
+			var connected int
+			synced, connected = count()
+			if synced >= quorum || connected < quorum || time.Now().After(deadline) {
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	})
+	total := 0
+	for _, up := range s.upstreamList() {
+		if !up.a.IsSelf() {
+			total++
+		}
+	}
+	if synced < quorum {
+		s.Log.Logf(f.Who(), say.Crit, "failed to synchronize with %d out of %d replicas", total-synced, total)
+		s.setOrphan(true)
+		s.Log.Log(f.Who(), say.Crit, "entering orphan mode")
+		return
+	}
+	s.Log.Log(f.Who(), say.Info, "replica set sync complete")
+	s.setOrphan(false)
+	s.Log.Log(f.Who(), say.Crit, "leaving orphan mode")
+}
+
+// setReplication is box.cfg{replication = ...} at run time. Unlike 2.6,
+// which replaces every applier, it keeps the appliers of sources that
+// stay (their links are not broken), stops those of removed sources
+// (their box.info.replication entries lose the upstream) and starts new
+// ones; an applier that stopped (a conflict, a foreign replica set) is
+// started again when its source is still listed, as 2.6's new applier
+// would be. It returns once the new appliers connected or
+// replication_connect_timeout passed, after 2.6's sync wait. f holds the
+// baton.
+func (s *Server) setReplication(cfg map[string]any, f *fiber.Fiber) error {
+	uris, err := replicationSources(cfg)
+	if err != nil {
+		return err
+	}
+	if len(uris) >= vclockMax {
+		return boxerr.New(boxerr.ER_CFG, "replication", "too many replicas")
+	}
+	f.Block(s.ups.reconfig.Lock)
+	defer s.ups.reconfig.Unlock()
+	// A source is the same when its address and credentials are (Text
+	// hides the password).
+	key := func(u applier.URI) string { return u.Login + "\x00" + u.Password + "\x00" + u.Addr }
+	old := s.upstreamList()
+	running := make(map[string]*upstream, len(old))
+	for _, up := range old {
+		running[key(up.a.URI())] = up
+	}
+	var fresh, drop []*upstream
+	list := make([]*upstream, 0, len(uris))
+	for _, u := range uris {
+		up := running[key(u)]
+		if up != nil && !up.a.Stopped() {
+			delete(running, key(u))
+			list = append(list, up)
+			continue
+		}
+		nu := s.newUpstream(cfg, u)
+		fresh = append(fresh, nu)
+		list = append(list, nu)
+	}
+	for _, up := range running {
+		drop = append(drop, up)
+	}
+	s.ups.mu.Lock()
+	s.ups.list = list
+	s.ups.quorum = connectQuorum(cfg, len(list))
+	s.ups.bootLeader = false
+	s.ups.mu.Unlock()
+	// Stopping waits for the applier goroutines, which may be waiting
+	// for the baton: give it up meanwhile.
+	if len(drop) > 0 {
+		f.Block(func() {
+			for _, up := range drop {
+				up.a.Stop()
+				up.f.Acquire()
+				if fc, ok := up.f.Local.(*luabox.FiberCtx); ok {
+					s.RT.ReleaseFiberCtx(fc)
+				}
+				up.f.Finish()
+				up.fw.Acquire()
+				up.fw.Finish()
+			}
+		})
+	}
+	if len(list) == 0 {
+		// replicaset_sync with no quorum to wait for.
+		s.syncReplicaset(cfg, f)
+		return nil
+	}
+	for _, up := range fresh {
+		up.started = true
+		up.a.Start(true)
+	}
+	s.waitConnected(cfg, f, fresh)
+	s.syncReplicaset(cfg, f)
+	return nil
+}
+
+// checkQuorum is replicaset_check_quorum, run when the quorum changes:
+// enough followers end orphan mode (2.6 logs it even when the instance
+// was not orphan). Under the baton.
+func (s *Server) checkQuorum() {
+	if s.Box == nil {
+		return
+	}
+	n := 0
+	for _, up := range s.upstreamList() {
+		if up.a.IsFollowing() {
+			n++
+		}
+	}
+	if n >= s.syncQuorum() {
+		s.setOrphan(false)
+		s.Log.Log(s.who(), say.Crit, "leaving orphan mode")
+	}
+}
+
+// vclockMax is VCLOCK_MAX: at most 31 sources besides this instance.
+const vclockMax = 32
 
 // syncQuorum is how many appliers must follow before the instance leaves
 // orphan mode: replication_connect_quorum, but at most the number of
 // sources that are not this instance itself (2.6 drops the applier that
 // connected to self from the replica set).
 func (s *Server) syncQuorum() int {
+	list := s.upstreamList()
 	others := 0
-	for _, up := range s.ups.list {
+	for _, up := range list {
 		if !up.a.IsSelf() {
 			others++
 		}
 	}
-	return min(s.ups.quorum, others)
+	s.ups.mu.Lock()
+	q := s.ups.quorum
+	s.ups.mu.Unlock()
+	return min(q, others)
 }
 
 // setOrphan switches orphan mode; the box is read-only while orphan.
@@ -382,7 +638,7 @@ func (s *Server) setOrphan(on bool) {
 }
 
 func (s *Server) stopUpstreams() {
-	for _, up := range s.ups.list {
+	for _, up := range s.upstreamList() {
 		up.a.Stop()
 	}
 }
@@ -410,36 +666,50 @@ func (u *upstream) Subscription() (string, vclock.VClock, uint32) {
 // VClock implements applier.Replica.
 func (u *upstream) VClock() vclock.VClock { return u.s.st.wal.VClock() }
 
-// ApplyTx implements applier.Replica: under the baton, rows already in
-// the local vclock are dropped (full-mesh de-duplication), the rest are
-// applied and written to the WAL with their origin replica_id/lsn.
+// ApplyTx implements applier.Replica (applier_apply_tx): a transaction
+// whose last row the local vclock covers is dropped whole (it came from
+// another peer of a full mesh first); otherwise its already applied
+// prefix is dropped (an old master not knowing transaction boundaries)
+// and the rest is applied under the baton as one box transaction with
+// one WAL write, each row keeping its origin replica_id/lsn. applyMu
+// makes the vclock check and the write one unit across appliers.
 func (u *upstream) ApplyTx(rows []*xrow.Row) error {
+	if len(rows) == 0 {
+		return nil
+	}
 	s := u.s
 	s.ups.applyMu.Lock()
 	defer s.ups.applyMu.Unlock()
-	u.f.Acquire()
-	defer u.f.Release()
 	local := s.st.wal.VClock()
-	for _, r := range rows {
-		if r.LSN <= int64(local.Get(vclock.ReplicaID(r.ReplicaID))) {
-			continue
-		}
-		if r.Type == proto.Confirm || r.Type == proto.Rollback {
-			continue
-		}
-		if err := s.Box.ApplyRow(r); err != nil {
-			return err
-		}
+	covered := func(r *xrow.Row) bool { return r.LSN <= int64(local.Get(vclock.ReplicaID(r.ReplicaID))) }
+	if covered(rows[len(rows)-1]) {
+		return nil
 	}
-	return nil
+	for covered(rows[0]) {
+		rows = rows[1:]
+	}
+	u.f.Acquire()
+	if u.f.Local == nil {
+		// before_replace and on_replace triggers in Lua run on the
+		// applier's fiber, in the admin session (2.6's applier session).
+		s.RT.NewFiberCtx(u.f, s.Box.AdminSession())
+	}
+	res, err := s.Box.ApplyTx(rows, s.ups.skipConflict.Load())
+	u.f.Release()
+	if res.Skipped > 0 {
+		u.skipped.Add(int64(res.Skipped))
+	}
+	return err
 }
 
 // OnFollow implements applier.Replica: a quorum of followers ends
 // orphan mode.
+// It runs on the applier's writer goroutine, so it takes the baton
+// through the writer's own fiber.
 func (u *upstream) OnFollow() {
 	s := u.s
 	n := 0
-	for _, up := range s.ups.list {
+	for _, up := range s.upstreamList() {
 		if up.a.IsFollowing() {
 			n++
 		}
@@ -453,16 +723,23 @@ func (u *upstream) OnFollow() {
 	if !was {
 		return
 	}
-	u.f.Acquire()
-	s.setOrphan(false)
-	u.f.Release()
-	s.Log.Log("main/applierw/"+u.a.URI().Text, say.Crit, "leaving orphan mode")
+	u.fw.Acquire()
+	s.ups.mu.Lock()
+	was = s.ups.orphan
+	s.ups.mu.Unlock()
+	if was {
+		s.setOrphan(false)
+	}
+	u.fw.Release()
+	if was {
+		s.Log.Log(u.fw.Who(), say.Crit, "leaving orphan mode")
+	}
 }
 
 // upstreamInfo is box.info.replication[n].upstream for the applier whose
 // master has uuid, nil if none.
 func (s *Server) upstreamInfo(uuid string) map[string]any {
-	for _, up := range s.ups.list {
+	for _, up := range s.upstreamList() {
 		st := up.a.Status()
 		if st.MasterUUID != uuid {
 			continue
@@ -470,6 +747,10 @@ func (s *Server) upstreamInfo(uuid string) map[string]any {
 		m := map[string]any{"status": string(st.State), "idle": st.Idle.Seconds(), "peer": st.Peer, "lag": st.Lag}
 		if st.Message != "" {
 			m["message"] = st.Message
+		}
+		// A Spindle extension: rows skipped by replication_skip_conflict.
+		if n := up.skipped.Load(); n > 0 {
+			m["skipped"] = n
 		}
 		return m
 	}

@@ -176,9 +176,17 @@ func (s *Server) ApplyCfg(first bool, changed, all map[string]any) error {
 		return s.load(all)
 	}
 	for k, v := range changed {
+		if k == "replication" {
+			continue
+		}
 		if err := s.applyDynamic(k, v); err != nil {
 			return err
 		}
+	}
+	if _, ok := changed["replication"]; ok {
+		// Last, so that the timeouts and the quorum set by the same
+		// call apply to the new appliers.
+		return s.setReplication(all, s.Sched.Current())
 	}
 	return nil
 }
@@ -237,7 +245,16 @@ func (s *Server) load(cfg map[string]any) error {
 	s.RT.Box = b
 	s.status = "running"
 	s.Log.Log(who, say.Info, "ready to accept requests")
-	s.startFollowing()
+	// An instance that neither created the replica set nor joined it
+	// just now recovered from its files: its box.cfg waits for its
+	// peers as 2.6's does (connect, then sync, else orphan).
+	recovered := !s.ups.bootLeader
+	for _, up := range s.upstreamList() {
+		if up.joined != nil {
+			recovered = false
+		}
+	}
+	s.startFollowing(cfg, s.Sched.Current(), recovered)
 	s.runCheckpointDaemon()
 	return nil
 }
@@ -247,10 +264,13 @@ func newUUID() string { return uuid.NewString() }
 // applyDynamic applies one changed option after the first box.cfg.
 func (s *Server) applyDynamic(key string, v any) error {
 	switch key {
-	case "replication":
-		// Appliers are created by the first box.cfg only; refuse a change
-		// rather than keep the old links under a new setting.
-		return boxerr.New(boxerr.ER_UNSUPPORTED, "Spindle", "changing replication after the first box.cfg")
+	case "replication_skip_conflict":
+		s.ups.skipConflict.Store(v == true)
+	case "replication_connect_quorum":
+		s.ups.mu.Lock()
+		s.ups.quorum = connectQuorum(map[string]any{"replication_connect_quorum": v}, len(s.ups.list))
+		s.ups.mu.Unlock()
+		s.checkQuorum()
 	case "listen":
 		if s.ln != nil {
 			s.ln.Close()
