@@ -129,7 +129,7 @@ func (s *Server) openStorage(cfg map[string]any) (*box.Box, error) {
 		if s.uuid != "" && s.uuid != rec.InstanceUUID() {
 			return nil, boxerr.New(boxerr.ER_INSTANCE_UUID_MISMATCH, s.uuid, rec.InstanceUUID())
 		}
-		s.uuid = rec.InstanceUUID()
+		s.setUUID(rec.InstanceUUID())
 		s.Log.Logf(who, say.Info, "instance uuid %s", s.uuid)
 		end := rec.EndVClock()
 		s.Log.Logf(who, say.Info, "instance vclock %s", end.String())
@@ -147,7 +147,7 @@ func (s *Server) openStorage(cfg map[string]any) (*box.Box, error) {
 		s.clusterUUID = b.ReplicasetUUID()
 	} else {
 		if s.uuid == "" {
-			s.uuid = newUUID()
+			s.setUUID(newUUID())
 		}
 		s.Log.Logf(who, say.Info, "instance uuid %s", s.uuid)
 		// An empty instance with replication sources elects the bootstrap

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -40,8 +41,11 @@ type Server struct {
 	// Box is set by the first box.cfg; read it only under the baton.
 	Box *box.Box
 
-	start       time.Time
-	uuid        string
+	start time.Time
+	uuid  string // read and written under the baton
+	// greetUUID is uuid for connection greetings, which are written
+	// without the baton.
+	greetUUID   atomic.Pointer[string]
 	clusterUUID string
 	status      string
 	listen      string
@@ -209,7 +213,7 @@ func (s *Server) load(cfg map[string]any) error {
 			return boxerr.New(boxerr.ER_CFG, "work_dir", err.Error())
 		}
 	}
-	s.uuid, _ = cfg["instance_uuid"].(string)
+	s.setUUID(cfg["instance_uuid"])
 	if s.uuid != "" {
 		if _, err := uuid.Parse(s.uuid); err != nil {
 			return boxerr.New(boxerr.ER_CFG, "instance_uuid", "expected uuid, got "+s.uuid)
@@ -398,6 +402,13 @@ func (s *Server) Info() luabox.Info {
 		in.LSN = -1
 	}
 	return in
+}
+
+// setUUID sets the instance uuid (a string, or nothing when v is not).
+func (s *Server) setUUID(v any) {
+	u, _ := v.(string)
+	s.uuid = u
+	s.greetUUID.Store(&u)
 }
 
 // who names the running fiber for log lines.

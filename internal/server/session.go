@@ -14,7 +14,12 @@ import (
 )
 
 // Greeting implements iproto.Handler.
-func (s *Server) Greeting() (string, string) { return Version, s.uuid }
+func (s *Server) Greeting() (string, string) {
+	if u := s.greetUUID.Load(); u != nil {
+		return Version, *u
+	}
+	return Version, ""
+}
 
 // Open implements iproto.Handler. A connection to a ready instance runs
 // the box.session.on_connect triggers at once, in its own fiber.
