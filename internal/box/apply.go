@@ -35,6 +35,53 @@ type ApplyTxResult struct {
 // a local request; when one changes the statement, the logged row is the
 // changed request under the origin's header (request_create_from_tuple).
 func (b *Box) ApplyTx(rows []*xrow.Row, skipConflict bool) (ApplyTxResult, error) {
+	txn, res, err := b.applyRows(rows, skipConflict)
+	if txn == nil || err != nil {
+		return res, err
+	}
+	if err := b.Commit(txn); err != nil {
+		return ApplyTxResult{}, err
+	}
+	return res, nil
+}
+
+// ApplyTxAsync is ApplyTx whose commit does not wait for the Journal
+// (2.6's applier commits with txn_commit_async): with an AsyncJournal the
+// rows are submitted and a PendingCommit is returned, which the caller
+// completes as an autocommit statement's (Done, then Finish). The changes
+// are visible in memory at once. The PendingCommit is nil when nothing
+// was left to write, when the journal is synchronous, or when the write
+// completed at once.
+func (b *Box) ApplyTxAsync(rows []*xrow.Row, skipConflict bool) (ApplyTxResult, *PendingCommit, error) {
+	txn, res, err := b.applyRows(rows, skipConflict)
+	if txn == nil || err != nil {
+		return res, nil, err
+	}
+	aj, ok := b.opts.Journal.(AsyncJournal)
+	if !ok || b.loading {
+		if err := b.Commit(txn); err != nil {
+			return ApplyTxResult{}, nil, err
+		}
+		return res, nil, nil
+	}
+	txn.done = true
+	txn.rows[len(txn.rows)-1].IsCommit = true
+	p := &PendingCommit{b: b, txn: txn, entry: aj.Submit(txn.rows)}
+	select {
+	case <-p.Done():
+		if err := p.Finish(); err != nil {
+			return ApplyTxResult{}, nil, err
+		}
+		return res, nil, nil
+	default:
+	}
+	return res, p, nil
+}
+
+// applyRows runs the rows of a remote transaction in a new transaction
+// and returns it uncommitted; nil when nothing was left to write. On
+// error everything is rolled back.
+func (b *Box) applyRows(rows []*xrow.Row, skipConflict bool) (*Txn, ApplyTxResult, error) {
 	var res ApplyTxResult
 	txn := b.Begin(nil)
 	for _, row := range rows {
@@ -58,16 +105,13 @@ func (b *Box) ApplyTx(rows []*xrow.Row, skipConflict bool) (ApplyTxResult, error
 			continue
 		}
 		b.Rollback(txn)
-		return ApplyTxResult{}, err
+		return nil, ApplyTxResult{}, err
 	}
 	if len(txn.rows) == 0 {
 		b.Rollback(txn)
-		return res, nil
+		return nil, res, nil
 	}
-	if err := b.Commit(txn); err != nil {
-		return ApplyTxResult{}, err
-	}
-	return res, nil
+	return txn, res, nil
 }
 
 // applyStmt runs one replicated DML row as a statement of txn; a failed

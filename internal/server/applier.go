@@ -31,6 +31,16 @@ type upstreams struct {
 	// row coming from two masters is applied once (the per-origin latch
 	// of 2.6, coarser).
 	applyMu sync.Mutex
+	// applied is the vclock of every row applied in memory, written or
+	// still in the WAL queue (guarded by applyMu): transactions are
+	// committed without waiting for the WAL, so the WAL's vclock alone
+	// would let a row in flight from one master be applied again from
+	// another. A failed write makes it stale (appliedStale): it is then
+	// rebuilt from the WAL's.
+	applied      vclock.VClock
+	appliedStale atomic.Bool
+	// inflight bounds the transactions applied but not yet durable.
+	inflight chan struct{}
 	// reconfig serializes run-time box.cfg{replication=...} calls of
 	// different fibers: one may wait (without the baton) for its
 	// appliers while another starts. Taken without the baton.
@@ -65,7 +75,15 @@ type upstream struct {
 	// skipped counts rows replaced by a NOP under
 	// replication_skip_conflict (box.info upstream.skipped).
 	skipped atomic.Int64
+	// walErr is the first failed WAL write of a transaction this applier
+	// committed asynchronously; the next ApplyTx returns it, which
+	// breaks the connection (the applier resubscribes from the WAL's
+	// vclock).
+	walErr atomic.Pointer[error]
 }
+
+// maxInflight bounds the applied transactions waiting for the WAL.
+const maxInflight = 4096
 
 // replicationSources reads box.cfg.replication: a string, a number or a
 // list of them.
@@ -677,10 +695,18 @@ func (u *upstream) ApplyTx(rows []*xrow.Row) error {
 	if len(rows) == 0 {
 		return nil
 	}
+	if err := u.walErr.Swap(nil); err != nil {
+		return *err
+	}
 	s := u.s
 	s.ups.applyMu.Lock()
 	defer s.ups.applyMu.Unlock()
 	local := s.st.wal.VClock()
+	if s.ups.appliedStale.Swap(false) {
+		s.ups.applied = local
+	} else {
+		local.Max(&s.ups.applied)
+	}
 	covered := func(r *xrow.Row) bool { return r.LSN <= int64(local.Get(vclock.ReplicaID(r.ReplicaID))) }
 	if covered(rows[len(rows)-1]) {
 		return nil
@@ -688,18 +714,61 @@ func (u *upstream) ApplyTx(rows []*xrow.Row) error {
 	for covered(rows[0]) {
 		rows = rows[1:]
 	}
+	if s.ups.inflight == nil {
+		s.ups.inflight = make(chan struct{}, maxInflight)
+	}
+	s.ups.inflight <- struct{}{} // waits, without the baton, while the WAL is behind
 	u.f.Acquire()
 	if u.f.Local == nil {
 		// before_replace and on_replace triggers in Lua run on the
 		// applier's fiber, in the admin session (2.6's applier session).
 		s.RT.NewFiberCtx(u.f, s.Box.AdminSession())
 	}
-	res, err := s.Box.ApplyTx(rows, s.ups.skipConflict.Load())
+	res, pending, err := s.Box.ApplyTxAsync(rows, s.ups.skipConflict.Load())
 	u.f.Release()
 	if res.Skipped > 0 {
 		u.skipped.Add(int64(res.Skipped))
 	}
-	return err
+	if err != nil || pending == nil {
+		<-s.ups.inflight
+		return err
+	}
+	for _, r := range rows {
+		s.ups.applied.Follow(vclock.ReplicaID(r.ReplicaID), vclock.LSN(r.LSN))
+	}
+	if pending.NeedsBaton() {
+		// A catalog change completes before the next transaction is
+		// applied, as a local DDL statement does.
+		u.complete(pending)
+		if err := u.walErr.Swap(nil); err != nil {
+			return *err
+		}
+		return nil
+	}
+	go u.complete(pending)
+	return nil
+}
+
+// complete finishes a transaction committed without waiting for the WAL,
+// once its rows are durable (or failed: its changes are rolled back under
+// the baton, in the WAL's newest-first order, and the applier learns of
+// the failure at its next transaction).
+func (u *upstream) complete(p *box.PendingCommit) {
+	s := u.s
+	defer func() { <-s.ups.inflight }()
+	<-p.Done()
+	if p.Err() == nil && !p.NeedsBaton() {
+		p.Finish()
+		return
+	}
+	f := s.Sched.New("applier")
+	f.Acquire()
+	err := p.Finish()
+	f.Finish()
+	if err != nil {
+		s.ups.appliedStale.Store(true)
+		u.walErr.CompareAndSwap(nil, &err)
+	}
 }
 
 // OnFollow implements applier.Replica: a quorum of followers ends

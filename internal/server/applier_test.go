@@ -2,12 +2,14 @@ package server
 
 import (
 	"testing"
+	"time"
 
 	"github.com/spindledb/spindle/internal/box"
 	"github.com/spindledb/spindle/internal/boxerr"
 	"github.com/spindledb/spindle/internal/msgpack"
 	"github.com/spindledb/spindle/internal/proto"
 	"github.com/spindledb/spindle/internal/vclock"
+	"github.com/spindledb/spindle/internal/vfs"
 	"github.com/spindledb/spindle/internal/xrow"
 )
 
@@ -31,6 +33,19 @@ func newApplyServer(t testing.TB, mode string) (*Server, *upstream) {
 	return s, &upstream{s: s, f: s.Sched.New("applier/test")}
 }
 
+// settle waits until the transactions the appliers committed without
+// waiting for the WAL are durable.
+func (s *Server) settle(t testing.TB) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for len(s.ups.inflight) > 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("applied transactions never became durable")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
 func (s *Server) count600(t testing.TB) int {
 	f := s.Sched.New("check")
 	f.Acquire()
@@ -44,7 +59,7 @@ func (s *Server) count600(t testing.TB) int {
 // failing one leaves neither data nor vclock behind.
 func TestUpstreamApplyTx(t *testing.T) {
 	s, up := newApplyServer(t, "write")
-	vc := func() vclock.LSN { v := s.st.wal.VClock(); return v.Get(2) }
+	vc := func() vclock.LSN { s.settle(t); v := s.st.wal.VClock(); return v.Get(2) }
 	tx := []*xrow.Row{replicaRow(1, 1, false, 1), replicaRow(2, 1, false, 2), replicaRow(3, 1, true, 3)}
 	if err := up.ApplyTx(tx); err != nil {
 		t.Fatal(err)
@@ -108,5 +123,39 @@ func BenchmarkUpstreamApplyTx(b *testing.B) {
 			b.StopTimer()
 			b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "rows/s")
 		})
+	}
+}
+
+// TestUpstreamApplyTxWALFailure: a transaction committed without waiting
+// for the WAL whose write fails is rolled back, the applier learns of it
+// at its next transaction, and the same rows can then be applied again
+// (the in-memory vclock forgets them).
+func TestUpstreamApplyTxWALFailure(t *testing.T) {
+	mem := vfs.NewMemFS()
+	old := storageFS
+	storageFS = func() vfs.FS { return mem }
+	t.Cleanup(func() { storageFS = old })
+	s, up := newApplyServer(t, "write")
+	mem.Inject(vfs.Fault{Op: vfs.OpWrite, Match: ".xlog", Repeat: true})
+	tx := []*xrow.Row{replicaRow(1, 1, false, 1), replicaRow(2, 1, true, 2)}
+	err := up.ApplyTx(tx)
+	s.settle(t)
+	if err == nil {
+		err = up.ApplyTx([]*xrow.Row{replicaRow(3, 3, true, 3)})
+	}
+	if !boxerr.Is(err, boxerr.ER_WAL_IO) {
+		t.Fatalf("err %v, want ER_WAL_IO", err)
+	}
+	s.settle(t)
+	if n := s.count600(t); n != 0 {
+		t.Fatalf("%d tuples survived the failed write", n)
+	}
+	mem.ClearFaults()
+	if err := up.ApplyTx(tx); err != nil {
+		t.Fatal(err)
+	}
+	s.settle(t)
+	if v := s.st.wal.VClock(); v.Get(2) != 2 || s.count600(t) != 2 {
+		t.Fatalf("after the retry: vclock %d, %d tuples", v.Get(2), s.count600(t))
 	}
 }
