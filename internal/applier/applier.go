@@ -41,8 +41,10 @@ type Replica interface {
 	Subscription() (clusterUUID string, v vclock.VClock, id uint32)
 	// ApplyTx applies the rows of one transaction received from the
 	// master, keeping their origin replica_id/lsn, and writes them to the
-	// local WAL. Rows already covered by the local vclock must be skipped
-	// by the implementation (it owns the vclock shared by all appliers).
+	// local WAL; it may return before they are durable, and then reports
+	// a failed write at a later call. Rows already applied must be
+	// skipped by the implementation (it owns the vclock shared by all
+	// appliers).
 	ApplyTx(rows []*xrow.Row) error
 	// VClock is the local vclock the ACKs report.
 	VClock() vclock.VClock

@@ -42,10 +42,12 @@
 // What it needs from its consumer (interface Replica, wired by server):
 // the instance uuid, what SUBSCRIBE sends (replica set uuid, local
 // vclock, own id), ApplyTx for one transaction's rows (the consumer takes
-// the tx baton, skips rows already in its vclock, applies the rest as one
-// box transaction with one WAL write, keeping their origin
-// replica_id/lsn, all or nothing), the local vclock for ACKs, and
-// OnFollow (called from the writer goroutine). A bootstrap takes a ready connection with Take, runs JOIN on
+// the tx baton, skips rows already applied, applies the rest as one box
+// transaction with one WAL write, keeping their origin replica_id/lsn,
+// all or nothing; it may return before the write is durable and report a
+// failed write at a later call), the durable local vclock for ACKs, and
+// OnFollow (called from the writer goroutine). A bootstrap takes a ready
+// connection with Take, runs JOIN on
 // it itself (so the rows are applied where the consumer wants) and gives
 // it back with Resume; SUBSCRIBE then goes on on the same socket.
 //
