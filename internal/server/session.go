@@ -1,6 +1,8 @@
 package server
 
 import (
+	"sync"
+
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/spindledb/spindle/internal/box"
@@ -224,6 +226,9 @@ func (cs *session) handle(pkt []byte, out []byte) []byte {
 		if pending != nil {
 			// The change is in memory and its rows are in the WAL queue:
 			// the reply waits for them while the batch goes on.
+			if cs.waiting == nil {
+				cs.waiting = *waiterLists.Get().(*[]waiter)
+			}
 			cs.waiting = append(cs.waiting, waiter{p: pending, t: t, sync: row.Sync, schemaVersion: cs.schemaVersion()})
 			return out
 		}
@@ -310,7 +315,8 @@ func (cs *session) complete(ws []waiter) {
 		w.err = w.p.Finish()
 		f.Finish()
 	}
-	var reply []byte
+	bp := replyBufs.Get().(*[]byte)
+	reply := (*bp)[:0]
 	for i := range ws {
 		w := &ws[i]
 		if w.err != nil {
@@ -319,8 +325,22 @@ func (cs *session) complete(ws []waiter) {
 			reply = appendTupleReply(reply, w.t, w.sync, w.schemaVersion)
 		}
 	}
-	cs.conn.Send(reply)
+	cs.conn.Send(reply) // copies
+	if cap(reply) <= 1<<20 {
+		*bp = reply
+		replyBufs.Put(bp)
+	}
+	clear(ws)
+	ws = ws[:0]
+	waiterLists.Put(&ws)
 }
+
+// replyBufs and waiterLists recycle the buffers of complete: every batch
+// of writes needs a list of its waiters and a reply buffer.
+var (
+	replyBufs   = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+	waiterLists = sync.Pool{New: func() any { w := make([]waiter, 0, 32); return &w }}
+)
 
 // boxRequest converts a decoded IPROTO request for the core.
 func boxRequest(r *proto.Request) *box.Request {
