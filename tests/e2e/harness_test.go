@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"net"
 	"os"
@@ -11,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/spindledb/spindle/client"
 )
 
 // spindleBin is the binary built once for the whole package.
@@ -22,11 +25,15 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	spindleBin = filepath.Join(dir, "spindle")
-	out, err := exec.Command("go", "build", "-o", spindleBin, "../../cmd/spindle").CombinedOutput()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "building spindle: %v\n%s", err, out)
-		os.Exit(1)
+	// SPINDLE_BIN runs the tests against a binary built elsewhere (say,
+	// from a clean export of a commit while the tree is being edited).
+	if spindleBin = os.Getenv("SPINDLE_BIN"); spindleBin == "" {
+		spindleBin = filepath.Join(dir, "spindle")
+		out, err := exec.Command("go", "build", "-o", spindleBin, "../../cmd/spindle").CombinedOutput()
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "building spindle: %v\n%s", err, out)
+			os.Exit(1)
+		}
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
@@ -184,4 +191,225 @@ func runClient(t testing.TB, tarantool, script, addr string) string {
 		t.Fatalf("client timed out\nstdout:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
 	}
 	return stdout.String()
+}
+
+// meshScript is the instance file of the topology and fault tests: the
+// same file for every member; PEERS (comma-separated host:port) become
+// replication URIs, RO sets read_only, QUORUM (when set) sets
+// replication_connect_quorum. It defines two globals the tests call:
+// checksum() digests every replicated user space (id >= 512, neither
+// temporary nor local) in primary-key order, missing(keys) returns the
+// keys absent from space test, put3(k, who) inserts keys k..k+2 in one
+// transaction, and vclock() prints the replicated
+// components of box.info.vclock ("1=5 2=3").
+const meshScript = `
+local peers = {}
+for uri in string.gmatch(os.getenv('PEERS') or '', '[^,]+') do
+    table.insert(peers, 'replicator:password@' .. uri)
+end
+box.cfg{
+    listen = os.getenv('LISTEN'),
+    work_dir = os.getenv('WORK_DIR'),
+    replication = peers,
+    read_only = os.getenv('RO') == 'true',
+    replication_connect_quorum = tonumber(os.getenv('QUORUM') or ''),
+    replication_timeout = 0.2,
+    replication_connect_timeout = tonumber(os.getenv('CONNECT_TIMEOUT') or '') or 30,
+}
+box.once('schema', function()
+    box.schema.user.create('replicator', {password = 'password'})
+    box.schema.user.grant('replicator', 'replication')
+    box.schema.user.grant('guest', 'read,write,execute,create,drop,alter', 'universe')
+    box.schema.space.create('test'):create_index('primary')
+    io.stdout:write('box.once executed on ' .. os.getenv('NAME') .. '\n') io.stdout:flush()
+end)
+
+function checksum()
+    local json, digest = require('json'), require('digest')
+    local ids = {}
+    for id, s in pairs(box.space) do
+        if type(id) == 'number' and id >= 512 and not s.temporary and not s.is_local then
+            table.insert(ids, id)
+        end
+    end
+    table.sort(ids)
+    local parts = {}
+    for _, id in ipairs(ids) do
+        local s = box.space[id]
+        table.insert(parts, s.name .. ':' .. s:count())
+        for _, t in s:pairs() do table.insert(parts, json.encode(t:totable())) end
+    end
+    return digest.md5_hex(table.concat(parts, '\n'))
+end
+
+function missing(keys)
+    local out = {}
+    for _, k in ipairs(keys) do
+        if box.space.test:get{k} == nil then table.insert(out, k) end
+    end
+    return out
+end
+
+function put3(k, who)
+    box.begin()
+    for i = 0, 2 do box.space.test:insert{k + i, who} end
+    box.commit()
+end
+
+function vclock()
+    local v, out = box.info.vclock, {}
+    for i = 1, 31 do
+        if v[i] ~= nil then table.insert(out, i .. '=' .. v[i]) end
+    end
+    return table.concat(out, ' ')
+end
+`
+
+// member is one instance of a replica set whose address is chosen before
+// it starts (peers must list it) and kept across restarts, as are its
+// directory and its environment.
+type member struct {
+	t    *testing.T
+	Name string
+	Addr string
+	Dir  string
+	bin  string
+	env  []string
+	In   *Instance
+	c    *client.Conn
+}
+
+// newMember picks an address and a directory for a member running bin on
+// meshScript.
+func newMember(t *testing.T, bin, name string) *member {
+	return &member{t: t, Name: name, Addr: fmt.Sprintf("127.0.0.1:%d", freePort(t)), Dir: t.TempDir(), bin: bin}
+}
+
+// Spawn starts the member on meshScript with the given peers and extra
+// environment without waiting for it; a restart passes the same values.
+func (m *member) Spawn(peers []string, env ...string) {
+	m.t.Helper()
+	if err := os.WriteFile(filepath.Join(m.Dir, "instance.lua"), []byte(meshScript), 0o644); err != nil {
+		m.t.Fatal(err)
+	}
+	m.env = append([]string{"PEERS=" + strings.Join(peers, ","), "NAME=" + m.Name}, env...)
+	m.c = nil
+	m.In = spawnScript(m.t, m.bin, m.Dir, m.Addr, m.env...)
+}
+
+// Restart spawns the member again on its directory with its last
+// peers and environment, extra (if any) overriding it for this start.
+func (m *member) Restart(extra ...string) {
+	m.t.Helper()
+	m.c = nil
+	env := append(append([]string(nil), m.env...), extra...) // the last of duplicate keys wins
+	m.In = spawnScript(m.t, m.bin, m.Dir, m.Addr, env...)
+}
+
+// Ready waits until box.cfg has returned and the instance file ended.
+func (m *member) Ready(timeout time.Duration) {
+	m.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		select {
+		case <-m.In.done:
+			m.t.Fatalf("%s exited: %v\n%s", m.Name, m.In.waitErr, m.In.Output())
+		default:
+		}
+		if strings.Contains(m.In.Output(), "entering the event loop") {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	m.t.Fatalf("%s did not start in %v:\n%s", m.Name, timeout, m.In.Output())
+}
+
+// Conn returns a client connection to the running member, dialing it
+// on first use after a (re)start.
+func (m *member) Conn() *client.Conn {
+	m.t.Helper()
+	if m.c == nil {
+		m.c = dialT(m.t, m.Addr, client.Options{})
+	}
+	return m.c
+}
+
+// Eval evaluates expr on the member (5 s bound) and fails the test on an
+// error.
+func (m *member) Eval(expr string, args ...any) []any {
+	m.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	res, err := m.Conn().Eval(ctx, expr, args)
+	if err != nil {
+		m.t.Fatalf("%s: eval %q: %v", m.Name, expr, err)
+	}
+	return res
+}
+
+// state is what converged members must agree on.
+type state struct{ Checksum, VClock string }
+
+// State returns the member's checksum() and vclock().
+func (m *member) State() (state, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	res, err := m.Conn().Eval(ctx, "return checksum(), vclock()", nil)
+	if err != nil {
+		return state{}, err
+	}
+	if len(res) != 2 {
+		return state{}, fmt.Errorf("%s: checksum, vclock = %v", m.Name, res)
+	}
+	return state{fmt.Sprint(res[0]), fmt.Sprint(res[1])}, nil
+}
+
+// waitConverged polls until every member reports the same checksum and
+// vclock and accept (if not nil) approves it; it fails the test with
+// every member's state after timeout.
+func waitConverged(t *testing.T, timeout time.Duration, accept func(state) bool, ms ...*member) state {
+	t.Helper()
+	return waitAgree(t, timeout, func(s state) state { return s }, accept, ms...)
+}
+
+// waitSameData is waitConverged on the checksums alone: members of a
+// chain hold the same rows, but the head has no component for the
+// middle member's _cluster row of the tail.
+func waitSameData(t *testing.T, timeout time.Duration, accept func(state) bool, ms ...*member) state {
+	t.Helper()
+	return waitAgree(t, timeout, func(s state) state { return state{Checksum: s.Checksum} }, accept, ms...)
+}
+
+// waitAgree polls until key(state) is equal on every member and accept
+// (if not nil) approves the first member's full state.
+func waitAgree(t *testing.T, timeout time.Duration, key func(state) state, accept func(state) bool, ms ...*member) state {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	var last []string
+	for {
+		last = last[:0]
+		var first state
+		same := true
+		for i, m := range ms {
+			s, err := m.State()
+			if err != nil {
+				same = false
+				last = append(last, fmt.Sprintf("%s: %v", m.Name, err))
+				continue
+			}
+			last = append(last, fmt.Sprintf("%s: %s {%s}", m.Name, s.Checksum, s.VClock))
+			if i == 0 {
+				first = s
+			} else if key(s) != key(first) {
+				same = false
+			}
+		}
+		if same && (accept == nil || accept(first)) {
+			return first
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("members did not converge in %v:\n%s", timeout, strings.Join(last, "\n"))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
