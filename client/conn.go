@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/spindledb/spindle/internal/boxerr"
+	"github.com/spindledb/spindle/internal/msgpack"
 	"github.com/spindledb/spindle/internal/proto"
 )
 
@@ -46,6 +47,7 @@ type Conn struct {
 
 	mu       sync.Mutex
 	pending  map[uint64]*call // requests waiting for a reply, by sync
+	hooks    map[uint64]hooks // the callbacks of pending DoWith and Start requests
 	nextSync uint64
 	wbuf     []byte // framed requests not yet handed to the writer
 	closeErr error  // non-nil once the connection is closed
@@ -58,9 +60,46 @@ type Conn struct {
 	schema        atomic.Pointer[Schema]
 }
 
-// call is one pending request. done receives exactly one result.
+// call is one pending request. done receives exactly one result, except
+// for a request sent by Start (started), whose result goes to its
+// hooks' onReply. The callbacks live in a map of their own so that the
+// plain Do path allocates no more than it needs.
 type call struct {
 	done chan result
+}
+
+// started stands for every pending Start request in Conn.pending.
+var started = &call{}
+
+// hooks are the callbacks of one request: onPush (DoWith and Start)
+// receives its box.session.push messages, onReply (Start only) its
+// result.
+type hooks struct {
+	onPush  func(data []byte)
+	onReply func(Response, error)
+}
+
+// complete hands a request its result, exactly once.
+func complete(cl *call, h hooks, res result) {
+	if cl == started {
+		h.onReply(res.resp, res.err)
+		return
+	}
+	cl.done <- res
+}
+
+// RequestOptions are the optional parts of a request sent with DoWith or
+// Start.
+type RequestOptions struct {
+	// OnPush receives, in order, each box.session.push message
+	// (IPROTO_CHUNK) the server sends for the request before its final
+	// reply: data is the encoded value that was pushed (the element of
+	// the chunk's DATA array; msgpack nil if the array is empty). It runs
+	// on the connection's reader goroutine, so it must not block; data
+	// stays valid after it returns. A push that arrives as DoWith gives
+	// up on its context may still be delivered while DoWith returns.
+	// Without OnPush pushes are dropped.
+	OnPush func(data []byte)
 }
 
 type result struct {
@@ -120,6 +159,7 @@ func Dial(ctx context.Context, addr string, opts Options) (*Conn, error) {
 		opts:     opts,
 		greeting: greeting,
 		pending:  make(map[uint64]*call),
+		hooks:    make(map[uint64]hooks),
 		wake:     make(chan struct{}, 1),
 		closed:   make(chan struct{}),
 	}
@@ -187,20 +227,30 @@ func (c *Conn) shutdown(cause error) {
 		return
 	}
 	c.closeErr = &closedError{cause}
-	pending := c.pending
-	c.pending = nil
+	pending, hks := c.pending, c.hooks
+	c.pending, c.hooks = nil, nil
 	c.mu.Unlock()
 	close(c.closed)
 	c.nc.Close()
-	for _, cl := range pending {
-		cl.done <- result{err: c.closeErr}
+	for sync, cl := range pending {
+		complete(cl, hks[sync], result{err: c.closeErr})
 	}
 }
 
 // Do sends a raw request of type typ with an encoded body map (nil for
 // none) and waits for its reply. An error reply returns the Response and
-// an *Error.
+// an *Error. box.session.push messages for the request are dropped.
 func (c *Conn) Do(ctx context.Context, typ uint32, body []byte) (Response, error) {
+	return c.do(ctx, typ, body, nil)
+}
+
+// DoWith is Do with options: opts.OnPush receives the request's
+// box.session.push messages while Do waits for the final reply.
+func (c *Conn) DoWith(ctx context.Context, typ uint32, body []byte, opts RequestOptions) (Response, error) {
+	return c.do(ctx, typ, body, opts.OnPush)
+}
+
+func (c *Conn) do(ctx context.Context, typ uint32, body []byte, onPush func([]byte)) (Response, error) {
 	if c.opts.Timeout > 0 {
 		if _, ok := ctx.Deadline(); !ok {
 			var cancel context.CancelFunc
@@ -209,23 +259,9 @@ func (c *Conn) Do(ctx context.Context, typ uint32, body []byte) (Response, error
 		}
 	}
 	cl := &call{done: make(chan result, 1)}
-	c.mu.Lock()
-	if c.closeErr != nil {
-		err := c.closeErr
-		c.mu.Unlock()
+	sync, err := c.send(typ, body, cl, hooks{onPush: onPush})
+	if err != nil {
 		return Response{}, err
-	}
-	c.nextSync++
-	sync := c.nextSync
-	c.pending[sync] = cl
-	wasEmpty := len(c.wbuf) == 0
-	c.wbuf = proto.AppendRequest(c.wbuf, typ, sync, body)
-	c.mu.Unlock()
-	if wasEmpty {
-		select {
-		case c.wake <- struct{}{}:
-		default:
-		}
 	}
 	select {
 	case res := <-cl.done:
@@ -234,6 +270,7 @@ func (c *Conn) Do(ctx context.Context, typ uint32, body []byte) (Response, error
 		c.mu.Lock()
 		if c.pending != nil {
 			delete(c.pending, sync)
+			delete(c.hooks, sync)
 		}
 		c.mu.Unlock()
 		// The reply may have been delivered meanwhile; prefer it.
@@ -244,6 +281,47 @@ func (c *Conn) Do(ctx context.Context, typ uint32, body []byte) (Response, error
 		}
 		return Response{}, ctx.Err()
 	}
+}
+
+// Start sends a raw request like Do but returns at once: onReply
+// receives the final reply (an error reply as an *Error, as Do returns
+// it) or the error that closed the connection, exactly once, unless
+// Start itself fails. onReply and opts.OnPush run on the connection's
+// goroutines (or on the goroutine that calls Close), so they must not
+// block. Start applies no timeout: a caller that stops waiting simply
+// ignores the late reply.
+func (c *Conn) Start(typ uint32, body []byte, opts RequestOptions, onReply func(Response, error)) error {
+	if onReply == nil {
+		return errors.New("client: Start needs an onReply function")
+	}
+	_, err := c.send(typ, body, started, hooks{onPush: opts.OnPush, onReply: onReply})
+	return err
+}
+
+// send registers cl and h under a fresh sync and queues the request.
+func (c *Conn) send(typ uint32, body []byte, cl *call, h hooks) (uint64, error) {
+	c.mu.Lock()
+	if c.closeErr != nil {
+		err := c.closeErr
+		c.mu.Unlock()
+		return 0, err
+	}
+	c.nextSync++
+	sync := c.nextSync
+	c.pending[sync] = cl
+	if h.onPush != nil || h.onReply != nil {
+		c.hooks[sync] = h
+	}
+	wasEmpty := len(c.wbuf) == 0
+	c.wbuf = proto.AppendRequest(c.wbuf, typ, sync, body)
+	c.mu.Unlock()
+	if wasEmpty {
+		select {
+		case c.wake <- struct{}{}:
+		default:
+		}
+	}
+	return sync, nil
 }
 
 // writeLoop flushes wbuf, swapping it with a spare buffer so callers
@@ -304,12 +382,21 @@ func (c *Conn) readLoop(r *bufio.Reader) {
 			c.schemaVersion.Store(uint32(row.SchemaVersion))
 		}
 		if row.Type == proto.Chunk {
-			continue // box.session.push messages are not surfaced
+			if err := c.push(row.Sync, row.Body); err != nil {
+				c.shutdown(fmt.Errorf("bad reply: %w", err))
+				return
+			}
+			continue
 		}
 		c.mu.Lock()
 		cl := c.pending[row.Sync]
+		var h hooks
 		if cl != nil {
 			delete(c.pending, row.Sync)
+			if len(c.hooks) > 0 {
+				h = c.hooks[row.Sync]
+				delete(c.hooks, row.Sync)
+			}
 		}
 		c.mu.Unlock()
 		if cl == nil {
@@ -321,8 +408,55 @@ func (c *Conn) readLoop(r *bufio.Reader) {
 			e, _ := proto.DecodeError(resp.Type, row.Body)
 			rerr = errorOf(e)
 		}
-		cl.done <- result{resp, rerr}
+		complete(cl, h, result{resp, rerr})
 	}
+}
+
+// push hands a box.session.push message to its request's OnPush; a push
+// for a request without one, or no longer pending, is dropped. A push
+// stays pending: only the final reply completes the request.
+func (c *Conn) push(sync uint64, body []byte) error {
+	c.mu.Lock()
+	onPush := c.hooks[sync].onPush
+	c.mu.Unlock()
+	if onPush == nil {
+		return nil
+	}
+	data, err := PushData(body)
+	if err != nil {
+		return err
+	}
+	onPush(data)
+	return nil
+}
+
+// msgpackNil is the value of a push whose DATA array is empty.
+var msgpackNil = []byte{0xc0}
+
+// PushData returns the pushed value of an IPROTO_CHUNK body {DATA:
+// [value]}: the encoded first element of DATA, msgpack nil when DATA is
+// empty. A body that is not such a map is ER_INVALID_MSGPACK.
+func PushData(body []byte) ([]byte, error) {
+	raw, err := proto.DataOf(body)
+	if err != nil {
+		return nil, err
+	}
+	bad := boxerr.New(boxerr.ER_INVALID_MSGPACK, "push message")
+	if raw == nil {
+		return nil, bad
+	}
+	n, pos, err := msgpack.ReadArrayHeader(raw)
+	if err != nil {
+		return nil, bad
+	}
+	if n == 0 {
+		return msgpackNil, nil
+	}
+	size, err := msgpack.Skip(raw[pos:])
+	if err != nil {
+		return nil, bad
+	}
+	return raw[pos : pos+size], nil
 }
 
 func errorOf(e *boxerr.Error) *Error {

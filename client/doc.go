@@ -21,8 +21,12 @@
 // request has been abandoned is dropped; the package never retries a
 // request on its own, because DML is not idempotent.
 //
-// box.session.push messages (IPROTO_CHUNK) are read and dropped; Do
-// returns only a request's final reply.
+// box.session.push messages (IPROTO_CHUNK) carry the sync of the request
+// that pushed them and arrive before its final reply. They never complete
+// a request: Do drops them, DoWith and Start hand each to the request's
+// RequestOptions.OnPush and keep waiting for the final reply. Start sends
+// a request without waiting and delivers the reply to a callback, for
+// callers (net.box futures) that wait in their own way.
 //
 // UPDATE and UPSERT operations count fields from 1, as in Lua and
 // net.box (the requests carry INDEX_BASE = 1).

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -33,8 +34,11 @@ import (
 // slow call blocks only its own fiber. A worker fiber per connection
 // ("host:port (net.box)", as 2.6 names it) connects, loads the schema,
 // waits without the baton for the socket to close and reconnects when
-// reconnect_after is set. All connection state below is touched only
-// under the baton.
+// reconnect_after is set. Asynchronous requests (is_async) and requests
+// that see their pushes (on_push) are futures instead: their replies and
+// pushes are posted by the client's goroutine to an inbox that the worker
+// dispatches under the baton (netbox_future.go). All connection state
+// below, except that inbox, is touched only under the baton.
 
 // Connection states, as 2.6's transport state machine names them.
 const (
@@ -82,7 +86,8 @@ type nbConn struct {
 	reconnectAfter   time.Duration // 0: no reconnect
 
 	state   string
-	errCode boxerr.Code // of the last failure (last_errno); 0 when none
+	errCode boxerr.Code // of the last failure (last_errno)
+	errSet  bool        // errCode is set: a failure state, whose code may be ER_UNKNOWN (0)
 	errMsg  lua.LValue  // last_error: a string, or nil
 	cond    fiber.Cond  // broadcast on every state change
 
@@ -96,6 +101,19 @@ type nbConn struct {
 	formats       map[uint32]*tupleFormat // field names by space id
 	spaceMT       *lua.LTable
 	indexMT       *lua.LTable
+
+	// Requests whose outcome goes through the worker (netbox_future.go).
+	shared      *nbShared
+	futures     map[uint64]*nbFuture // pending, by request id
+	nextFuture  uint64
+	dispatching bool
+	seenVersion uint32    // schema version of the last dispatched reply
+	workerCtx   *FiberCtx // the worker's Lua context, once on_push needs one
+
+	// The inbox is the only state shared with the client's goroutines.
+	inboxMu   sync.Mutex
+	inbox     []nbEvent
+	inboxWake chan struct{} // one token: the inbox has events
 }
 
 // openNetBox registers require('net.box').
@@ -104,6 +122,7 @@ func (rt *Runtime) openNetBox() {
 	transportMT := L.NewTypeMetatable(nbTransportType)
 	transportMT.RawSetString("__metatable", lua.LFalse)
 
+	shared := rt.openNetBoxFuture()
 	methods := L.NewTable()
 	for k, fn := range map[string]lua.LGFunction{
 		"close":          rt.nbClose,
@@ -126,12 +145,12 @@ func (rt *Runtime) openNetBox() {
 
 	mod := L.NewTable()
 	connect := L.NewFunction(func(L *lua.LState) int {
-		return rt.nbConnect(L, remoteMT, transportMT, 0)
+		return rt.nbConnect(L, shared, remoteMT, transportMT, 0)
 	})
 	mod.RawSetString("connect", connect)
 	mod.RawSetString("new", connect)
 	mod.RawSetString("timeout", L.NewFunction(func(L *lua.LState) int {
-		return rt.nbModuleTimeout(L, mod, remoteMT, transportMT)
+		return rt.nbModuleTimeout(L, mod, shared, remoteMT, transportMT)
 	}))
 	mod.RawSetString("self", rt.nbSelf())
 	L.PreloadModule("net.box", func(L *lua.LState) int {
@@ -142,7 +161,7 @@ func (rt *Runtime) openNetBox() {
 
 // nbModuleTimeout is net.box.timeout(t): a module whose connect waits at
 // most t seconds for the connection.
-func (rt *Runtime) nbModuleTimeout(L *lua.LState, mod, remoteMT, transportMT *lua.LTable) int {
+func (rt *Runtime) nbModuleTimeout(L *lua.LState, mod *lua.LTable, shared *nbShared, remoteMT, transportMT *lua.LTable) int {
 	tv := L.Get(1)
 	if _, ok := tv.(*lua.LTable); ok {
 		tv = L.Get(2)
@@ -152,7 +171,7 @@ func (rt *Runtime) nbModuleTimeout(L *lua.LState, mod, remoteMT, transportMT *lu
 		return 1
 	}
 	timed := L.NewFunction(func(L *lua.LState) int {
-		return rt.nbConnect(L, remoteMT, transportMT, float64(lua.LVAsNumber(tv)))
+		return rt.nbConnect(L, shared, remoteMT, transportMT, float64(lua.LVAsNumber(tv)))
 	})
 	t := L.NewTable()
 	t.RawSetString("connect", timed)
@@ -173,7 +192,7 @@ func (rt *Runtime) nbUsage(L *lua.LState) {
 // nbConnect implements connect(uri[, opts]) and connect(host, port[,
 // opts]) (also called as a method). waitFor > 0 is the wait of a
 // net.box.timeout(t) module.
-func (rt *Runtime) nbConnect(L *lua.LState, remoteMT, transportMT *lua.LTable, waitFor float64) int {
+func (rt *Runtime) nbConnect(L *lua.LState, shared *nbShared, remoteMT, transportMT *lua.LTable, waitFor float64) int {
 	base := 1
 	if _, ok := L.Get(1).(*lua.LTable); ok {
 		base = 2
@@ -215,7 +234,8 @@ func (rt *Runtime) nbConnect(L *lua.LState, remoteMT, transportMT *lua.LTable, w
 	}
 
 	nc := &nbConn{rt: rt, state: nbInitial, errMsg: lua.LNil, formats: map[uint32]*tupleFormat{},
-		connectTimeout: nbDefaultConnectTimeout}
+		connectTimeout: nbDefaultConnectTimeout, shared: shared, futures: map[uint64]*nbFuture{},
+		inboxWake: make(chan struct{}, 1)}
 	if userV != lua.LNil {
 		nc.user = rt.tostring(L, userV)
 		if passV != lua.LNil {
@@ -369,6 +389,7 @@ func secondsOrZero(x float64) time.Duration {
 // for a state change.
 func (nc *nbConn) setState(state string, code boxerr.Code, msg lua.LValue) {
 	nc.state, nc.errCode, nc.errMsg = state, code, msg
+	nc.errSet = code != 0 || state == nbError || state == nbErrorReconnect || state == nbClosed
 	nc.obj.RawSetString("state", lua.LString(state))
 	nc.obj.RawSetString("error", msg)
 	if state == nbErrorReconnect {
@@ -386,6 +407,10 @@ func (nc *nbConn) setState(state string, code boxerr.Code, msg lua.LValue) {
 		nc.rt.Log.Log(who.Who(), level, nc.name+": "+text)
 	}
 	nc.cond.Broadcast()
+	switch state {
+	case nbError, nbErrorReconnect, nbClosed:
+		nc.failFutures(code, msg)
+	}
 }
 
 // fail is error_sm: the connection is dropped and the state becomes
@@ -424,7 +449,14 @@ func (nc *nbConn) stop() {
 // run is the worker fiber: connect, load the schema, wait for the
 // connection to end, and reconnect while reconnect_after asks for it.
 func (nc *nbConn) run(f *fiber.Fiber) {
-	defer func() { nc.worker = nil }()
+	defer func() {
+		nc.worker = nil
+		if fc := nc.workerCtx; fc != nil {
+			nc.workerCtx = nil
+			nc.rt.ReleaseFiberCtx(fc)
+			f.Local = nil
+		}
+	}()
 	for {
 		var cc *client.Conn
 		var err error
@@ -462,7 +494,7 @@ func (nc *nbConn) run(f *fiber.Fiber) {
 				nc.setState(nbActive, 0, lua.LNil)
 			}
 			if nc.cc == cc {
-				f.Block(func() { <-cc.Closed() })
+				nc.serve(f, cc)
 				if nc.cc == cc && nc.state != nbClosed {
 					nc.fail(boxerr.ER_NO_CONNECTION, closeReason(cc))
 				}
@@ -474,6 +506,31 @@ func (nc *nbConn) run(f *fiber.Fiber) {
 		f.Sleep(nc.reconnectAfter)
 		if nc.state != nbErrorReconnect {
 			return
+		}
+	}
+}
+
+// serve is the worker's life while cc is up: it waits without the baton
+// for the socket to close or for events from the client, dispatches the
+// events under the baton, and reloads the schema when a dispatched reply
+// showed a new version (2.6's worker does that for every reply it reads).
+func (nc *nbConn) serve(f *fiber.Fiber, cc *client.Conn) {
+	for nc.cc == cc {
+		closed := false
+		f.Block(func() {
+			select {
+			case <-cc.Closed():
+				closed = true
+			case <-nc.inboxWake:
+			}
+		})
+		nc.dispatch()
+		if closed {
+			return
+		}
+		if v := nc.seenVersion; v != 0 && v != nc.schemaVersion && nc.cc == cc {
+			nc.seenVersion = 0
+			nc.reload(nc.rt.L, f)
 		}
 	}
 }

@@ -45,6 +45,9 @@ func (nc *nbConn) perform(L *lua.LState, opts lua.LValue, typ uint32, body []byt
 	if nc.state != nbActive && nc.state != nbFetchSchema {
 		rt.raise(L, nc.lastError())
 	}
+	if t, ok := opts.(*lua.LTable); ok && lua.LVAsBool(L.GetField(t, "on_push")) {
+		return nc.performPushes(L, f, t, typ, body, left, isActive)
+	}
 	cc := nc.cc
 	var resp client.Response
 	var err error
@@ -75,13 +78,59 @@ func (nc *nbConn) perform(L *lua.LState, opts lua.LValue, typ uint32, body []byt
 	return resp
 }
 
+// performPushes is perform for a request given opts.on_push: it goes
+// through a future, whose pushes the worker hands to on_push(on_push_ctx,
+// message), and waits for it as 2.6's wait_result does.
+func (nc *nbConn) performPushes(L *lua.LState, f *fiber.Fiber, opts *lua.LTable, typ uint32, body []byte,
+	left func() time.Duration, isActive func(string) bool) client.Response {
+	rt := nc.rt
+	fut := &nbFuture{nc: nc, onPush: L.GetField(opts, "on_push"), onPushCtx: L.GetField(opts, "on_push_ctx")}
+	if err := nc.startFuture(fut, typ, body); err != nil {
+		rt.raise(L, err)
+	}
+	if wait := left(); !fut.isReady() && (wait == 0 || rt.nbWaitFuture(L, fut, wait, false)) {
+		rt.raiseCode(L, boxerr.ER_TIMEOUT)
+	}
+	if fut.id != 0 {
+		rt.raiseCode(L, boxerr.ER_NO_CONNECTION) // the worker is gone
+	}
+	if fut.err != nil {
+		rt.raise(L, fut.err)
+	}
+	if v := fut.resp.SchemaVersion; v != 0 && v != nc.schemaVersion {
+		nc.reload(L, f)
+	}
+	if nc.state == nbFetchSchema {
+		nc.waitState(L, isActive, left())
+	}
+	return fut.resp
+}
+
+// request is 2.6's remote:_request: with opts.is_async it sends the
+// request and returns its future (a request that is also given on_push or
+// on_push_ctx is a usage error); otherwise it is perform. dec and format
+// say how a future decodes its result.
+func (nc *nbConn) request(L *lua.LState, opts lua.LValue, typ uint32, body []byte, dec nbDecoder, format *tupleFormat) (client.Response, *lua.LTable) {
+	if t, ok := opts.(*lua.LTable); ok && lua.LVAsBool(L.GetField(t, "is_async")) {
+		if lua.LVAsBool(L.GetField(t, "on_push")) || lua.LVAsBool(L.GetField(t, "on_push_ctx")) {
+			L.Error(lua.LString(nbAsyncPushWhere+"To handle pushes in an async request use future:pairs()"), 0)
+		}
+		fut := &nbFuture{nc: nc, decode: dec, format: format, async: true}
+		if err := nc.startFuture(fut, typ, body); err != nil {
+			nc.rt.raise(L, err)
+		}
+		return client.Response{}, nc.futureObject(L, fut)
+	}
+	return nc.perform(L, opts, typ, body), nil
+}
+
 // lastError is the error a request gets on a connection that is not
 // active: the code and message of the failure that ended it (2.6 builds
 // it with box.error.new{code = last_errno or NO_CONNECTION, reason =
 // last_error}, so the message is empty when there was no failure yet).
 func (nc *nbConn) lastError() *boxerr.Error {
 	code := nc.errCode
-	if code == 0 {
+	if !nc.errSet {
 		code = boxerr.ER_NO_CONNECTION
 	}
 	msg, _ := nc.errMsg.(lua.LString)
@@ -146,48 +195,67 @@ func nbItems(raw []byte) ([][]byte, error) {
 	return items, nil
 }
 
-// nbData decodes the DATA of a reply to Lua values, one per element.
+// nbData decodes the DATA of a reply to Lua values, one per element,
+// raising on a malformed reply.
 func (rt *Runtime) nbData(L *lua.LState, resp client.Response) []lua.LValue {
-	raw, err := dataOf(resp)
+	out, err := rt.nbDecodeData(L, resp)
 	if err != nil {
 		rt.raise(L, err)
 	}
+	return out
+}
+
+// nbDecodeData is nbData returning the error.
+func (rt *Runtime) nbDecodeData(L *lua.LState, resp client.Response) ([]lua.LValue, error) {
+	raw, err := dataOf(resp)
+	if err != nil {
+		return nil, err
+	}
 	items, err := nbItems(raw)
 	if err != nil {
-		rt.raise(L, err)
+		return nil, err
 	}
 	out := make([]lua.LValue, len(items))
 	for i, it := range items {
 		v, _, err := luaconv.Decode(L, it)
 		if err != nil {
-			rt.raise(L, boxerr.New(boxerr.ER_INVALID_MSGPACK, "packet body"))
+			return nil, boxerr.New(boxerr.ER_INVALID_MSGPACK, "packet body")
 		}
 		out[i] = v
+	}
+	return out, nil
+}
+
+// nbTuples decodes the DATA of a reply as box.tuple objects that name
+// their fields by format, raising on a malformed reply.
+func (rt *Runtime) nbTuples(L *lua.LState, resp client.Response, format *tupleFormat) []lua.LValue {
+	out, err := rt.nbDecodeTuples(L, resp, format)
+	if err != nil {
+		rt.raise(L, err)
 	}
 	return out
 }
 
-// nbTuples decodes the DATA of a reply as box.tuple objects that name
-// their fields by format.
-func (rt *Runtime) nbTuples(L *lua.LState, resp client.Response, format *tupleFormat) []lua.LValue {
+// nbDecodeTuples is nbTuples returning the error.
+func (rt *Runtime) nbDecodeTuples(L *lua.LState, resp client.Response, format *tupleFormat) ([]lua.LValue, error) {
 	raw, err := dataOf(resp)
 	if err != nil {
-		rt.raise(L, err)
+		return nil, err
 	}
 	items, err := nbItems(raw)
 	if err != nil {
-		rt.raise(L, err)
+		return nil, err
 	}
 	out := make([]lua.LValue, len(items))
 	for i, it := range items {
 		// Copied, so that a kept tuple does not pin the whole reply.
 		t, err := memtx.NewTuple(append([]byte(nil), it...))
 		if err != nil {
-			rt.raise(L, err)
+			return nil, err
 		}
 		out[i] = rt.tupleValue(L, t, format)
 	}
-	return out
+	return out, nil
 }
 
 // nbBody builds request bodies: a map of a known number of integer keys.
@@ -265,13 +333,14 @@ func (rt *Runtime) nbEncodeKey(L *lua.LState, v lua.LValue) []byte {
 	return append(msgpack.AppendArrayHeader(nil, 1), b...)
 }
 
-// nbPing is ping(opts): true when the server answered; it never raises
+// nbPing is ping(opts): true when the server answered (with is_async:
+// when the request was sent, as 2.6 drops the future); it never raises
 // for a connection problem.
 func (rt *Runtime) nbPing(L *lua.LState) int {
 	nc := rt.nbTransport(L, "ping")
 	opts := L.Get(2)
 	_, err := rt.protect(L.NewFunction(func(L *lua.LState) int {
-		nc.perform(L, opts, client.TypePing, nil)
+		nc.request(L, opts, client.TypePing, nil, nbDecodeNil, nil)
 		return 0
 	}), nil)
 	L.Push(lua.LBool(err == nil))
@@ -334,7 +403,11 @@ func (rt *Runtime) nbCall(L *lua.LState, call16 bool) int {
 	body := newNBBody(2).
 		str(proto.KeyFunctionName, name).
 		raw(proto.KeyTuple, rt.nbEncodeTuple(L, args)).b
-	resp := nc.perform(L, opts, typ, body)
+	resp, fut := nc.request(L, opts, typ, body, nbDecodeData, nil)
+	if fut != nil {
+		L.Push(fut)
+		return 1
+	}
 	if call16 {
 		t := L.NewTable()
 		for _, v := range rt.nbTuples(L, resp, nil) {
@@ -363,7 +436,11 @@ func (rt *Runtime) nbEval(L *lua.LState, eval16 bool) int {
 	body := newNBBody(2).
 		str(proto.KeyExpr, expr).
 		raw(proto.KeyTuple, rt.nbEncodeTuple(L, args)).b
-	resp := nc.perform(L, opts, client.TypeEval, body)
+	resp, fut := nc.request(L, opts, client.TypeEval, body, nbDecodeData, nil)
+	if fut != nil {
+		L.Push(fut)
+		return 1
+	}
 	res := rt.nbData(L, resp)
 	for _, v := range res {
 		L.Push(v)

@@ -9,6 +9,7 @@ import (
 	"github.com/spindledb/spindle/client"
 	"github.com/spindledb/spindle/internal/boxerr"
 	"github.com/spindledb/spindle/internal/luaconv"
+	"github.com/spindledb/spindle/internal/msgpack"
 	"github.com/spindledb/spindle/internal/proto"
 )
 
@@ -251,7 +252,11 @@ func (rt *Runtime) nbSpaceMT(nc *nbConn) *lua.LTable {
 			body := newNBBody(2).
 				uint(proto.KeySpaceID, uint64(id)).
 				raw(proto.KeyTuple, rt.nbEncodeTuple(L, L.Get(2))).b
-			resp := nc.perform(L, L.Get(3), typ, body)
+			resp, fut := nc.request(L, L.Get(3), typ, body, nbDecodeTuple, nc.formats[id])
+			if fut != nil {
+				L.Push(fut)
+				return 1
+			}
 			L.Push(nbFirst(rt.nbTuples(L, resp, nc.formats[id])))
 			return 1
 		}
@@ -279,7 +284,10 @@ func (rt *Runtime) nbSpaceMT(nc *nbConn) *lua.LTable {
 				uint(proto.KeyIndexBase, 1).
 				raw(proto.KeyOps, ops).
 				raw(proto.KeyTuple, tuple).b
-			nc.perform(L, L.Get(4), client.TypeUpsert, body)
+			if _, fut := nc.request(L, L.Get(4), client.TypeUpsert, body, nbDecodeNil, nil); fut != nil {
+				L.Push(fut)
+				return 1
+			}
 			return 0
 		},
 		"format": func(L *lua.LState) int {
@@ -398,7 +406,11 @@ func (rt *Runtime) nbIndexSelect(L *lua.LState, nc *nbConn, idx *lua.LTable) int
 	limit := nbOpt(L, opts, "limit", 0xFFFFFFFF)
 	sid, iid := nbIndexIDs(idx)
 	body := nbSelectBody(sid, iid, iter, offset, limit, rt.nbEncodeKey(L, key))
-	resp := nc.perform(L, opts, client.TypeSelect, body)
+	resp, fut := nc.request(L, opts, client.TypeSelect, body, nbDecodeSelect, nc.formats[sid])
+	if fut != nil {
+		L.Push(fut)
+		return 1
+	}
 	t := L.NewTable()
 	for _, v := range rt.nbTuples(L, resp, nc.formats[sid]) {
 		t.Append(v)
@@ -421,7 +433,11 @@ func (rt *Runtime) nbIndexGet(L *lua.LState, nc *nbConn, idx *lua.LTable, method
 	}
 	sid, iid := nbIndexIDs(idx)
 	body := nbSelectBody(sid, iid, uint32(iter), 0, limit, rt.nbEncodeKey(L, key))
-	resp := nc.perform(L, opts, client.TypeSelect, body)
+	resp, fut := nc.request(L, opts, client.TypeSelect, body, nbDecodeGet, nc.formats[sid])
+	if fut != nil {
+		L.Push(fut)
+		return 1
+	}
 	res := rt.nbTuples(L, resp, nc.formats[sid])
 	if len(res) > 1 {
 		return rt.raise(L, &boxerr.Error{Code: boxerr.ER_MORE_THAN_ONE_TUPLE, Type: "ClientError"})
@@ -443,13 +459,27 @@ func (rt *Runtime) nbIndexCount(L *lua.LState, nc *nbConn, idx *lua.LTable) int 
 		spaceName = space.RawGetString("name")
 	}
 	fn := fmt.Sprintf("box.space.%s.index.%s:count", luaFmtS(spaceName), luaFmtS(idx.RawGetString("name")))
-	args := L.NewTable()
-	args.RawSetInt(1, key)
-	args.RawSetInt(2, opts)
+	// {key, opts} encodes as LuaJIT's table constructor leaves it: an
+	// array up to the last non-nil value, so [nil, opts] keeps a nil key.
+	vals := []lua.LValue{key, opts}
+	for len(vals) > 0 && vals[len(vals)-1] == lua.LNil {
+		vals = vals[:len(vals)-1]
+	}
+	args := msgpack.AppendArrayHeader(nil, uint32(len(vals)))
+	for _, v := range vals {
+		var err error
+		if args, err = luaconv.EncodeL(L, args, v); err != nil {
+			rt.raise(L, err)
+		}
+	}
 	body := newNBBody(2).
 		str(proto.KeyFunctionName, fn).
-		raw(proto.KeyTuple, rt.nbEncodeTuple(L, args)).b
-	resp := nc.perform(L, opts, client.TypeCall, body)
+		raw(proto.KeyTuple, args).b
+	resp, fut := nc.request(L, opts, client.TypeCall, body, nbDecodeCount, nil)
+	if fut != nil {
+		L.Push(fut)
+		return 1
+	}
 	res := rt.nbData(L, resp)
 	L.Push(nbFirst(res))
 	return 1
@@ -462,7 +492,11 @@ func (rt *Runtime) nbIndexDelete(L *lua.LState, nc *nbConn, idx *lua.LTable) int
 		uint(proto.KeySpaceID, uint64(sid)).
 		uint(proto.KeyIndexID, uint64(iid)).
 		raw(proto.KeyKey, rt.nbEncodeKey(L, L.Get(2))).b
-	resp := nc.perform(L, L.Get(3), client.TypeDelete, body)
+	resp, fut := nc.request(L, L.Get(3), client.TypeDelete, body, nbDecodeTuple, nc.formats[sid])
+	if fut != nil {
+		L.Push(fut)
+		return 1
+	}
 	return nbPushSome(L, nbFirst(rt.nbTuples(L, resp, nc.formats[sid])))
 }
 
@@ -478,7 +512,11 @@ func (rt *Runtime) nbIndexUpdate(L *lua.LState, nc *nbConn, idx *lua.LTable) int
 		uint(proto.KeyIndexBase, 1).
 		raw(proto.KeyTuple, ops).
 		raw(proto.KeyKey, key).b
-	resp := nc.perform(L, L.Get(4), client.TypeUpdate, body)
+	resp, fut := nc.request(L, L.Get(4), client.TypeUpdate, body, nbDecodeTuple, nc.formats[sid])
+	if fut != nil {
+		L.Push(fut)
+		return 1
+	}
 	return nbPushSome(L, nbFirst(rt.nbTuples(L, resp, nc.formats[sid])))
 }
 

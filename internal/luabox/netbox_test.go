@@ -49,8 +49,9 @@ func runNetBoxLua(t *testing.T, src string) (string, string) {
 // fakeServer is a scripted IPROTO server: one space "test" (id 512,
 // fields id and name), call "echo" returns its arguments, "slow" answers
 // after 300 ms, "hangup" closes the connection, "ddl" bumps the schema
-// version (and the schema then has a second space), eval fails with a
-// Lua error, and selects of space 512 return two tuples.
+// version (and the schema then has a second space), "push" sends
+// box.session.push messages before its reply, eval fails with a Lua
+// error, and selects of space 512 return two tuples.
 type fakeServer struct {
 	ln      net.Listener
 	mu      sync.Mutex
@@ -151,6 +152,20 @@ func (s *fakeServer) serve(nc net.Conn) {
 				go func(sync uint64) {
 					time.Sleep(300 * time.Millisecond)
 					write(proto.AppendData(nil, sync, ver, 1, mp("late")))
+				}(row.Sync)
+			case "push":
+				// push(n[, delay_ms]): n pushes of 1..n, then "pushed".
+				n, _ := args[0].(uint64)
+				var delay uint64
+				if len(args) > 1 {
+					delay, _ = args[1].(uint64)
+				}
+				go func(sync uint64) {
+					for i := uint64(1); i <= n; i++ {
+						write(proto.AppendChunk(nil, sync, ver, mp(i)))
+						time.Sleep(time.Duration(delay) * time.Millisecond)
+					}
+					write(proto.AppendData(nil, sync, ver, 1, mp("pushed")))
 				}(row.Sync)
 			case "hangup":
 				return
@@ -379,6 +394,7 @@ box.cfg{listen = '127.0.0.1:0', work_dir = os.getenv('WD'), log = os.getenv('WD'
 box.schema.user.create('tester', {password = 'pw'})
 box.schema.user.grant('tester', 'super')
 function add(a, b) return a + b end
+function pusher(n) for i = 1, n do box.session.push({i}) end return 'final' end
 io.stdout:write(box.info.listen .. '\n')
 io.stdout:flush()
 `), 0o644)
@@ -417,6 +433,17 @@ add(ok, e.code, e.type, e.message)
 ok, e = pcall(kv.insert, kv, {1})
 add(ok, e.code, e.message)
 add(c:call('add', {2, 3}), pcall(c.call, c, 'nope'))
+local pushed = {}
+add(c:call('pusher', {2}, {on_push = function(x, m) table.insert(pushed, x .. m[1]) end, on_push_ctx = 'p'}), table.concat(pushed, ','))
+local f = c:call('pusher', {2}, {is_async = true})
+local seen = {}
+for i, v in f:pairs(1) do table.insert(seen, i .. '=' .. (type(v) == 'table' and tostring(v[1]) or '?')) end
+add(table.concat(seen, ' '), kv:get('a', {is_async = true}):wait_result(1).v)
+local fs = {}
+for i = 1, 5 do fs[i] = c:eval('require("fiber").sleep(...) return ...', {(5 - i) * 0.01}, {is_async = true}) end
+add(fs[5]:wait_result(1)[1], fs[1]:is_ready(), fs[1]:wait_result(1)[1])
+f = kv:insert({'a', 1}, {is_async = true})
+add(select(2, f:wait_result(1)).code)
 c:close()
 add(c.state)
 local bad = nb.connect('tester:wrong@%s')
@@ -432,6 +459,10 @@ out = table.concat(r, '\n')
 		"false 3 ClientError Duplicate key exists in unique index 'pk' in space 'kv'",
 		"false 23 Tuple field 1 type does not match one required by operation: expected string",
 		"5 false Procedure 'nope' is not defined",
+		"final p1,p2",
+		"1=1 2=2 3=final 11",
+		"0 false 0.04",
+		"3",
 		"closed",
 		"error Incorrect password supplied for user 'tester'",
 	}, "\n")
