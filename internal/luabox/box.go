@@ -458,7 +458,14 @@ func (rt *Runtime) goToLua(L *lua.LState, v any) lua.LValue {
 
 // luaToGo converts a Lua value from box.cfg to plain Go values: string,
 // float64, bool, []any, map[string]any.
-func luaToGo(v lua.LValue) any {
+func luaToGo(v lua.LValue) any { return luaToGoDepth(v, 0) }
+
+// maxGoDepth bounds the nesting luaToGo follows: a table that contains
+// itself must not recurse until the stack overflows. Deeper levels become
+// nil, which every consumer rejects as a value of the wrong type.
+const maxGoDepth = 32
+
+func luaToGoDepth(v lua.LValue, depth int) any {
 	switch x := v.(type) {
 	case lua.LString:
 		return string(x)
@@ -467,15 +474,18 @@ func luaToGo(v lua.LValue) any {
 	case lua.LBool:
 		return bool(x)
 	case *lua.LTable:
+		if depth >= maxGoDepth {
+			return nil
+		}
 		if x.Len() > 0 || isEmptyTable(x) {
 			arr := make([]any, 0, x.Len())
 			for i := 1; i <= x.Len(); i++ {
-				arr = append(arr, luaToGo(x.RawGetInt(i)))
+				arr = append(arr, luaToGoDepth(x.RawGetInt(i), depth+1))
 			}
 			return arr
 		}
 		m := map[string]any{}
-		x.ForEach(func(k, e lua.LValue) { m[lua.LVAsString(k)] = luaToGo(e) })
+		x.ForEach(func(k, e lua.LValue) { m[lua.LVAsString(k)] = luaToGoDepth(e, depth+1) })
 		return m
 	}
 	return nil
