@@ -17,6 +17,12 @@ func (rt *Runtime) openError(boxT *lua.LTable) {
 		L.Push(lua.LString(checkError(L, 1).Message))
 		return 1
 	}))
+	// Serializers (json, yaml, msgpack, tuples) see an error as its
+	// message, as 2.6's error __serialize.
+	rt.errorMT.RawSetString("__serialize", L.NewFunction(func(L *lua.LState) int {
+		L.Push(lua.LString(checkError(L, 1).Message))
+		return 1
+	}))
 	rt.errorMT.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
 		e := checkError(L, 1)
 		switch L.CheckString(2) {
@@ -48,6 +54,8 @@ func (rt *Runtime) openError(boxT *lua.LTable) {
 			}
 		case "unpack", "raise", "match":
 			L.Push(L.GetField(rt.errorMT, "_"+L.CheckString(2)))
+		case "__serialize":
+			L.Push(L.GetField(rt.errorMT, "__serialize"))
 		default:
 			L.Push(lua.LNil)
 		}

@@ -489,6 +489,9 @@ func (rt *Runtime) checkTupleArg(L *lua.LState, n int) []byte {
 // is a one-part key, a table or tuple is taken as it is.
 func (rt *Runtime) checkKeyArg(L *lua.LState, n int) []byte {
 	v := L.Get(n)
+	if luaconv.IsNULL(v) {
+		return []byte{0x90} // box.NULL is no key, as nil
+	}
 	switch x := v.(type) {
 	case *lua.LNilType:
 		return []byte{0x90}
