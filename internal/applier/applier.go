@@ -289,10 +289,16 @@ func (a *Applier) logError(err error) {
 	case StateSync, StateFollow:
 		a.log(levelInfo, "can't read row")
 	}
-	if e.Type == "SystemError" || e.Type == "SocketError" {
+	switch e.Type {
+	case "SystemError", "SocketError":
 		a.log(levelSysError, e.Type+" "+e.Message)
-	} else {
+	case "", "ClientError", "AccessDeniedError":
+		// ClientError::log names the error code
 		a.log(levelError, e.Code.Name()+": "+e.Message)
+	default:
+		// other errors (XlogGapError from a master that lost xlogs)
+		// are logged by type, as Exception::log does
+		a.log(levelError, e.Type+": "+e.Message)
 	}
 	switch e.Code {
 	case boxerr.ER_LOADING, boxerr.ER_CFG, boxerr.ER_ACCESS_DENIED, boxerr.ER_NO_SUCH_USER,
