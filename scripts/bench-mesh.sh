@@ -57,7 +57,10 @@ end
 local function sum(v) local s = 0 for i = 1, 31 do s = s + v[i] end return s end
 local before = sum(vc(cs[1]))
 io.stdout:write('monitor ready\n') io.stdout:flush()
-while not fio.path.exists(os.getenv('DONE')) do fiber.sleep(0.01) end
+local deadline = clock.time() + 600
+while not fio.path.exists(os.getenv('DONE')) and clock.time() < deadline do fiber.sleep(0.01) end
+-- every member must hold every row within 120 s of the end of the load
+deadline = clock.time() + 120
 while true do
     local v1, same = vc(cs[1]), true
     for k = 2, #cs do
@@ -70,6 +73,19 @@ while true do
         f:close()
         print(string.format('%d %.3f', sum(v1) - before, t))
         break
+    end
+    if clock.time() > deadline then
+        print('the members did not converge within 120 s of the end of the load:')
+        for k, c in ipairs(cs) do
+            print(string.format('member %d: vclock %s', k, require('json').encode(vc(c))))
+            for id, r in pairs(c:eval('return box.info.replication')) do
+                local u = r.upstream
+                if u ~= nil then
+                    print(string.format('  upstream %d: %s %s', id, u.status, u.message or ''))
+                end
+            end
+        end
+        os.exit(1)
     end
     fiber.sleep(0.005)
 end
@@ -108,7 +124,12 @@ for name in spindle tarantool; do
     done
     for b in "${benches[@]}"; do wait "$b"; done
     touch "$tmp/done"
-    wait $mon || { cat "$tmp/$name-mon" >&2; exit 1; }
+    if ! wait $mon; then
+        echo "-- $name: replication broke down under the load" >&2
+        cat "$tmp/$name-mon" >&2
+        for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+        exit 1
+    fi
     read -r rows secs < <(tail -1 "$tmp/$name-mon")
     ack=$(python3 - "$tmp/$name-bench0" "$tmp/$name-bench1" "$tmp/$name-bench2" <<'PY'
 import json, sys
