@@ -85,6 +85,11 @@ type upstream struct {
 // maxInflight bounds the applied transactions waiting for the WAL.
 const maxInflight = 4096
 
+// errDuplicateSource is 2.6's refusal of two sources that lead to one
+// instance: two URIs with one address, or two masters answering with one
+// instance UUID at bootstrap.
+var errDuplicateSource = boxerr.New(boxerr.ER_CFG, "replication", "duplicate connection to the same replica")
+
 // replicationSources reads box.cfg.replication: a string, a number or a
 // list of them.
 func replicationSources(cfg map[string]any) ([]applier.URI, error) {
@@ -113,6 +118,11 @@ func replicationSources(cfg map[string]any) ([]applier.URI, error) {
 		u, err := applier.ParseURI(s)
 		if err != nil {
 			return nil, err
+		}
+		for _, o := range out {
+			if o.Addr == u.Addr {
+				return nil, errDuplicateSource
+			}
 		}
 		out = append(out, u)
 	}
@@ -263,6 +273,14 @@ func (s *Server) bootstrapFromMaster(cfg map[string]any, f *fiber.Fiber) (*box.B
 			time.Sleep(10 * time.Millisecond)
 		}
 	})
+	seen := make(map[string]bool, len(cands))
+	for _, c := range cands {
+		if seen[c.uuid] {
+			s.stopUpstreams()
+			return nil, vclock.VClock{}, nil, errDuplicateSource
+		}
+		seen[c.uuid] = true
+	}
 	if connected < quorum {
 		s.Log.Logf(who, say.Crit, "failed to connect to %d out of %d replicas", total-connected, total)
 		s.stopUpstreams()
