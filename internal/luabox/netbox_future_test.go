@@ -2,14 +2,8 @@ package luabox
 
 import (
 	"fmt"
-	"net"
 	"strings"
 	"testing"
-
-	lua "github.com/yuin/gopher-lua"
-
-	"github.com/spindledb/spindle/internal/fiber"
-	"github.com/spindledb/spindle/internal/say"
 )
 
 // TestNetBoxFutures drives is_async futures and pushes against the
@@ -126,54 +120,11 @@ out = table.concat(r, '\n')
 // BenchmarkNetBoxAsyncCall measures pipelined is_async calls: 16 futures
 // sent, then collected, through the worker's dispatch.
 func BenchmarkNetBoxAsyncCall(b *testing.B) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	srv := &fakeServer{ln: ln, version: 80}
-	defer ln.Close()
-	go func() {
-		for {
-			nc, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go srv.serve(nc)
-		}
-	}()
-	sched := fiber.NewScheduler()
-	rt, err := New(sched, say.New(&syncBuf{}), fakeHost{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	rt.openNetBox()
-	f := sched.New("bench")
-	f.Acquire()
-	defer f.Finish()
-	fc := rt.NewFiberCtx(f, nil)
-	defer rt.ReleaseFiberCtx(fc)
-	if err := rt.RunString(fc, fmt.Sprintf(`conn = require('net.box').connect('%s')`, ln.Addr()), "setup"); err != nil {
-		b.Fatal(err)
-	}
-	fn, err := fc.L.LoadString(`
+	benchNetBox(b, `
 local fs = {}
 for i = 1, 16 do fs[i] = conn:call('echo', {i}, {is_async = true}) end
 for i = 1, 16 do assert(fs[i]:wait_result()[1] == i) end`)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		fc.L.Push(fn)
-		if err := fc.L.PCall(0, lua.MultRet, nil); err != nil {
-			b.Fatal(err)
-		}
-		fc.L.SetTop(0)
-	}
-	b.StopTimer()
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*16), "ns/call")
-	rt.RunString(fc, `conn:close()`, "teardown")
 }
 
 // TestNetBoxFuturesConcurrent runs many fibers that mix async calls,

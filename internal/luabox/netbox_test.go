@@ -526,9 +526,9 @@ func smallIDs(v any) bool {
 	return true
 }
 
-// BenchmarkNetBoxCall measures a call round trip through net.box against
-// the scripted server.
-func BenchmarkNetBoxCall(b *testing.B) {
+// benchNetBox runs chunk b.N times on a net.box connection (global conn)
+// to the scripted server.
+func benchNetBox(b *testing.B, chunk string) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
@@ -558,7 +558,7 @@ func BenchmarkNetBoxCall(b *testing.B) {
 	if err := rt.RunString(fc, fmt.Sprintf(`conn = require('net.box').connect('%s')`, ln.Addr()), "setup"); err != nil {
 		b.Fatal(err)
 	}
-	fn, err := fc.L.LoadString(`return conn:call('echo', {1, 'two', {3}})`)
+	fn, err := fc.L.LoadString(chunk)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -573,4 +573,10 @@ func BenchmarkNetBoxCall(b *testing.B) {
 	}
 	b.StopTimer()
 	rt.RunString(fc, `conn:close()`, "teardown")
+}
+
+// BenchmarkNetBoxCall measures a call round trip through net.box against
+// the scripted server.
+func BenchmarkNetBoxCall(b *testing.B) {
+	benchNetBox(b, `return conn:call('echo', {1, 'two', {3}})`)
 }

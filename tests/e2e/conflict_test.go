@@ -40,11 +40,11 @@ func testDuplicateKeyConflict(t *testing.T, replicaBin string, spindle bool) {
 	mc := dialT(t, master.Addr, client.Options{})
 	replica := start(t, replicaBin, conflictReplica, "MASTER="+master.Addr)
 	rc := dialT(t, replica.Addr, client.Options{})
-	rcWaitEval(t, rc, "return box.space.test ~= nil and box.info.replication[1].upstream.status", "follow", 20*time.Second)
+	waitEvalFor(t, rc, "return box.space.test ~= nil and box.info.replication[1].upstream.status", "follow", 20*time.Second)
 
 	evalT(t, rc, "box.space.test:insert{10, 'local'}")
 	evalT(t, mc, "box.space.test:insert{10, 'remote'}")
-	rcWaitEval(t, rc, "return box.info.replication[1].upstream.status", "stopped", 20*time.Second)
+	waitEvalFor(t, rc, "return box.info.replication[1].upstream.status", "stopped", 20*time.Second)
 	msg := fmt.Sprint(evalT(t, rc, "return box.info.replication[1].upstream.message"))
 	const prefix = "Duplicate key exists in unique index 'primary' in space 'test'"
 	want := prefix
@@ -54,7 +54,7 @@ func testDuplicateKeyConflict(t *testing.T, replicaBin string, spindle bool) {
 	if msg != want {
 		t.Errorf("upstream.message = %q, want %q", msg, want)
 	}
-	rcWaitEval(t, rc, "return box.info.status", "running", 5*time.Second)
+	waitEvalFor(t, rc, "return box.info.status", "running", 5*time.Second)
 	out := replica.Output()
 	for _, line := range []string{
 		"E> error applying row: {type: 'INSERT', replica_id: 1, lsn: ",
@@ -86,13 +86,13 @@ func testDuplicateKeyConflict(t *testing.T, replicaBin string, spindle bool) {
 local src = box.cfg.replication
 box.cfg{replication = {}}
 box.cfg{replication = src}`)
-	rcWaitEval(t, rc, "return box.space.test:get{11} ~= nil", "true", 20*time.Second)
-	rcWaitEval(t, rc, "return box.info.replication[1].upstream.status", "follow", 20*time.Second)
+	waitEvalFor(t, rc, "return box.space.test:get{11} ~= nil", "true", 20*time.Second)
+	waitEvalFor(t, rc, "return box.info.replication[1].upstream.status", "follow", 20*time.Second)
 	if got := fmt.Sprint(evalT(t, rc, "return box.space.test:get{10}[2]")); got != "local" {
 		t.Errorf("the skipped row overwrote the local one: %s", got)
 	}
 	// The skipped row was logged as a NOP: the vclocks meet.
-	rcWaitEval(t, rc, "return box.info.vclock[1]", fmt.Sprint(evalT(t, mc, "return box.info.vclock[1]")), 10*time.Second)
+	waitEvalFor(t, rc, "return box.info.vclock[1]", fmt.Sprint(evalT(t, mc, "return box.info.vclock[1]")), 10*time.Second)
 	if spindle {
 		if got := fmt.Sprint(evalT(t, rc, "return box.info.replication[1].upstream.skipped")); got != "1" {
 			t.Errorf("upstream.skipped = %s, want 1", got)
@@ -108,12 +108,12 @@ end)`)
 	evalT(t, rc, "box.space.test:insert{20, 'local'}")
 	evalT(t, mc, "box.space.test:insert{20, 'remote'}")
 	evalT(t, mc, "box.space.test:insert{21, 'next'}")
-	rcWaitEval(t, rc, "return box.space.test:get{21} ~= nil", "true", 20*time.Second)
+	waitEvalFor(t, rc, "return box.space.test:get{21} ~= nil", "true", 20*time.Second)
 	if got := fmt.Sprint(evalT(t, rc, "return box.space.test:get{20}[2], box.info.replication[1].upstream.status")); got != "local" {
 		t.Errorf("before_replace did not keep the local tuple: %s", got)
 	}
-	rcWaitEval(t, rc, "return box.info.replication[1].upstream.status", "follow", 5*time.Second)
-	rcWaitEval(t, rc, "return box.info.vclock[1]", fmt.Sprint(evalT(t, mc, "return box.info.vclock[1]")), 10*time.Second)
+	waitEvalFor(t, rc, "return box.info.replication[1].upstream.status", "follow", 5*time.Second)
+	waitEvalFor(t, rc, "return box.info.vclock[1]", fmt.Sprint(evalT(t, mc, "return box.info.vclock[1]")), 10*time.Second)
 }
 
 func TestDuplicateKeyConflictSpindleReplica(t *testing.T) {

@@ -30,8 +30,8 @@ func testOrphan(t *testing.T, replicaBin string) {
 	replicaDir := t.TempDir()
 	replica := startIn(t, replicaBin, replicaDir, orphanReplica, "MASTER="+addr)
 	rc := dialT(t, replica.Addr, client.Options{})
-	rcWaitEval(t, rc, "return box.info.replication[1].upstream.status", "follow", 20*time.Second)
-	rcWaitEval(t, rc, "return box.info.status", "running", 5*time.Second)
+	waitEvalFor(t, rc, "return box.info.replication[1].upstream.status", "follow", 20*time.Second)
+	waitEvalFor(t, rc, "return box.info.status", "running", 5*time.Second)
 	rc.Close()
 	replica.Stop(t)
 	master.Stop(t)
@@ -66,9 +66,9 @@ func testOrphan(t *testing.T, replicaBin string) {
 	}
 
 	startInAddr(t, spindleBin, masterDir, conflictMaster, addr)
-	rcWaitEval(t, rc, "return box.info.status", "running", 30*time.Second)
+	waitEvalFor(t, rc, "return box.info.status", "running", 30*time.Second)
 	waitOutput(t, replica, "C> leaving orphan mode", 5*time.Second)
-	rcWaitEval(t, rc, "return box.info.ro", "false", 5*time.Second)
+	waitEvalFor(t, rc, "return box.info.ro", "false", 5*time.Second)
 	evalT(t, rc, "box.space.test:insert{100, 'after orphan'}")
 	mc := dialT(t, addr, client.Options{})
 	if got := fmt.Sprint(evalT(t, mc, "return box.info.status")); got != "running" {

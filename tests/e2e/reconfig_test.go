@@ -59,37 +59,12 @@ func rcStartMesh(t *testing.T, n int) []rcMember {
 		ms[i].c = dialT(t, addrs[i], client.Options{})
 	}
 	for i := range ms {
-		rcWaitEval(t, ms[i].c, "return box.space._cluster:count()", fmt.Sprint(n), 30*time.Second)
-		rcWaitEval(t, ms[i].c, "return box.info.status", "running", 30*time.Second)
+		waitEvalFor(t, ms[i].c, "return box.space._cluster:count()", fmt.Sprint(n), 30*time.Second)
+		waitEvalFor(t, ms[i].c, "return box.info.status", "running", 30*time.Second)
 	}
 	return ms
 }
 
-// rcWaitEval polls expr until it prints as want or timeout passes;
-// errors (a row not there yet) are retried.
-func rcWaitEval(t *testing.T, c *client.Conn, expr, want string, timeout time.Duration) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	var got any
-	var err error
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		var res []any
-		res, err = c.Eval(ctx, expr, nil)
-		cancel()
-		got = nil
-		if len(res) > 0 {
-			got = res[0]
-		}
-		if err == nil && fmt.Sprint(got) == want {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s = %v (error %v), want %s", expr, got, err, want)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
 
 // rcSetReplication runs box.cfg{replication = ...} on c with the given
 // addresses (through the replicator user) and returns how long it took.
@@ -204,7 +179,7 @@ func TestReconfigureMeshToRingAndChain(t *testing.T) {
 	}
 	for i, m := range ms {
 		prev, next := (i+2)%3, (i+1)%3
-		rcWaitEval(t, m.c, fmt.Sprintf("local r = box.info.replication[%s] return r.upstream and r.upstream.status", ids[prev]), "follow", 20*time.Second)
+		waitEvalFor(t, m.c, fmt.Sprintf("local r = box.info.replication[%s] return r.upstream and r.upstream.status", ids[prev]), "follow", 20*time.Second)
 		if s := rcUpstream(t, m, ids[next]); s != "none" {
 			t.Errorf("rcMember %d still has an upstream to %d: %s", i, next, s)
 		}
@@ -277,12 +252,12 @@ func TestFailoverBackAndForth(t *testing.T) {
 			t.Fatalf("round %d: the demoted master accepted a write: %v", round, err)
 		}
 		// 3. the other reaches the signature; 4. read_only = false there.
-		rcWaitEval(t, other.c, "return box.info.signature >= "+sig, "true", 20*time.Second)
+		waitEvalFor(t, other.c, "return box.info.signature >= "+sig, "true", 20*time.Second)
 		evalT(t, other.c, "box.cfg{read_only = false}")
 		key++
 		rcInsert(t, other, key, fmt.Sprintf("after round %d", round))
-		rcWaitEval(t, cur.c, fmt.Sprintf("return box.space.test:get{%d} ~= nil", key), "true", 20*time.Second)
-		rcWaitEval(t, cur.c, "return box.info.ro", "true", 5*time.Second)
+		waitEvalFor(t, cur.c, fmt.Sprintf("return box.space.test:get{%d} ~= nil", key), "true", 20*time.Second)
+		waitEvalFor(t, cur.c, "return box.info.ro", "true", 5*time.Second)
 		cur, other = other, cur
 	}
 	rcConverge(t, []rcMember{cur, other}, key)
@@ -297,7 +272,7 @@ func testReconfigureToDeadSource(t *testing.T, replicaBin string) {
 	master := start(t, spindleBin, conflictMaster)
 	replica := start(t, replicaBin, foreignReplica, "MASTER="+master.Addr)
 	rc := dialT(t, replica.Addr, client.Options{})
-	rcWaitEval(t, rc, "return box.info.replication[1].upstream.status", "follow", 20*time.Second)
+	waitEvalFor(t, rc, "return box.info.replication[1].upstream.status", "follow", 20*time.Second)
 	dead := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	evalT(t, rc, "box.cfg{replication_connect_timeout = 1}")
 	if d := rcSetReplication(t, rc, master.Addr, dead); d < 900*time.Millisecond || d > 15*time.Second {
@@ -316,16 +291,16 @@ func testReconfigureToDeadSource(t *testing.T, replicaBin string) {
 	}
 	waitOutput(t, replica, "C> entering orphan mode", 5*time.Second)
 	// A lower quorum that the live upstream meets ends orphan mode.
-	rcWaitEval(t, rc, "return box.info.replication[1].upstream.status", "follow", 10*time.Second)
+	waitEvalFor(t, rc, "return box.info.replication[1].upstream.status", "follow", 10*time.Second)
 	evalT(t, rc, "box.cfg{replication_connect_quorum = 1}")
-	rcWaitEval(t, rc, "return box.info.status", "running", 5*time.Second)
+	waitEvalFor(t, rc, "return box.info.status", "running", 5*time.Second)
 	evalT(t, rc, "box.cfg{replication_connect_quorum = 2}")
 	rcSetReplication(t, rc, master.Addr)
-	rcWaitEval(t, rc, "return box.info.status", "running", 10*time.Second)
-	rcWaitEval(t, rc, "return box.info.replication[1].upstream.status", "follow", 10*time.Second)
+	waitEvalFor(t, rc, "return box.info.status", "running", 10*time.Second)
+	waitEvalFor(t, rc, "return box.info.replication[1].upstream.status", "follow", 10*time.Second)
 	mc := dialT(t, master.Addr, client.Options{})
 	evalT(t, mc, "box.space.test:insert{1, 'still following'}")
-	rcWaitEval(t, rc, "return box.space.test:get{1} ~= nil", "true", 10*time.Second)
+	waitEvalFor(t, rc, "return box.space.test:get{1} ~= nil", "true", 10*time.Second)
 }
 
 func TestReconfigureToDeadSource(t *testing.T) { testReconfigureToDeadSource(t, spindleBin) }

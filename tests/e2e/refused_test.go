@@ -67,13 +67,13 @@ func testForeignReplicaset(t *testing.T, replicaBin string) {
 	bc := dialT(t, b.Addr, clientOptions())
 	r := start(t, replicaBin, foreignReplica, "MASTER="+a.Addr)
 	rc := dialT(t, r.Addr, clientOptions())
-	rcWaitEval(t, rc, "return box.info.replication[1].upstream.status", "follow", 20*time.Second)
+	waitEvalFor(t, rc, "return box.info.replication[1].upstream.status", "follow", 20*time.Second)
 	rUUID := fmt.Sprint(evalT(t, rc, "return box.info.uuid"))
 	aCluster := fmt.Sprint(evalT(t, ac, "return box.info.cluster.uuid"))
 	bCluster := fmt.Sprint(evalT(t, bc, "return box.info.cluster.uuid"))
 	bUUID := fmt.Sprint(evalT(t, bc, "return box.info.uuid"))
 	evalT(t, ac, fmt.Sprintf("box.space._cluster:insert{3, %q}", bUUID))
-	rcWaitEval(t, rc, "return box.space._cluster:get{3} ~= nil", "true", 20*time.Second)
+	waitEvalFor(t, rc, "return box.space._cluster:get{3} ~= nil", "true", 20*time.Second)
 
 	if _, err := rc.Eval(ctxT(t), "box.cfg{replication = {'replicator:password@' .. ...}}", []any{b.Addr}); err != nil {
 		t.Fatal(err)
@@ -92,7 +92,7 @@ func testForeignReplicaset(t *testing.T, replicaBin string) {
 	}
 	mismatch := fmt.Sprintf("Replica set UUID mismatch: expected %s, got %s", bCluster, aCluster)
 	waitOutput(t, r, "ER_REPLICASET_UUID_MISMATCH: "+mismatch, 20*time.Second)
-	rcWaitEval(t, rc, "return box.info.replication[3].upstream.status", "stopped", 10*time.Second)
+	waitEvalFor(t, rc, "return box.info.replication[3].upstream.status", "stopped", 10*time.Second)
 	if got := fmt.Sprint(evalT(t, rc, "return box.info.replication[3].upstream.message")); got != mismatch {
 		t.Errorf("upstream.message = %q, want %q", got, mismatch)
 	}
@@ -110,9 +110,9 @@ func testForeignReplicaset(t *testing.T, replicaBin string) {
 	if _, err := rc.Eval(ctxT(t), "box.cfg{replication = {'replicator:password@' .. ...}}", []any{a.Addr}); err != nil {
 		t.Fatal(err)
 	}
-	rcWaitEval(t, rc, "return box.info.status", "running", 20*time.Second)
+	waitEvalFor(t, rc, "return box.info.status", "running", 20*time.Second)
 	evalT(t, ac, "box.space.test:insert{1, 'back home'}")
-	rcWaitEval(t, rc, "return box.space.test:get{1} ~= nil", "true", 20*time.Second)
+	waitEvalFor(t, rc, "return box.space.test:get{1} ~= nil", "true", 20*time.Second)
 }
 
 func TestForeignReplicasetRefused(t *testing.T) { testForeignReplicaset(t, spindleBin) }

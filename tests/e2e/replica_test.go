@@ -47,15 +47,20 @@ func evalT(t *testing.T, c *client.Conn, expr string) any {
 	return res[0]
 }
 
-// waitEval polls expr until it returns want (as printed) or 200 tries
-// (about 10 s) pass.
+// waitEval polls expr until it returns want (as printed) for up to 10 s.
 func waitEval(t *testing.T, c *client.Conn, expr, want string) {
 	t.Helper()
+	waitEvalFor(t, c, expr, want, 10*time.Second)
+}
+
+// waitEvalFor polls expr until it prints as want or timeout passes;
+// errors (a row not there yet) are retried like wrong values.
+func waitEvalFor(t *testing.T, c *client.Conn, expr, want string, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
 	var got any
 	var err error
-	for i := 0; i < 200; i++ {
-		// The value may not exist yet (a row not replicated): errors
-		// are retried like wrong values.
+	for {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		var res []any
 		res, err = c.Eval(ctx, expr, nil)
@@ -67,9 +72,11 @@ func waitEval(t *testing.T, c *client.Conn, expr, want string) {
 		if err == nil && fmt.Sprint(got) == want {
 			return
 		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s = %v (error %v), want %s", expr, got, err, want)
+		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	t.Fatalf("%s = %v (error %v), want %s", expr, got, err, want)
 }
 
 // TestTarantoolReplicaFollowsSpindleMaster bootstraps a real Tarantool
