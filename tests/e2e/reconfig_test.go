@@ -65,7 +65,6 @@ func rcStartMesh(t *testing.T, n int) []rcMember {
 	return ms
 }
 
-
 // rcSetReplication runs box.cfg{replication = ...} on c with the given
 // addresses (through the replicator user) and returns how long it took.
 func rcSetReplication(t *testing.T, c *client.Conn, addrs ...string) time.Duration {
