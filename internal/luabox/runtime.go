@@ -82,6 +82,7 @@ type Runtime struct {
 	evalCache                          map[string]*lua.FunctionProto
 	storages                           map[uint64]*lua.LTable // box.session.storage by session id
 	transports                         map[uint64]Transport   // client sessions' connections by session id
+	tupleScratch                       []byte                 // encoding buffer of space:insert/replace (spaceWrite)
 	sessionTriggers                    map[string]*lua.LTable // box.session.on_connect and the like
 }
 

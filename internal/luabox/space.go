@@ -226,8 +226,18 @@ func (rt *Runtime) execute(L *lua.LState, req *box.Request) *memtx.Tuple {
 
 func (rt *Runtime) spaceWrite(L *lua.LState, typ uint16) int {
 	sid, _ := rt.selfIDs(L, true)
-	data := rt.checkTupleArg(L, 2)
+	// A table is encoded into the runtime's scratch buffer: box copies
+	// what it keeps of a request (as it must for IPROTO packets, whose
+	// memory is reused), so the bytes are free again when Execute
+	// returns. The buffer is taken out while in use: a trigger that
+	// writes during Execute encodes into a buffer of its own.
+	scratch := rt.tupleScratch
+	rt.tupleScratch = nil
+	data, encoded := rt.tupleArg(L, 2, scratch[:0])
 	t := rt.execute(L, &box.Request{Type: typ, SpaceID: sid, Tuple: data})
+	if encoded && cap(data) <= 64<<10 {
+		rt.tupleScratch = data[:0]
+	}
 	L.Push(rt.tupleValue(L, t, rt.formatOf(sid)))
 	return 1
 }
@@ -465,24 +475,32 @@ const spaceTruncateID = 330
 
 // checkTupleArg encodes argument n (a table or a tuple) as a tuple.
 func (rt *Runtime) checkTupleArg(L *lua.LState, n int) []byte {
+	data, _ := rt.tupleArg(L, n, nil)
+	return data
+}
+
+// tupleArg is checkTupleArg appending a table's encoding to buf; encoded
+// tells whether the bytes are that encoding (else they are a tuple's own
+// bytes, which must not be written to).
+func (rt *Runtime) tupleArg(L *lua.LState, n int, buf []byte) (data []byte, encoded bool) {
 	v := L.Get(n)
 	switch x := v.(type) {
 	case *lua.LTable:
-		b, err := luaconv.Encode(nil, x)
+		b, err := luaconv.Encode(buf, x)
 		if err != nil {
 			rt.raise(L, err)
 		}
 		if msgpack.TypeOf(b) != msgpack.Array {
 			rt.raiseCode(L, boxerr.ER_TUPLE_NOT_ARRAY)
 		}
-		return b
+		return b, true
 	case *lua.LUserData:
 		if lt, ok := x.Value.(*luaTuple); ok {
-			return lt.t.Data()
+			return lt.t.Data(), false
 		}
 	}
 	rt.raiseCode(L, boxerr.ER_TUPLE_NOT_ARRAY)
-	return nil
+	return nil, false
 }
 
 // checkKeyArg encodes argument n as a key: nil is the empty key, a scalar
