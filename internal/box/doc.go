@@ -20,12 +20,25 @@
 //     a sequence value handed out is not taken back by a rollback (2.6's
 //     rule), and snapshots read _sequence_data from the cache;
 //   - transactions: an undo log that restores every index and the catalog
-//     exactly on rollback, one Journal write per transaction;
+//     exactly on rollback, one Journal write per transaction; autocommit
+//     statements and remote transactions can commit without waiting for
+//     an AsyncJournal (ExecuteAsync, ApplyTxAsync: a PendingCommit is
+//     completed once the rows are durable); a transaction whose fiber
+//     yields after its first statement is rolled back (AbortByYield, 2.6's
+//     memtx rule);
+//   - remote transactions (apply.go): ApplyTx/ApplyTxAsync apply the rows
+//     of one transaction from a master as one box transaction keeping
+//     their origin headers; conflicts carry the key and both tuples; with
+//     skip-conflict a duplicate becomes a NOP row;
+//   - snapshot rows of user spaces go straight into the indexes from arena
+//     blocks (ApplySnapshotRow, memtx.Arena, Space.Load);
 //   - chap-sha1 authentication against _user.
 //
 // Invariants:
 //   - Box is pure: no I/O, no goroutines, no clock (time arrives through
-//     Options.Now), no locks. Every method is called with the tx baton held.
+//     Options.Now), no locks. Every method is called with the tx baton held
+//     (a PendingCommit's Finish after a successful write that changed no
+//     catalog touches only its own transaction and may run without it).
 //   - A failed statement leaves no trace: its undo entries are replayed
 //     before the error is returned. A failed transaction leaves no trace.
 //   - The in-memory catalog always equals what the system spaces say: a

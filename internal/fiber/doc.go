@@ -22,6 +22,11 @@
 //     and which scripts observe; each fired fiber runs, with whatever it
 //     wakes, before the next one. Goroutines that Acquire from outside
 //     (connections, I/O completions) come after the timers.
+//   - OnNextYield and OnYield run a function when a fiber is about to
+//     yield (Park, Sleep, Yield, Block, Start): the server uses the first
+//     to move a connection's other requests to a new fiber, the
+//     transaction layer the second to abort a memtx transaction that
+//     yields.
 //   - Cancel only sets a flag and wakes the fiber; the layer above raises
 //     "fiber is cancelled" at the fiber's cancellation points (TestCancel).
 //

@@ -14,6 +14,17 @@
 // points is atomic as in Tarantool. Box calls made from Lua run with the
 // fiber's session and the fiber's open transaction.
 //
-// The package never opens sockets or files itself: the server wires the
-// listener, the WAL and logging in through the Host interface.
+// A fiber with an open transaction that yields after its first
+// statement has the transaction rolled back (fiber OnYield, 2.6's memtx
+// rule). box.session answers type, peer, fd and push from the Transport
+// the server registers for a client session (transport.go); a session
+// without one is 'background', as the instance file's.
+//
+// net.box (netbox*.go) is the exception to the rule below: it dials other
+// instances through the Go client, whose goroutines hand replies to the
+// connection's worker fiber, which delivers them — to waiting requests,
+// is_async futures and on_push callbacks — under the baton.
+//
+// The package never opens listening sockets or files itself: the server
+// wires the listener, the WAL and logging in through the Host interface.
 package luabox

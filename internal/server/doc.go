@@ -4,7 +4,18 @@
 //
 // It implements luabox.Host (what box.cfg and box.info need from the
 // outside world) and iproto.Handler (what a client connection executes).
-// Every request batch of a connection runs on that connection's fiber
-// with the tx baton held, so IPROTO requests and Lua code interleave only
-// at yield points, as in Tarantool.
+// Every request batch of a connection runs on the fiber of the goroutine
+// reading it, with the tx baton held, so IPROTO requests and Lua code
+// interleave only at yield points, as in Tarantool. A CALL or EVAL that
+// yields hands the rest of its batch and the reading to a new fiber
+// (session.go, detach), so that every request behaves as if it had a
+// fiber of its own. Writes whose rows wait for the WAL are answered
+// together, once durable, by one goroutine per batch.
+//
+// Replication (replication.go: the master side of VOTE, JOIN, SUBSCRIBE;
+// applier.go: appliers, bootstrap, orphan mode, run-time reconfiguration)
+// also lives here, around the protocol packages relay and applier.
+// Appliers commit remote transactions without waiting for the WAL and
+// de-duplicate rows of a full mesh against an in-memory vclock of
+// everything applied.
 package server
