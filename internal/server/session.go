@@ -117,7 +117,8 @@ func (cs *session) Serve(packets [][]byte, out []byte) ([]byte, iproto.Outcome) 
 
 // detach runs under the baton when a CALL or EVAL of the current reader
 // first yields: a new fiber becomes the reader, inherits the requests of
-// the batch not yet served and the replies already made, and reads on.
+// the batch not yet served and the replies already made, and reads on;
+// the writes already served wait for the WAL on their own.
 func (cs *session) detach() {
 	nf := cs.s.Sched.New("main")
 	cs.f = nf
@@ -125,6 +126,12 @@ func (cs *session) detach() {
 	rest := cs.batch[cs.next:]
 	prefix := append([]byte(nil), cs.out...)
 	cs.batch, cs.out = nil, nil
+	// Writes served before the yielding request are answered once
+	// durable, not when a later batch ends (none may come).
+	if len(cs.waiting) > 0 {
+		go cs.complete(cs.waiting)
+		cs.waiting = nil
+	}
 	cs.conn.Handover(rest, prefix)
 }
 

@@ -1,13 +1,18 @@
 package e2e
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"io"
+	"net"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/spindledb/spindle/client"
+	"github.com/spindledb/spindle/internal/msgpack"
+	"github.com/spindledb/spindle/internal/proto"
 )
 
 // requestFiberServer has functions that yield in different ways: a sleep,
@@ -191,4 +196,75 @@ func TestWritingCallsOfOneConnection(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// TestWriteBeforeYieldingCallIsAnswered: a write and, in the same batch
+// behind it, a call that sleeps: the write is answered as soon as it is
+// durable, not when the call ends or the next request arrives.
+func TestWriteBeforeYieldingCallIsAnswered(t *testing.T) {
+	forEachServer(t, requestFiberServer, func(t *testing.T, in *Instance) {
+		c, err := net.DialTimeout("tcp", in.Addr, 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(20 * time.Second))
+		r := bufio.NewReader(c)
+		if _, err := io.ReadFull(r, make([]byte, proto.GreetingSize)); err != nil {
+			t.Fatal(err)
+		}
+		var batch []byte
+		replace := msgpack.AppendMapHeader(nil, 2)
+		replace = msgpack.AppendUint(msgpack.AppendUint(replace, proto.KeySpaceID), 512)
+		replace = msgpack.AppendUint(replace, proto.KeyTuple)
+		replace = msgpack.MustAppend(replace, []any{uint64(777), "v"})
+		batch = appendRawRequest(batch, proto.Replace, 1, replace)
+		call := msgpack.AppendMapHeader(nil, 2)
+		call = msgpack.AppendUint(call, proto.KeyFunctionName)
+		call = msgpack.AppendString(call, "sleep_then")
+		call = msgpack.AppendUint(call, proto.KeyTuple)
+		call = msgpack.MustAppend(call, []any{2.0, "late"})
+		batch = appendRawRequest(batch, proto.Call, 2, call)
+		begin := time.Now()
+		if _, err := c.Write(batch); err != nil {
+			t.Fatal(err)
+		}
+		sync, code := readRawReply(t, r)
+		if sync != 1 || code != 0 {
+			t.Fatalf("first reply: sync %d code %#x, want the replace's OK", sync, code)
+		}
+		if d := time.Since(begin); d > time.Second {
+			t.Fatalf("the write was answered after %v, with the sleeping call", d)
+		}
+		if sync, code := readRawReply(t, r); sync != 2 || code != 0 {
+			t.Fatalf("second reply: sync %d code %#x", sync, code)
+		}
+	})
+}
+
+// appendRawRequest appends a framed request packet.
+func appendRawRequest(dst []byte, typ uint32, sync uint64, body []byte) []byte {
+	h := msgpack.AppendMapHeader(nil, 2)
+	h = msgpack.AppendUint(msgpack.AppendUint(h, proto.KeyRequestType), uint64(typ))
+	h = msgpack.AppendUint(msgpack.AppendUint(h, proto.KeySync), sync)
+	dst = msgpack.AppendUint32(dst, uint32(len(h)+len(body)))
+	return append(append(dst, h...), body...)
+}
+
+// readRawReply reads one reply and returns its sync and type.
+func readRawReply(t *testing.T, r *bufio.Reader) (uint64, uint32) {
+	t.Helper()
+	n, err := proto.ReadLength(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkt := make([]byte, n)
+	if _, err := io.ReadFull(r, pkt); err != nil {
+		t.Fatal(err)
+	}
+	row, err := proto.DecodeHeader(pkt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return row.Sync, uint32(row.Type)
 }
