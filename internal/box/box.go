@@ -24,6 +24,10 @@ type Options struct {
 	Journal      Journal
 	// Log receives diagnostics (say levels); optional.
 	Log func(level int, msg string)
+	// MemtxMemory is box.cfg.memtx_memory: writes that would take the
+	// tuples of user spaces beyond it fail with ER_MEMORY_ISSUE; 0: no
+	// limit.
+	MemtxMemory int64
 }
 
 // Box is the transactional core. It is not safe for concurrent use: the
@@ -32,6 +36,9 @@ type Box struct {
 	opts Options
 	// loadArena allocates the user tuples of snapshot rows.
 	loadArena memtx.Arena
+	// mem accounts the tuples of every space; quota is memtx_memory.
+	mem   memtx.Memory
+	quota int64
 
 	spaces      map[uint32]*Space
 	spaceByName map[string]*Space
@@ -76,6 +83,7 @@ type Box struct {
 func New(opts Options) *Box {
 	b := &Box{
 		opts:        opts,
+		quota:       opts.MemtxMemory,
 		spaces:      make(map[uint32]*Space),
 		spaceByName: make(map[string]*Space),
 		users:       make(map[uint32]*User),
@@ -142,6 +150,13 @@ func (b *Box) log(level int, msg string) {
 	}
 }
 
+// SetMemtxMemory changes the memtx_memory limit (0: none).
+func (b *Box) SetMemtxMemory(n int64) { b.quota = n }
+
+// MemtxMemory is the memtx_memory limit and the bytes the tuples of all
+// spaces take (box.slab.info's quota_size and items_used).
+func (b *Box) MemtxMemory() (quota, used int64) { return b.quota, b.mem.Used() }
+
 // Space is a space of the catalog: the memtx storage plus the definition
 // from its _space tuple and its triggers.
 type Space struct {
@@ -205,9 +220,11 @@ func (s *Space) groupID() uint32 {
 func (b *Box) addSpace(s *Space) {
 	b.spaces[s.ID] = s
 	b.spaceByName[s.Name] = s
+	s.Space.SetMemory(&b.mem)
 }
 
 func (b *Box) removeSpace(s *Space) {
+	s.Space.SetMemory(nil)
 	delete(b.spaces, s.ID)
 	if b.spaceByName[s.Name] == s {
 		delete(b.spaceByName, s.Name)

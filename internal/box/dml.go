@@ -390,6 +390,20 @@ func (b *Box) executeStmt(s *Session, txn *Txn, sp *Space, req *Request, origin 
 	}
 
 	changed := (old != nil || new != nil) && r.Type != reqNop
+	if changed && new != nil && b.quota > 0 && sp.ID > systemIDMax && origin == nil && !b.loading {
+		// memtx_memory: a tuple that does not fit is refused, as 2.6's
+		// slab allocator refuses it. Replicated and recovered rows are
+		// never refused (the data exists already elsewhere).
+		grow := int64(new.Bsize() + memtx.TupleOverhead)
+		if old != nil {
+			grow -= int64(old.Bsize() + memtx.TupleOverhead)
+		}
+		if grow > 0 && b.mem.Used()+grow > b.quota {
+			e := boxerr.New(boxerr.ER_MEMORY_ISSUE, uint(new.Bsize()+memtx.TupleOverhead), "slab allocator", "memtx_tuple")
+			e.Type = "OutOfMemory" // not a ClientError in 2.6: no code in Lua
+			return nil, e
+		}
+	}
 	if changed {
 		var replaced *memtx.Tuple
 		var err error

@@ -28,6 +28,7 @@ func (rt *Runtime) openBox() {
 	rt.openTuple(boxT)
 	rt.openSpaces(boxT)
 	rt.openSession(boxT)
+	rt.openSlab(boxT)
 	rt.openInfo(boxT)
 	rt.openSequence(boxT)
 

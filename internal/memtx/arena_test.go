@@ -88,3 +88,44 @@ func TestSpaceLoad(t *testing.T) {
 		t.Fatalf("read view taken before the load sees %d tuples", rv.Len())
 	}
 }
+
+// TestMemoryAccounting: a space's tuples are accounted in its Memory as
+// bytes plus TupleOverhead through inserts, replacements, deletes, loads,
+// truncation, dropping the primary index and moving to another account.
+func TestMemoryAccounting(t *testing.T) {
+	var m, other Memory
+	s := NewSpace(600, "acct")
+	_, err := s.CreateIndex(treeDef(0, "pk", true, part(0, FieldUnsigned)))
+	mustOK(t, err)
+	s.SetMemory(&m)
+	want := func(n int64) {
+		t.Helper()
+		if m.Used() != n {
+			t.Fatalf("used %d, want %d", m.Used(), n)
+		}
+	}
+	a, b := mk(t, uint64(1), "aaaa"), mk(t, uint64(1), "bb")
+	_, err = s.Replace(nil, a, DupInsert)
+	mustOK(t, err)
+	want(int64(a.Bsize() + TupleOverhead))
+	_, err = s.Replace(nil, b, DupReplaceOrInsert)
+	mustOK(t, err)
+	want(int64(b.Bsize() + TupleOverhead))
+	mustOK(t, s.Load(mk(t, uint64(2), "c")))
+	c2 := int64(mk(t, uint64(2), "c").Bsize() + TupleOverhead)
+	want(int64(b.Bsize()+TupleOverhead) + c2)
+	_, err = s.Replace(b, nil, DupReplace)
+	mustOK(t, err)
+	want(c2)
+	s.SetMemory(&other)
+	want(0)
+	if other.Used() != c2 {
+		t.Fatalf("moved account holds %d, want %d", other.Used(), c2)
+	}
+	s.SetMemory(&m)
+	s.Truncate()
+	want(0)
+	mustOK(t, s.Load(mk(t, uint64(3), "d")))
+	mustOK(t, s.DropIndex(0))
+	want(0)
+}

@@ -57,11 +57,43 @@ type Space struct {
 	indexes    []*Index
 	reqs       []fieldReq
 	bsize      int
+	mem        *Memory // accounting shared by the spaces of one instance; nil: none
 }
 
 // NewSpace returns an empty space with no format and no indexes.
 func NewSpace(id uint32, name string) *Space {
 	return &Space{ID: id, Name: name}
+}
+
+// Memory accounts the memory the tuples of a set of spaces take (their
+// bytes plus TupleOverhead each): what box.slab.info reports as
+// items_used and what memtx_memory limits.
+type Memory struct{ used int64 }
+
+// TupleOverhead is what a stored tuple costs beyond its bytes: its header
+// and its primary index entry.
+const TupleOverhead = 40
+
+// Used returns the bytes accounted.
+func (m *Memory) Used() int64 { return m.used }
+
+func (m *Memory) add(t *Tuple, sign int64) {
+	if m != nil {
+		m.used += sign * int64(t.Bsize()+TupleOverhead)
+	}
+}
+
+// SetMemory makes the space account its tuples in m (moving what it holds
+// from its previous account).
+func (s *Space) SetMemory(m *Memory) {
+	n := int64(s.bsize + TupleOverhead*s.Len())
+	if s.mem != nil {
+		s.mem.used -= n
+	}
+	s.mem = m
+	if m != nil {
+		m.used += n
+	}
 }
 
 // Format returns a copy of the space format.
@@ -373,6 +405,9 @@ func (s *Space) DropIndex(id uint32) error {
 	if id == 0 && len(s.indexes) > 1 {
 		return boxerr.New(boxerr.ER_DROP_PRIMARY_KEY, s.Name)
 	}
+	if id == 0 && s.mem != nil {
+		s.mem.used -= int64(s.bsize + TupleOverhead*s.Len())
+	}
 	s.indexes[pos].version++
 	indexes := slices.Delete(slices.Clone(s.indexes), pos, pos+1)
 	reqs, err := mergeReqs(s.format, defsOf(indexes))
@@ -475,9 +510,11 @@ func (s *Space) Replace(old, newT *Tuple, mode DupMode) (*Tuple, error) {
 	}
 	if newT != nil {
 		s.bsize += newT.Bsize()
+		s.mem.add(newT, 1)
 	}
 	if replaced != nil {
 		s.bsize -= replaced.Bsize()
+		s.mem.add(replaced, -1)
 	}
 	return replaced, nil
 }
@@ -515,11 +552,15 @@ func (s *Space) Load(t *Tuple) error {
 		ix.set(entries[i+1])
 	}
 	s.bsize += t.Bsize()
+	s.mem.add(t, 1)
 	return nil
 }
 
 // Truncate deletes every tuple, keeping the indexes and the format.
 func (s *Space) Truncate() {
+	if s.mem != nil {
+		s.mem.used -= int64(s.bsize + TupleOverhead*s.Len())
+	}
 	for _, ix := range s.indexes {
 		ix.clear()
 	}

@@ -235,6 +235,7 @@ func storageError(err error) error {
 func (s *Server) newBox() *box.Box {
 	return box.New(box.Options{
 		InstanceUUID: s.uuid,
+		MemtxMemory:  s.memtxMemory,
 		Journal:      walJournal{s},
 		Log: func(level int, msg string) {
 			s.Log.Log(s.who(), say.Level(level), msg)

@@ -41,8 +41,9 @@ type Server struct {
 	// Box is set by the first box.cfg; read it only under the baton.
 	Box *box.Box
 
-	start time.Time
-	uuid  string // read and written under the baton
+	start       time.Time
+	memtxMemory int64  // box.cfg.memtx_memory as the first box.cfg set it
+	uuid        string // read and written under the baton
 	// greetUUID is uuid for connection greetings, which are written
 	// without the baton.
 	greetUUID   atomic.Pointer[string]
@@ -214,6 +215,9 @@ func (s *Server) load(cfg map[string]any) error {
 		}
 	}
 	s.setUUID(cfg["instance_uuid"])
+	if v, ok := cfg["memtx_memory"].(float64); ok {
+		s.memtxMemory = int64(v)
+	}
 	if s.uuid != "" {
 		if _, err := uuid.Parse(s.uuid); err != nil {
 			return boxerr.New(boxerr.ER_CFG, "instance_uuid", "expected uuid, got "+s.uuid)
@@ -268,6 +272,12 @@ func newUUID() string { return uuid.NewString() }
 // applyDynamic applies one changed option after the first box.cfg.
 func (s *Server) applyDynamic(key string, v any) error {
 	switch key {
+	case "memtx_memory":
+		n, _ := v.(float64)
+		if quota, _ := s.Box.MemtxMemory(); int64(n) < quota {
+			return boxerr.New(boxerr.ER_CFG, "memtx_memory", "cannot decrease memory size at runtime")
+		}
+		s.Box.SetMemtxMemory(int64(n))
 	case "replication_skip_conflict":
 		s.ups.skipConflict.Store(v == true)
 	case "replication_connect_quorum":
