@@ -24,14 +24,16 @@ func (rt *Runtime) Call(fc *FiberCtx, name string, args []byte, call16 bool) (in
 	L := fc.L
 	base := L.GetTop()
 	defer L.SetTop(base)
-	fn, self, ok := rt.resolve(L, name)
-	if !ok {
-		return 0, nil, boxerr.New(boxerr.ER_NO_SUCH_PROC, name)
-	}
+	// Access first, as box_process_call: a user without the right to
+	// call a function learns nothing of whether it exists.
 	if rt.Box != nil {
 		if err := rt.Box.CheckCall(fc.Sess, name); err != nil {
 			return 0, nil, err
 		}
+	}
+	fn, self, ok := rt.resolve(L, name)
+	if !ok {
+		return 0, nil, boxerr.New(boxerr.ER_NO_SUCH_PROC, name)
 	}
 	L.Push(fn)
 	nargs := 0

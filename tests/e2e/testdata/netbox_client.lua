@@ -114,6 +114,7 @@ show('alice connected', a:is_connected())
 try('alice select', function() return a.space.test:select{1} end)
 try('alice insert', function() return a.space.test:insert{9, 'nine'} end)
 try('alice call', function() return a:call('add', {1, 1}) end)
+try('alice call missing', function() return a:call('no_such_function') end)
 try('alice h', function() return a:eval('return 1') end)
 a:close()
 
