@@ -560,6 +560,20 @@ func (b *Box) Select(s *Session, req *Request) ([]*memtx.Tuple, error) {
 		ix = src.Index(req.IndexID)
 		filter = b.viewFilter(sp.ID, src, uidOf(s))
 	}
+	if filter == nil && (req.Iterator == memtx.IterEQ || req.Iterator == memtx.IterREQ) && ix.Def().Unique {
+		// A full key of a unique index matches at most one tuple: a point
+		// lookup, without an iterator.
+		if n, _, err := msgpack.ReadArrayHeader(key); err == nil && int(n) == len(ix.Def().Key.Parts) {
+			t, err := ix.Get(key)
+			if err != nil {
+				return nil, boxerr.From(err)
+			}
+			if t == nil || req.Offset > 0 || req.Limit == 0 {
+				return nil, nil
+			}
+			return []*memtx.Tuple{t}, nil
+		}
+	}
 	it, err := ix.Iterator(req.Iterator, key)
 	if err != nil {
 		return nil, boxerr.From(err)
