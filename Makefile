@@ -2,7 +2,8 @@
 GO ?= go
 PKGS := ./...
 # Packages whose concurrency is exercised under the race detector in CI.
-RACE_PKGS := ./internal/fiber/... ./internal/iproto/... ./client/... ./internal/server/...
+RACE_PKGS := ./internal/fiber/... ./internal/iproto/... ./client/... ./internal/server/... \
+	./internal/luabox/... ./internal/applier/... ./internal/relay/... ./internal/wal/...
 
 .PHONY: build test unit race lint bench e2e fuzz
 
