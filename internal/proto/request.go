@@ -113,8 +113,13 @@ func DecodeRequest(typ uint16, body []byte) (Request, error) {
 		err = r.decodeReplication(body, replInstanceUUID)
 	case Register:
 		err = r.decodeReplication(body, replInstanceUUID|replVClock)
-	case Subscribe, FetchSnapshot:
+	case Subscribe:
 		err = r.decodeReplication(body, replInstanceUUID|replVClock|replVersion|replAnon|replIDFilter)
+	case FetchSnapshot:
+		// 2.6's applier sends it without a body (xrow_encode_type).
+		if len(body) > 0 {
+			err = r.decodeReplication(body, replVersion)
+		}
 	case Ping, Vote, VoteDeprecated:
 	default:
 		err = boxerr.New(boxerr.ER_UNKNOWN_REQUEST_TYPE, r.Type)

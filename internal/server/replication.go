@@ -330,44 +330,13 @@ func (cs *session) joinStream(sync uint64, uuid string) error {
 	f.Acquire()
 	s.repl.setConsumer(uuid, st.wal.VClock())
 	s.Log.Logf(f.Who(), say.Info, "joining replica %s at %s", uuid, socketName(cs.conn))
-	// Read views of every persistent memtx space, system spaces first
-	// (Spaces is in id order). The WAL sync runs with the baton held so
-	// no transaction can commit between the views and the start vclock:
-	// everything in the views is at or before it, nothing after it is.
-	var views []joinView
-	for _, sp := range s.Box.Spaces() {
-		if sp.Temporary || sp.IsLocal || sp.IsView() || sp.Primary() == nil || sp.Engine != "memtx" {
-			continue
-		}
-		views = append(views, joinView{id: sp.ID, view: sp.ReadView()})
-	}
-	start, err := st.wal.Sync()
 	f.Release()
+	start, err := cs.sendReadView(sync)
 	if err != nil {
-		return fail(err)
-	}
-	if err := send(relay.AppendVClockPacket(nil, sync, &start)); err != nil {
-		return err
-	}
-	var buf []byte
-	for _, v := range views {
-		var sendErr error
-		v.view.Iterate(func(t *memtx.Tuple) bool {
-			buf = relay.AppendInitialRow(buf, sync, v.id, t.Data())
-			if len(buf) >= 128<<10 {
-				sendErr = send(buf)
-				buf = buf[:0]
-			}
-			return sendErr == nil
-		})
-		if sendErr != nil {
-			return sendErr
-		}
-	}
-	if len(buf) > 0 {
-		if err := send(buf); err != nil {
+		if errors.Is(err, errSend) {
 			return err
 		}
+		return fail(err)
 	}
 	s.Log.Log(f.Who(), say.Info, "initial data sent.")
 
@@ -397,6 +366,86 @@ func (cs *session) joinStream(sync uint64, uuid string) error {
 	}
 	s.repl.setConsumer(uuid, stop)
 	return nil
+}
+
+// errSend marks a failure to write to the replica's socket: nothing more
+// can be sent, not even an error.
+var errSend = errors.New("replication socket write failed")
+
+// sendReadView is relay_initial_join: read views of every persistent
+// memtx space, system spaces first (Spaces is in id order), the vclock
+// they are at, then their rows. The WAL sync runs with the baton held so
+// no transaction can commit between the views and the vclock: everything
+// in the views is at or before it, nothing after it is.
+func (cs *session) sendReadView(sync uint64) (vclock.VClock, error) {
+	s, f, st := cs.s, cs.f, cs.s.st
+	send := func(b []byte) error { return cs.conn.Send(b) }
+	f.Acquire()
+	var views []joinView
+	for _, sp := range s.Box.Spaces() {
+		if sp.Temporary || sp.IsLocal || sp.IsView() || sp.Primary() == nil || sp.Engine != "memtx" {
+			continue
+		}
+		views = append(views, joinView{id: sp.ID, view: sp.ReadView()})
+	}
+	start, err := st.wal.Sync()
+	f.Release()
+	if err != nil {
+		return start, err
+	}
+	if err := send(relay.AppendVClockPacket(nil, sync, &start)); err != nil {
+		return start, errSend
+	}
+	var buf []byte
+	for _, v := range views {
+		var sendErr error
+		v.view.Iterate(func(t *memtx.Tuple) bool {
+			buf = relay.AppendInitialRow(buf, sync, v.id, t.Data())
+			if len(buf) >= 128<<10 {
+				sendErr = send(buf)
+				buf = buf[:0]
+			}
+			return sendErr == nil
+		})
+		if sendErr != nil {
+			return start, errSend
+		}
+	}
+	if len(buf) > 0 {
+		if err := send(buf); err != nil {
+			return start, errSend
+		}
+	}
+	return start, nil
+}
+
+// fetchSnapshot is box_process_fetch_snapshot: an anonymous replica's
+// bootstrap gets the current read view, without registering in _cluster,
+// then subscribes as anonymous on the same connection.
+func (cs *session) fetchSnapshot(sync uint64, out []byte) []byte {
+	s := cs.s
+	if err := s.Box.CheckAccess(cs.sess, "universe", 0, box.AccessRead); err != nil {
+		return cs.fail(out, sync, err)
+	}
+	if s.walOff() {
+		return cs.fail(out, sync, errWALOff)
+	}
+	cs.handoff = func(br *bufio.Reader) error {
+		s.Log.Logf(cs.f.Who(), say.Info, "sending current read-view to replica at %s", socketName(cs.conn))
+		if _, err := cs.sendReadView(sync); err != nil {
+			if !errors.Is(err, errSend) {
+				s.Log.Logf(cs.f.Who(), say.Error, "%s", replicationError(err).Message)
+				cs.sendError(sync, err)
+			}
+			return err
+		}
+		s.Log.Log(cs.f.Who(), say.Info, "read-view sent.")
+		cs.f.Acquire()
+		stop := s.st.wal.VClock()
+		cs.f.Release()
+		return cs.conn.Send(relay.AppendVClockPacket(nil, sync, &stop))
+	}
+	return out
 }
 
 // registerReplica is box_on_join: an unregistered instance gets the

@@ -274,6 +274,8 @@ func (cs *session) handle(pkt []byte, out []byte) []byte {
 		return proto.AppendOK(out, row.Sync, cs.schemaVersion(), nil)
 	case proto.Join:
 		return cs.join(row.Sync, &req, out)
+	case proto.FetchSnapshot:
+		return cs.fetchSnapshot(row.Sync, out)
 	case proto.Subscribe:
 		// The relay keeps the request: give it a copy of its own so that
 		// req itself stays on the stack for every other request.

@@ -1,0 +1,37 @@
+package e2e
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/spindledb/spindle/client"
+)
+
+// replAnonReplica is an anonymous replica: it fetches a snapshot
+// (FETCH_SNAPSHOT) instead of joining and subscribes without being
+// registered in _cluster.
+const replAnonReplica = `
+box.cfg{listen = os.getenv('LISTEN'), work_dir = os.getenv('WORK_DIR'),
+        replication = {'replicator:password@' .. os.getenv('MASTER')},
+        replication_anon = true, read_only = true, replication_timeout = 0.2,
+        replication_connect_timeout = 10}
+`
+
+// TestTarantoolAnonReplicaOfSpindleMaster: a Tarantool 2.6 anonymous
+// replica bootstraps from a Spindle master and follows it; the master's
+// _cluster does not list it.
+func TestTarantoolAnonReplicaOfSpindleMaster(t *testing.T) {
+	tarantool := tarantoolBin(t)
+	master := start(t, spindleBin, replMaster)
+	mc := dialT(t, master.Addr, client.Options{})
+	replica := start(t, tarantool, replAnonReplica, "MASTER="+master.Addr)
+	rc := dialT(t, replica.Addr, client.Options{})
+	waitEval(t, rc, "return box.space.test:get{1}[2]", "before join")
+	evalT(t, mc, "box.space.test:insert{2, 'after fetch'}")
+	waitEval(t, rc, "return box.space.test:get{2}[2]", "after fetch")
+	waitEval(t, rc, "return box.info.id", "0")
+	waitEval(t, mc, "return box.space._cluster:count()", "1")
+	if out := master.Output(); !strings.Contains(out, "sending current read-view to replica") || !strings.Contains(out, "read-view sent.") {
+		t.Errorf("master log lacks the read-view lines:\n%s", out)
+	}
+}
