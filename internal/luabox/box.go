@@ -388,6 +388,27 @@ func (rt *Runtime) infoTable(L *lua.LState) *lua.LTable {
 		}
 	}
 	t.RawSetString("replication", repl)
+	// replication_anon is {count = N}, callable for the list by uuid, so
+	// that box.info does not print every anonymous replica (2.6).
+	anon := L.NewTable()
+	anon.RawSetString("count", lua.LNumber(len(in.ReplicationAnon)))
+	anonMT := L.NewTable()
+	list := in.ReplicationAnon
+	anonMT.RawSetString("__call", L.NewFunction(func(L *lua.LState) int {
+		m := L.NewTable()
+		mt := L.NewTable()
+		mt.RawSetString("__serialize", lua.LString("mapping"))
+		L.SetMetatable(m, mt)
+		for _, r := range list {
+			if uuid, ok := r["uuid"].(string); ok {
+				m.RawSetString(uuid, rt.goToLua(L, r))
+			}
+		}
+		L.Push(m)
+		return 1
+	}))
+	L.SetMetatable(anon, anonMT)
+	t.RawSetString("replication_anon", anon)
 	mem := L.NewFunction(func(L *lua.LState) int {
 		m := L.NewTable()
 		if rt.Box != nil {

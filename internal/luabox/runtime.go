@@ -57,6 +57,9 @@ type Info struct {
 	Uptime      int64
 	PID         int
 	Replication []map[string]any // one table per registered instance, by id
+	// ReplicationAnon has one table per anonymous replica following this
+	// instance (box.info.replication_anon()).
+	ReplicationAnon []map[string]any
 }
 
 // Runtime is the Lua application server around box.

@@ -189,6 +189,36 @@ func (s *Server) replicationInfo(vc vclock.VClock) []map[string]any {
 	return out
 }
 
+// replicationAnonInfo builds box.info.replication_anon(): the anonymous
+// replicas following this instance now (2.6 forgets one when its relay
+// stops). Under the baton.
+func (s *Server) replicationAnonInfo() []map[string]any {
+	if s.Box == nil {
+		return nil
+	}
+	s.repl.mu.Lock()
+	var uuids []string
+	for uuid, d := range s.repl.downstreams {
+		if d.relay != nil && d.err == nil {
+			uuids = append(uuids, uuid)
+		}
+	}
+	s.repl.mu.Unlock()
+	sort.Strings(uuids)
+	var out []map[string]any
+	for _, uuid := range uuids {
+		if s.replicaID(uuid) != 0 {
+			continue
+		}
+		e := map[string]any{"id": uint32(0), "uuid": uuid, "lsn": int64(0)}
+		if d := s.repl.downstreamInfo(uuid); d != nil {
+			e["downstream"] = d
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
 // gcVClock is the ballot's gc_vclock: the oldest checkpoint's vclock
 // lowered by the WAL consumers, as gc.vclock is.
 func (s *Server) gcVClock() vclock.VClock {

@@ -408,6 +408,7 @@ func (s *Server) Info() luabox.Info {
 	if in.ID != 0 {
 		in.LSN = int64(vc.Get(vclock.ReplicaID(in.ID)))
 		in.Replication = s.replicationInfo(vc)
+		in.ReplicationAnon = s.replicationAnonInfo()
 	} else {
 		in.LSN = -1
 	}

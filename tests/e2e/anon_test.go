@@ -31,6 +31,10 @@ func TestTarantoolAnonReplicaOfSpindleMaster(t *testing.T) {
 	waitEval(t, rc, "return box.space.test:get{2}[2]", "after fetch")
 	waitEval(t, rc, "return box.info.id", "0")
 	waitEval(t, mc, "return box.space._cluster:count()", "1")
+	waitEval(t, mc, "return box.info.replication_anon.count", "1")
+	waitEval(t, mc, "local uuid = box.info.replication_anon.count == 1 and next(box.info.replication_anon()) "+
+		"local r = box.info.replication_anon()[uuid] return r.id == 0 and r.uuid == uuid and r.downstream.status", "follow")
+	waitEval(t, mc, "return #box.info.replication", "1")
 	if out := master.Output(); !strings.Contains(out, "sending current read-view to replica") || !strings.Contains(out, "read-view sent.") {
 		t.Errorf("master log lacks the read-view lines:\n%s", out)
 	}
