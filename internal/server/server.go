@@ -214,6 +214,11 @@ func (s *Server) load(cfg map[string]any) error {
 			return boxerr.New(boxerr.ER_CFG, "work_dir", err.Error())
 		}
 	}
+	if cfg["replication_anon"] == true {
+		// Spindle serves anonymous replicas but is not one yet: refuse
+		// rather than join and register as a normal replica.
+		return boxerr.New(boxerr.ER_UNSUPPORTED, "Spindle", "replication_anon = true")
+	}
 	s.setUUID(cfg["instance_uuid"])
 	if v, ok := cfg["memtx_memory"].(float64); ok {
 		s.memtxMemory = int64(v)
@@ -272,6 +277,10 @@ func newUUID() string { return uuid.NewString() }
 // applyDynamic applies one changed option after the first box.cfg.
 func (s *Server) applyDynamic(key string, v any) error {
 	switch key {
+	case "replication_anon":
+		if v == true {
+			return boxerr.New(boxerr.ER_UNSUPPORTED, "Spindle", "replication_anon = true")
+		}
 	case "memtx_memory":
 		n, _ := v.(float64)
 		if quota, _ := s.Box.MemtxMemory(); int64(n) < quota {

@@ -39,3 +39,21 @@ func TestTarantoolAnonReplicaOfSpindleMaster(t *testing.T) {
 		t.Errorf("master log lacks the read-view lines:\n%s", out)
 	}
 }
+
+// TestSpindleRefusesToBeAnonymous: a Spindle instance is not an
+// anonymous replica yet; it says so instead of registering as a normal
+// one.
+func TestSpindleRefusesToBeAnonymous(t *testing.T) {
+	out, code := runScriptSource(t, t.TempDir(), `
+print(pcall(box.cfg, {work_dir = os.getenv('TEST_WORK_DIR'), log_level = 1, replication_anon = true, read_only = true}))
+box.cfg{work_dir = os.getenv('TEST_WORK_DIR'), log_level = 1}
+local ok, err = pcall(box.cfg, {replication_anon = true})
+print(ok, err, box.cfg.replication_anon)
+os.exit(0)
+`)
+	want := "false\tSpindle does not support replication_anon = true\n" +
+		"false\tSpindle does not support replication_anon = true\tfalse\n"
+	if code != 0 || out != want {
+		t.Fatalf("exit %d, output:\n%s\nwant:\n%s", code, out, want)
+	}
+}
