@@ -246,7 +246,12 @@ func (cs *session) handle(pkt []byte, out []byte) []byte {
 		// cs.f and cs.fc change if the request yields (detach): keep this
 		// request's own.
 		f, fc := cs.f, cs.fc
-		f.OnNextYield(cs.detachFn)
+		if cs.batch != nil {
+			// Only a batch read by iproto can move to another reader; on
+			// a connection taken over by replication (runReplication)
+			// the request simply runs to its end.
+			f.OnNextYield(cs.detachFn)
+		}
 		fc.Sync = row.Sync
 		if typ == proto.Eval {
 			n, items, err = cs.s.RT.Eval(fc, req.Expr, req.Args)

@@ -1,10 +1,16 @@
 package e2e
 
 import (
+	"bufio"
+	"io"
+	"net"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/spindledb/spindle/client"
+	"github.com/spindledb/spindle/internal/msgpack"
+	"github.com/spindledb/spindle/internal/proto"
 )
 
 // replAnonReplica is an anonymous replica: it fetches a snapshot
@@ -55,5 +61,49 @@ os.exit(0)
 		"false\tSpindle does not support replication_anon = true\tfalse\n"
 	if code != 0 || out != want {
 		t.Fatalf("exit %d, output:\n%s\nwant:\n%s", code, out, want)
+	}
+}
+
+// TestYieldingEvalAfterFetchSnapshot: a connection that fetched a
+// snapshot is in replication mode; an EVAL that yields on it is still
+// answered (it once crashed the server, which tried to hand the rest of
+// a batch that no longer existed to a new reader).
+func TestYieldingEvalAfterFetchSnapshot(t *testing.T) {
+	master := start(t, spindleBin, replMaster)
+	c, err := net.DialTimeout("tcp", master.Addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(20 * time.Second))
+	r := bufio.NewReader(c)
+	if _, err := io.ReadFull(r, make([]byte, proto.GreetingSize)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Write(appendRawRequest(nil, proto.FetchSnapshot, 1, nil)); err != nil {
+		t.Fatal(err)
+	}
+	// The read view ends with the second OK (the end vclock).
+	for oks := 0; oks < 2; {
+		if _, typ := readRawReply(t, r); typ == proto.OK {
+			oks++
+		} else if typ&proto.TypeError != 0 {
+			t.Fatalf("FETCH_SNAPSHOT failed: %#x", typ)
+		}
+	}
+	eval := msgpack.AppendMapHeader(nil, 2)
+	eval = msgpack.AppendUint(eval, proto.KeyExpr)
+	eval = msgpack.AppendString(eval, "require('fiber').sleep(0.05) return 1")
+	eval = msgpack.AppendUint(eval, proto.KeyTuple)
+	eval = msgpack.AppendArrayHeader(eval, 0)
+	if _, err := c.Write(appendRawRequest(nil, proto.Eval, 2, eval)); err != nil {
+		t.Fatal(err)
+	}
+	if sync, typ := readRawReply(t, r); sync != 2 || typ != proto.OK {
+		t.Fatalf("eval reply: sync %d type %#x", sync, typ)
+	}
+	mc := dialT(t, master.Addr, client.Options{})
+	if err := mc.Ping(ctxT(t)); err != nil {
+		t.Fatalf("master gone after the eval: %v\n%s", err, master.Output())
 	}
 }
