@@ -392,14 +392,7 @@ func (rt *Runtime) openNetBoxFuture() *nbShared {
 			return 1
 		},
 		"result": func(L *lua.LState) int {
-			v, e := rt.nbFutureResult(L, nbFutureArg(L, 310, "self"))
-			if e != nil {
-				L.Push(lua.LNil)
-				L.Push(e)
-				return 2
-			}
-			L.Push(v)
-			return 1
+			return rt.pushFutureResult(L, nbFutureArg(L, 310, "self"))
 		},
 		"wait_result": func(L *lua.LState) int {
 			timeout := nbTimeoutOpt(L, nbWaitResultWhere, "Usage: future:wait_result(timeout)")
@@ -409,14 +402,7 @@ func (rt *Runtime) openNetBoxFuture() *nbShared {
 				L.Push(rt.newError(L, boxerr.New(boxerr.ER_TIMEOUT)))
 				return 2
 			}
-			v, e := rt.nbFutureResult(L, fut)
-			if e != nil {
-				L.Push(lua.LNil)
-				L.Push(e)
-				return 2
-			}
-			L.Push(v)
-			return 1
+			return rt.pushFutureResult(L, fut)
 		},
 		"discard": func(L *lua.LState) int {
 			fut := nbFutureArg(L, 433, "self")
@@ -493,4 +479,17 @@ func (rt *Runtime) nbFutureNext(L *lua.LState) int {
 			return 2
 		}
 	}
+}
+
+// pushFutureResult returns a ready future's result to Lua, or nil and its
+// error object.
+func (rt *Runtime) pushFutureResult(L *lua.LState, fut *nbFuture) int {
+	v, e := rt.nbFutureResult(L, fut)
+	if e != nil {
+		L.Push(lua.LNil)
+		L.Push(e)
+		return 2
+	}
+	L.Push(v)
+	return 1
 }

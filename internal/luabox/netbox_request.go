@@ -205,13 +205,18 @@ func (rt *Runtime) nbData(L *lua.LState, resp client.Response) []lua.LValue {
 	return out
 }
 
-// nbDecodeData is nbData returning the error.
-func (rt *Runtime) nbDecodeData(L *lua.LState, resp client.Response) ([]lua.LValue, error) {
+// nbReplyItems splits the DATA array of a reply into its items.
+func nbReplyItems(resp client.Response) ([][]byte, error) {
 	raw, err := dataOf(resp)
 	if err != nil {
 		return nil, err
 	}
-	items, err := nbItems(raw)
+	return nbItems(raw)
+}
+
+// nbDecodeData is nbData returning the error.
+func (rt *Runtime) nbDecodeData(L *lua.LState, resp client.Response) ([]lua.LValue, error) {
+	items, err := nbReplyItems(resp)
 	if err != nil {
 		return nil, err
 	}
@@ -238,11 +243,7 @@ func (rt *Runtime) nbTuples(L *lua.LState, resp client.Response, format *tupleFo
 
 // nbDecodeTuples is nbTuples returning the error.
 func (rt *Runtime) nbDecodeTuples(L *lua.LState, resp client.Response, format *tupleFormat) ([]lua.LValue, error) {
-	raw, err := dataOf(resp)
-	if err != nil {
-		return nil, err
-	}
-	items, err := nbItems(raw)
+	items, err := nbReplyItems(resp)
 	if err != nil {
 		return nil, err
 	}
