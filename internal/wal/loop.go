@@ -139,6 +139,10 @@ func (w *Writer) fail(batch []*Entry, rest []item, start *int64) {
 	}
 	w.queue = kept
 	w.inRollback = true
+	if w.cascade != nil {
+		close(w.cascade)
+		w.cascade = nil
+	}
 	// The failed entries' LSNs are handed out again.
 	w.assigned = w.written
 	// Submit refuses entries during a cascade, so the chain holds only

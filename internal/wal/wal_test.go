@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/spindledb/spindle/internal/boxerr"
 	"github.com/spindledb/spindle/internal/msgpack"
@@ -257,6 +258,7 @@ func TestWriteFaultCascade(t *testing.T) {
 			// Hold the writer back so the failing batch and later entries
 			// queue up together.
 			fs.Inject(vfs.Fault{Op: op, Match: ".xlog", Short: 7})
+			cascade := w.Cascade()
 			var entries []*Entry
 			w.mu.Lock()
 			for i := uint64(4); i <= 8; i++ {
@@ -265,6 +267,18 @@ func TestWriteFaultCascade(t *testing.T) {
 				w.mu.Lock()
 			}
 			w.mu.Unlock()
+			// The cascade is announced while the oldest entry still
+			// waits for the newer ones.
+			select {
+			case <-cascade:
+			case <-time.After(10 * time.Second):
+				t.Fatal("Cascade's channel was not closed")
+			}
+			select {
+			case <-w.Cascade():
+			default:
+				t.Fatal("Cascade during a cascade is not closed")
+			}
 			// Failed entries are woken newest first, one per Release.
 			for i := len(entries) - 1; i >= 0; i-- {
 				err := entries[i].Wait()
@@ -293,6 +307,11 @@ func TestWriteFaultCascade(t *testing.T) {
 			}
 			if !log.has("Aborting transaction 3 during cascading rollback") || !log.has("failed to write") {
 				t.Fatalf("log %+v", log.lines)
+			}
+			select {
+			case <-w.Cascade():
+				t.Fatal("Cascade after the cascade is closed")
+			default:
 			}
 			e := w.Submit([]*xrow.Row{replace(9)})
 			if err := e.Wait(); err != nil {

@@ -66,6 +66,9 @@ type Writer struct {
 	// released, oldest first; inRollback stays set until it is empty.
 	chain      []*Entry
 	inRollback bool
+	// cascade is closed when the next cascading rollback starts (see
+	// Cascade); nil until asked for.
+	cascade chan struct{}
 	// broken is set when a failed batch could not be cut off the file:
 	// the writer refuses every later entry.
 	broken   error
@@ -128,6 +131,24 @@ func (e *Entry) Done() <-chan struct{} { return e.done }
 
 // Signature returns the vclock signature after the entry's rows.
 func (e *Entry) Signature() int64 { return e.signature }
+
+// Cascade returns a channel closed once a cascading rollback is under way:
+// at once if one is now, else when the next one starts. A goroutine that
+// waits for several entries in the order they were submitted watches it:
+// in a cascade the newest failed entry completes first and each older one
+// only after the newer ones are released, so waiting for the oldest alone
+// would never end.
+func (w *Writer) Cascade() <-chan struct{} {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.inRollback {
+		return closedChan
+	}
+	if w.cascade == nil {
+		w.cascade = make(chan struct{})
+	}
+	return w.cascade
+}
 
 // Release hands a failed entry back after its transaction was rolled back
 // in memory, waking the next-older failed entry of the cascade. It is a
