@@ -44,8 +44,12 @@ type Replica interface {
 	// local WAL; it may return before they are durable, and then reports
 	// a failed write at a later call. Rows already applied must be
 	// skipped by the implementation (it owns the vclock shared by all
-	// appliers).
-	ApplyTx(rows []*xrow.Row) error
+	// appliers). written is called, from any goroutine and possibly
+	// before ApplyTx returns, once the rows are durable or nothing was
+	// left to write: the applier then sends an ACK (2.6's applier wakes
+	// its writer from the WAL write's trigger). Calls may be coalesced:
+	// one call after several transactions acknowledges them all.
+	ApplyTx(rows []*xrow.Row, written func()) error
 	// VClock is the local vclock the ACKs report.
 	VClock() vclock.VClock
 	// OnFollow is called once the applier has caught up (sync -> follow).
@@ -561,16 +565,16 @@ func (a *Applier) subscribe(c *Conn) error {
 		if !row.IsCommit {
 			continue
 		}
-		if err := a.r.ApplyTx(tx); err != nil {
+		if err := a.r.ApplyTx(tx, signal); err != nil {
 			return err
 		}
 		tx = nil
-		signal()
 	}
 }
 
-// writer is applier_writer_f: on each wake-up (heartbeat or applied
-// transaction; coalesced) it checks sync -> follow and sends an ACK.
+// writer is applier_writer_f: on each wake-up (heartbeat, or rows
+// written to the local WAL; coalesced) it checks sync -> follow and sends
+// an ACK.
 func (a *Applier) writer(c *Conn, wake, done chan struct{}, remote vclock.VClock, errp *error, mu *sync.Mutex) {
 	for {
 		select {

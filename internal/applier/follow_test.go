@@ -114,7 +114,7 @@ func (r *fakeReplica) InstanceUUID() string { return replicaUUID }
 func (r *fakeReplica) Subscription() (string, vclock.VClock, uint32) {
 	return fakeReplicaSet, vclock.VClock{}, 2
 }
-func (r *fakeReplica) ApplyTx(rows []*xrow.Row) error {
+func (r *fakeReplica) ApplyTx(rows []*xrow.Row, written func()) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if rows[0].LSN == r.failLSN {
@@ -124,6 +124,7 @@ func (r *fakeReplica) ApplyTx(rows []*xrow.Row) error {
 	for _, row := range rows {
 		r.vc.Follow(vclock.ReplicaID(row.ReplicaID), vclock.LSN(row.LSN))
 	}
+	written()
 	return nil
 }
 func (r *fakeReplica) VClock() vclock.VClock { r.mu.Lock(); defer r.mu.Unlock(); return r.vc }

@@ -41,6 +41,8 @@ type upstreams struct {
 	appliedStale atomic.Bool
 	// inflight bounds the transactions applied but not yet durable.
 	inflight chan struct{}
+	// completer finishes them once durable.
+	completer completer
 	// reconfig serializes run-time box.cfg{replication=...} calls of
 	// different fibers: one may wait (without the baton) for its
 	// appliers while another starts. Taken without the baton.
@@ -78,7 +80,8 @@ type upstream struct {
 	// walErr is the first failed WAL write of a transaction this applier
 	// committed asynchronously; the next ApplyTx returns it, which
 	// breaks the connection (the applier resubscribes from the WAL's
-	// vclock).
+	// vclock). A new subscription forgets it: the failures of one
+	// cascade end the connection once, not once each.
 	walErr atomic.Pointer[error]
 }
 
@@ -685,6 +688,7 @@ func (u *upstream) InstanceUUID() string { return u.s.uuid }
 // Subscription implements applier.Replica.
 func (u *upstream) Subscription() (string, vclock.VClock, uint32) {
 	s := u.s
+	u.walErr.Store(nil)
 	u.f.Acquire()
 	defer u.f.Release()
 	var id uint32
@@ -709,8 +713,9 @@ func (u *upstream) VClock() vclock.VClock { return u.s.st.wal.VClock() }
 // and the rest is applied under the baton as one box transaction with
 // one WAL write, each row keeping its origin replica_id/lsn. applyMu
 // makes the vclock check and the write one unit across appliers.
-func (u *upstream) ApplyTx(rows []*xrow.Row) error {
+func (u *upstream) ApplyTx(rows []*xrow.Row, written func()) error {
 	if len(rows) == 0 {
+		written()
 		return nil
 	}
 	if err := u.walErr.Swap(nil); err != nil {
@@ -727,6 +732,7 @@ func (u *upstream) ApplyTx(rows []*xrow.Row) error {
 	}
 	covered := func(r *xrow.Row) bool { return r.LSN <= int64(local.Get(vclock.ReplicaID(r.ReplicaID))) }
 	if covered(rows[len(rows)-1]) {
+		written()
 		return nil
 	}
 	for covered(rows[0]) {
@@ -749,6 +755,9 @@ func (u *upstream) ApplyTx(rows []*xrow.Row) error {
 	}
 	if err != nil || pending == nil {
 		<-s.ups.inflight
+		if err == nil {
+			written()
+		}
 		return err
 	}
 	for _, r := range rows {
@@ -761,9 +770,10 @@ func (u *upstream) ApplyTx(rows []*xrow.Row) error {
 		if err := u.walErr.Swap(nil); err != nil {
 			return *err
 		}
+		written()
 		return nil
 	}
-	go u.complete(pending)
+	s.ups.completer.push(s, pendingTx{u: u, p: pending, written: written})
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -61,7 +62,7 @@ func TestUpstreamApplyTx(t *testing.T) {
 	s, up := newApplyServer(t, "write")
 	vc := func() vclock.LSN { s.settle(t); v := s.st.wal.VClock(); return v.Get(2) }
 	tx := []*xrow.Row{replicaRow(1, 1, false, 1), replicaRow(2, 1, false, 2), replicaRow(3, 1, true, 3)}
-	if err := up.ApplyTx(tx); err != nil {
+	if err := up.ApplyTx(tx, noAck); err != nil {
 		t.Fatal(err)
 	}
 	if vc() != 3 || s.count600(t) != 3 {
@@ -70,12 +71,12 @@ func TestUpstreamApplyTx(t *testing.T) {
 	// The same transaction from another peer: nothing happens (an INSERT
 	// of existing keys would fail if it were applied).
 	dup := []*xrow.Row{insertRow(1, 1, false, 1), insertRow(2, 1, false, 2), insertRow(3, 1, true, 3)}
-	if err := up.ApplyTx(dup); err != nil {
+	if err := up.ApplyTx(dup, noAck); err != nil {
 		t.Fatalf("a covered transaction was applied: %v", err)
 	}
 	// Partly covered: rows 2..3 known, 4..5 new.
 	part := []*xrow.Row{insertRow(2, 2, false, 2), insertRow(3, 2, false, 3), insertRow(4, 2, false, 4), insertRow(5, 2, true, 5)}
-	if err := up.ApplyTx(part); err != nil {
+	if err := up.ApplyTx(part, noAck); err != nil {
 		t.Fatal(err)
 	}
 	if vc() != 5 || s.count600(t) != 5 {
@@ -83,7 +84,7 @@ func TestUpstreamApplyTx(t *testing.T) {
 	}
 	// A conflict in the middle: all or nothing.
 	bad := []*xrow.Row{insertRow(6, 6, false, 6), insertRow(7, 6, false, 1), insertRow(8, 6, true, 8)}
-	err := up.ApplyTx(bad)
+	err := up.ApplyTx(bad, noAck)
 	if !boxerr.Is(err, boxerr.ER_TUPLE_FOUND) {
 		t.Fatalf("err %v", err)
 	}
@@ -92,7 +93,7 @@ func TestUpstreamApplyTx(t *testing.T) {
 	}
 	// Skipped under replication_skip_conflict: the vclock passes it.
 	s.ups.skipConflict.Store(true)
-	if err := up.ApplyTx(bad); err != nil {
+	if err := up.ApplyTx(bad, noAck); err != nil {
 		t.Fatal(err)
 	}
 	if vc() != 8 || s.count600(t) != 7 || up.skipped.Load() != 1 {
@@ -116,7 +117,7 @@ func BenchmarkUpstreamApplyTx(b *testing.B) {
 					lsn++
 					tx[k] = replicaRow(lsn, tsn, k == n-1, uint64(lsn%10000))
 				}
-				if err := up.ApplyTx(tx); err != nil {
+				if err := up.ApplyTx(tx, noAck); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -138,10 +139,10 @@ func TestUpstreamApplyTxWALFailure(t *testing.T) {
 	s, up := newApplyServer(t, "write")
 	mem.Inject(vfs.Fault{Op: vfs.OpWrite, Match: ".xlog", Repeat: true})
 	tx := []*xrow.Row{replicaRow(1, 1, false, 1), replicaRow(2, 1, true, 2)}
-	err := up.ApplyTx(tx)
+	err := up.ApplyTx(tx, noAck)
 	s.settle(t)
 	if err == nil {
-		err = up.ApplyTx([]*xrow.Row{replicaRow(3, 3, true, 3)})
+		err = up.ApplyTx([]*xrow.Row{replicaRow(3, 3, true, 3)}, noAck)
 	}
 	if !boxerr.Is(err, boxerr.ER_WAL_IO) {
 		t.Fatalf("err %v, want ER_WAL_IO", err)
@@ -151,11 +152,70 @@ func TestUpstreamApplyTxWALFailure(t *testing.T) {
 		t.Fatalf("%d tuples survived the failed write", n)
 	}
 	mem.ClearFaults()
-	if err := up.ApplyTx(tx); err != nil {
+	if err := up.ApplyTx(tx, noAck); err != nil {
 		t.Fatal(err)
 	}
 	s.settle(t)
 	if v := s.st.wal.VClock(); v.Get(2) != 2 || s.count600(t) != 2 {
+		t.Fatalf("after the retry: vclock %d, %d tuples", v.Get(2), s.count600(t))
+	}
+}
+
+// noAck is the written callback of tests that do not watch ACKs.
+func noAck() {}
+
+// TestUpstreamApplyTxCascade: a failed write with many transactions still
+// waiting for the WAL rolls every one of them back (newest first, as the
+// WAL's cascade demands: the completer must not wait on the oldest) and
+// each applier hears of it; written transactions are acknowledged.
+func TestUpstreamApplyTxCascade(t *testing.T) {
+	mem := vfs.NewMemFS()
+	old := storageFS
+	storageFS = func() vfs.FS { return mem }
+	t.Cleanup(func() { storageFS = old })
+	s, up := newApplyServer(t, "write")
+	var acks atomic.Int64
+	ack := func() { acks.Add(1) }
+	lsn := int64(0)
+	apply := func(n int) error {
+		for i := 0; i < n; i++ {
+			lsn++
+			if err := up.ApplyTx([]*xrow.Row{replicaRow(lsn, lsn, true, uint64(lsn))}, ack); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := apply(500); err != nil {
+		t.Fatal(err)
+	}
+	s.settle(t)
+	if acks.Load() == 0 {
+		t.Fatal("durable transactions were never acknowledged")
+	}
+	mem.Inject(vfs.Fault{Op: vfs.OpWrite, Match: ".xlog", Repeat: true})
+	err := apply(2000)
+	s.settle(t)
+	if err == nil {
+		err = apply(1)
+	}
+	if !boxerr.Is(err, boxerr.ER_WAL_IO) {
+		t.Fatalf("err %v, want ER_WAL_IO", err)
+	}
+	if n := s.count600(t); n != 500 {
+		t.Fatalf("%d tuples after the failed writes, want the 500 written before", n)
+	}
+	if v := s.st.wal.VClock(); v.Get(2) != 500 {
+		t.Fatalf("vclock %d after the failed writes", v.Get(2))
+	}
+	mem.ClearFaults()
+	up.Subscription() // the applier reconnects
+	lsn = 500
+	if err := apply(100); err != nil {
+		t.Fatal(err)
+	}
+	s.settle(t)
+	if v := s.st.wal.VClock(); v.Get(2) != 600 || s.count600(t) != 600 {
 		t.Fatalf("after the retry: vclock %d, %d tuples", v.Get(2), s.count600(t))
 	}
 }
