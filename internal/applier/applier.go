@@ -541,7 +541,7 @@ func (a *Applier) subscribe(c *Conn) error {
 		if err := c.ReadRow(row); err != nil {
 			return err
 		}
-		now := time.Now()
+		now := c.ReceivedAt()
 		a.mu.Lock()
 		a.lastRow = now
 		if row.Timestamp > 0 {

@@ -197,7 +197,29 @@ type Conn struct {
 	Greeting proto.Greeting
 	nc       net.Conn
 	br       *bufio.Reader
+	stamp    *stampReader
 }
+
+// stampReader notes when a read from the socket last returned data. Rows
+// decoded from the buffer count as received then: 2.6's applier takes
+// ev_now(), the event loop's time when the socket became readable, for
+// upstream.lag and idle, not the moment the row was decoded.
+type stampReader struct {
+	nc net.Conn
+	at time.Time
+}
+
+func (r *stampReader) Read(p []byte) (int, error) {
+	n, err := r.nc.Read(p)
+	if n > 0 {
+		r.at = time.Now()
+	}
+	return n, err
+}
+
+// ReceivedAt is when the bytes of the last row read arrived (the last
+// socket read that returned data); only the reading goroutine calls it.
+func (c *Conn) ReceivedAt() time.Time { return c.stamp.at }
 
 // connectError is the SystemError coio_connect raises, with the errno
 // text as strerror prints it.
@@ -281,7 +303,8 @@ func Dial(uri URI, timeout time.Duration) (*Conn, error) {
 	if err != nil {
 		return nil, connectError(nc, uri.Addr, err)
 	}
-	c := &Conn{URI: uri, nc: nc, br: bufio.NewReaderSize(nc, 64<<10)}
+	stamp := &stampReader{nc: nc}
+	c := &Conn{URI: uri, nc: nc, br: bufio.NewReaderSize(stamp, 64<<10), stamp: stamp}
 	var buf [proto.GreetingSize]byte
 	nc.SetReadDeadline(time.Now().Add(timeout))
 	if _, err := io.ReadFull(c.br, buf[:]); err != nil {
