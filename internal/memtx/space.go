@@ -430,6 +430,35 @@ func defsOf(indexes []*Index) []IndexDef {
 	return out
 }
 
+// replaceOnly is Replace for a space with a primary index alone: one
+// B-tree descent instead of two (a lookup for the checks, then the
+// insertion). The entry goes in first and comes out again when the check
+// fails, so on error the index holds what it held before.
+func (s *Space) replaceOnly(pk *Index, old, newT *Tuple, e indexEntry, mode DupMode) (*Tuple, error) {
+	dup := pk.set(e)
+	if code := replaceCheckDup(old, dup, mode); code != 0 {
+		if dup != nil {
+			pk.set(indexEntry{hint: e.hint, t: dup}) // equal keys have equal hints
+		} else {
+			pk.btree().Delete(e)
+		}
+		return nil, boxerr.New(code, pk.def.Name, s.Name)
+	}
+	replaced := dup
+	if replaced == nil && old != nil {
+		// old under another key (a mode that allows it): it goes.
+		pk.remove(old)
+		replaced = old
+	}
+	s.bsize += newT.Bsize()
+	s.mem.add(newT, 1)
+	if replaced != nil {
+		s.bsize -= replaced.Bsize()
+		s.mem.add(replaced, -1)
+	}
+	return replaced, nil
+}
+
 // replaceCheckDup is Tarantool's replace_check_dup for the primary index:
 // old is the tuple the caller means to replace (nil: none expected), dup
 // the one the index holds under the new tuple's key.
@@ -479,6 +508,9 @@ func (s *Space) Replace(old, newT *Tuple, mode DupMode) (*Tuple, error) {
 		}
 		for _, ix := range s.indexes {
 			entries = append(entries, ix.entry(newT))
+		}
+		if len(s.indexes) == 1 {
+			return s.replaceOnly(pk, old, newT, entries[0], mode)
 		}
 		dup := pk.findDup(entries[0])
 		if code := replaceCheckDup(old, dup, mode); code != 0 {

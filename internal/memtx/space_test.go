@@ -187,6 +187,64 @@ func TestReplaceModes(t *testing.T) {
 	}
 }
 
+// TestReplaceModesPrimaryOnly: a space with a primary index alone takes
+// a shorter path (the entry goes in first and comes out again on a failed
+// check); every mode must give the same results, and a failed statement
+// must leave the index, its size and the space's byte count unchanged.
+func TestReplaceModesPrimaryOnly(t *testing.T) {
+	s := NewSpace(514, "one")
+	_, err := s.CreateIndex(treeDef(0, "primary", true, part(0, FieldUnsigned)))
+	mustOK(t, err)
+	unchanged := func(want *Tuple, id uint64, n, bsize int) {
+		t.Helper()
+		if got, _ := s.Index(0).Get(key(id)); got != want || s.Len() != n || s.Bsize() != bsize {
+			t.Fatalf("got %v len %d bsize %d, want %v %d %d", decode(got), s.Len(), s.Bsize(), decode(want), n, bsize)
+		}
+	}
+	a := mk(t, 1, "a")
+	old, err := s.Replace(nil, a, DupInsert)
+	mustOK(t, err)
+	if old != nil {
+		t.Fatal("insert returned an old tuple")
+	}
+	size := s.Bsize()
+	_, err = s.Replace(nil, mk(t, 1, "dup"), DupInsert)
+	wantErr(t, err, boxerr.ER_TUPLE_FOUND, "Duplicate key exists in unique index 'primary' in space 'one'")
+	unchanged(a, 1, 1, size)
+	_, err = s.Replace(nil, mk(t, 2, "b"), DupReplace)
+	wantErr(t, err, boxerr.ER_TUPLE_NOT_FOUND, "Tuple doesn't exist in index 'primary' in space 'one'")
+	unchanged(nil, 2, 1, size)
+	a2 := mk(t, 1, "a2")
+	old, err = s.Replace(nil, a2, DupReplace)
+	mustOK(t, err)
+	if old != a {
+		t.Fatal("replace did not return the old tuple")
+	}
+	unchanged(a2, 1, 1, a2.Bsize())
+	_, err = s.Replace(a2, mk(t, 7, "a2"), DupReplace)
+	wantErr(t, err, boxerr.ER_CANT_UPDATE_PRIMARY_KEY, "Attempt to modify a tuple field which is part of index 'primary' in space 'one'")
+	unchanged(nil, 7, 1, a2.Bsize())
+	unchanged(a2, 1, 1, a2.Bsize())
+	// old given, new under another key, a mode that allows it: old goes.
+	b := mk(t, 8, "b")
+	old, err = s.Replace(a2, b, DupReplaceOrInsert)
+	mustOK(t, err)
+	if old != a2 {
+		t.Fatal("the replaced tuple is not the old one")
+	}
+	unchanged(nil, 1, 1, b.Bsize())
+	unchanged(b, 8, 1, b.Bsize())
+	// An old tuple that is not the one under the key.
+	_, err = s.Replace(a2, mk(t, 8, "c"), DupReplaceOrInsert)
+	wantErr(t, err, boxerr.ER_TUPLE_FOUND, "Duplicate key exists in unique index 'primary' in space 'one'")
+	unchanged(b, 8, 1, b.Bsize())
+	old, err = s.Replace(b, nil, DupReplaceOrInsert)
+	mustOK(t, err)
+	if old != b || s.Len() != 0 || s.Bsize() != 0 {
+		t.Fatalf("delete: old=%v len=%d bsize=%d", decode(old), s.Len(), s.Bsize())
+	}
+}
+
 func TestReplaceUniqueSecondaryRollback(t *testing.T) {
 	s := NewSpace(516, "t")
 	_, err := s.CreateIndex(treeDef(0, "pk", true, part(0, FieldUnsigned)))
