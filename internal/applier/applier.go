@@ -36,9 +36,9 @@ type Replica interface {
 	// to detect a connection to self).
 	InstanceUUID() string
 	// Subscription returns what SUBSCRIBE sends: the replica set uuid,
-	// the local vclock and this instance's id (0: none, or orphan, so no
-	// id filter is sent).
-	Subscription() (clusterUUID string, v vclock.VClock, id uint32)
+	// the local vclock, this instance's id (0: none, or orphan, so no id
+	// filter is sent) and whether it subscribes as an anonymous replica.
+	Subscription() (clusterUUID string, v vclock.VClock, id uint32, anon bool)
 	// ApplyTx applies the rows of one transaction received from the
 	// master, keeping their origin replica_id/lsn, and writes them to the
 	// local WAL; it may return before they are durable, and then reports
@@ -254,6 +254,9 @@ func (a *Applier) setState(s State) {
 	a.state = s
 	a.mu.Unlock()
 }
+
+// Timeout is replication_timeout as this applier reads it.
+func (a *Applier) Timeout() time.Duration { return a.timeout() }
 
 func (a *Applier) timeout() time.Duration {
 	if a.opts.Timeout != nil {
@@ -493,8 +496,8 @@ func (a *Applier) subscribe(c *Conn) error {
 	a.mu.Lock()
 	a.conn = c
 	a.mu.Unlock()
-	cluster, local, id := a.r.Subscription()
-	req := SubscribeRequest{ClusterUUID: cluster, InstanceUUID: a.r.InstanceUUID(), VClock: local}
+	cluster, local, id, anon := a.r.Subscription()
+	req := SubscribeRequest{ClusterUUID: cluster, InstanceUUID: a.r.InstanceUUID(), VClock: local, Anon: anon}
 	if id != 0 {
 		req.IDFilter = []uint32{id}
 	}

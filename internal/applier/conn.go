@@ -421,6 +421,35 @@ func (c *Conn) Join(instanceUUID string) (vclock.VClock, error) {
 	return DecodeVClockBody(row.Body)
 }
 
+// FetchSnapshot sends FETCH_SNAPSHOT, an anonymous replica's bootstrap
+// (applier_fetch_snapshot), and reads the master's first OK: the vclock
+// of the read view it sends. The rows then come through NextJoinRow in
+// the InitialJoin stage; the OK that ends that stage ends the exchange
+// (an anonymous replica gets no final data: it is not registered).
+func (c *Conn) FetchSnapshot() (vclock.VClock, error) {
+	if err := c.send(proto.FetchSnapshot, nil); err != nil {
+		return vclock.VClock{}, err
+	}
+	var row xrow.Row
+	if err := c.readOK(&row); err != nil {
+		return vclock.VClock{}, err
+	}
+	return DecodeVClockBody(row.Body)
+}
+
+// Register sends REGISTER, by which an anonymous replica becomes a
+// normal one (applier_register): its uuid and vclock. The master answers
+// with its registration rows, then an OK with its vclock: read them with
+// NextJoinRow from the FinalJoin stage.
+func (c *Conn) Register(instanceUUID string, v *vclock.VClock) error {
+	body := msgpack.AppendMapHeader(nil, 2)
+	body = msgpack.AppendUint(body, proto.KeyInstanceUUID)
+	body = msgpack.AppendString(body, instanceUUID)
+	body = msgpack.AppendUint(body, proto.KeyVClock)
+	body = v.AppendMsgpackIgnore0(body)
+	return c.send(proto.Register, body)
+}
+
 // JoinStage is where a JOIN stream is.
 type JoinStage int
 

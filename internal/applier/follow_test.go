@@ -111,8 +111,8 @@ type fakeReplica struct {
 }
 
 func (r *fakeReplica) InstanceUUID() string { return replicaUUID }
-func (r *fakeReplica) Subscription() (string, vclock.VClock, uint32) {
-	return fakeReplicaSet, vclock.VClock{}, 2
+func (r *fakeReplica) Subscription() (string, vclock.VClock, uint32, bool) {
+	return fakeReplicaSet, vclock.VClock{}, 2, false
 }
 func (r *fakeReplica) ApplyTx(rows []*xrow.Row, written func()) error {
 	r.mu.Lock()

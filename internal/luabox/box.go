@@ -354,7 +354,7 @@ func (rt *Runtime) infoTable(L *lua.LState) *lua.LTable {
 	in := rt.Host.Info()
 	t := L.NewTable()
 	t.RawSetString("version", lua.LString(in.Version))
-	if in.ID != 0 {
+	if in.ID != 0 || in.Anon {
 		t.RawSetString("id", lua.LNumber(in.ID))
 	} else {
 		t.RawSetString("id", rt.null)

@@ -46,6 +46,7 @@ type Host interface {
 type Info struct {
 	Version     string
 	ID          uint32 // 0 when not registered
+	Anon        bool   // an anonymous replica: box.info.id is 0, not nil
 	RO          bool
 	UUID        string
 	ClusterUUID string

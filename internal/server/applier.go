@@ -341,7 +341,13 @@ func (s *Server) bootstrapFromMaster(cfg map[string]any, f *fiber.Fiber) (*box.B
 func (s *Server) join(f *fiber.Fiber, up *upstream, c *applier.Conn) (*box.Box, vclock.VClock, error) {
 	var start vclock.VClock
 	var err error
-	f.Block(func() { start, err = c.Join(s.uuid) })
+	f.Block(func() {
+		if s.anon {
+			start, err = c.FetchSnapshot()
+		} else {
+			start, err = c.Join(s.uuid)
+		}
+	})
 	if err != nil {
 		return nil, start, err
 	}
@@ -361,6 +367,12 @@ func (s *Server) join(f *fiber.Fiber, up *upstream, c *applier.Conn) (*box.Box, 
 			return nil, vc, err
 		}
 		if !data {
+			if stage == applier.InitialJoin && s.anon {
+				// FETCH_SNAPSHOT ends with the read view: no final
+				// data, no registration (and no log line in 2.6).
+				vc = v
+				break
+			}
 			if stage == applier.InitialJoin {
 				vc = v
 				s.Log.Log(up.f.Who(), say.Info, "initial data received")
@@ -393,7 +405,7 @@ func (s *Server) join(f *fiber.Fiber, up *upstream, c *applier.Conn) (*box.Box, 
 		return nil, vc, boxerr.New(boxerr.ER_REPLICASET_UUID_MISMATCH, s.clusterUUID, b.ReplicasetUUID())
 	}
 	s.clusterUUID = b.ReplicasetUUID()
-	if b.InstanceID() == 0 {
+	if b.InstanceID() == 0 && !s.anon {
 		return nil, vc, boxerr.New(boxerr.ER_UNKNOWN_REPLICA, s.uuid, s.clusterUUID)
 	}
 	return b, vc, nil
@@ -549,9 +561,10 @@ func (s *Server) syncReplicaset(cfg map[string]any, f *fiber.Fiber) {
 // ones; an applier that stopped (a conflict, a foreign replica set) is
 // started again when its source is still listed, as 2.6's new applier
 // would be. It returns once the new appliers connected or
-// replication_connect_timeout passed, after 2.6's sync wait. f holds the
-// baton.
-func (s *Server) setReplication(cfg map[string]any, f *fiber.Fiber) error {
+// replication_connect_timeout passed, after 2.6's sync wait. restart
+// replaces every applier as 2.6 does (an instance that stopped being
+// anonymous subscribes again as a normal replica). f holds the baton.
+func (s *Server) setReplication(cfg map[string]any, f *fiber.Fiber, restart bool) error {
 	uris, err := replicationSources(cfg)
 	if err != nil {
 		return err
@@ -573,7 +586,7 @@ func (s *Server) setReplication(cfg map[string]any, f *fiber.Fiber) error {
 	list := make([]*upstream, 0, len(uris))
 	for _, u := range uris {
 		up := running[key(u)]
-		if up != nil && !up.a.Stopped() {
+		if up != nil && !up.a.Stopped() && !restart {
 			delete(running, key(u))
 			list = append(list, up)
 			continue
@@ -686,7 +699,7 @@ func (s *Server) stopUpstreams() {
 func (u *upstream) InstanceUUID() string { return u.s.uuid }
 
 // Subscription implements applier.Replica.
-func (u *upstream) Subscription() (string, vclock.VClock, uint32) {
+func (u *upstream) Subscription() (string, vclock.VClock, uint32, bool) {
 	s := u.s
 	u.walErr.Store(nil)
 	u.f.Acquire()
@@ -700,7 +713,7 @@ func (u *upstream) Subscription() (string, vclock.VClock, uint32) {
 		id = 0
 	}
 	s.ups.mu.Unlock()
-	return s.clusterUUID, s.st.wal.VClock(), id
+	return s.clusterUUID, s.st.wal.VClock(), id, s.anon
 }
 
 // VClock implements applier.Replica.

@@ -504,6 +504,9 @@ func (s *Server) registerReplica(uuid string) error {
 func (cs *session) subscribe(sync uint64, req *proto.Request, out []byte) []byte {
 	s := cs.s
 	uuid := req.InstanceUUID
+	if s.anon && !req.Anon && uuid != s.uuid {
+		return cs.fail(out, sync, boxerr.New(boxerr.ER_UNSUPPORTED, "Anonymous replica", "non-anonymous followers."))
+	}
 	if err := cs.checkReplication(cs.sess, uuid); err != nil {
 		return cs.fail(out, sync, err)
 	}

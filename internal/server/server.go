@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -53,8 +54,12 @@ type Server struct {
 	ln          *iproto.Server
 	st          *storage
 	readOnly    bool
-	repl        replication // master side of replication (replication.go)
-	ups         upstreams   // replica side: appliers (applier.go)
+	// anon is box.cfg.replication_anon: this instance is an anonymous
+	// replica (bootstrapped by FETCH_SNAPSHOT, not in _cluster, id 0).
+	// Under the baton.
+	anon bool
+	repl replication // master side of replication (replication.go)
+	ups  upstreams   // replica side: appliers (applier.go)
 
 	consoles []*console.Server // text console listeners (console.listen)
 
@@ -180,20 +185,51 @@ func (s *Server) ApplyCfg(first bool, changed, all map[string]any) error {
 	if first {
 		return s.load(all)
 	}
-	for k, v := range changed {
-		if k == "replication" {
-			continue
+	keys := make([]string, 0, len(changed))
+	for k := range changed {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		pi, pj := dynamicOrder(keys[i]), dynamicOrder(keys[j])
+		if pi != pj {
+			return pi < pj
 		}
-		if err := s.applyDynamic(k, v); err != nil {
+		return keys[i] < keys[j]
+	})
+	for _, k := range keys {
+		var err error
+		switch k {
+		case "replication":
+			err = s.setReplication(all, s.Sched.Current(), false)
+		case "replication_anon":
+			err = s.setAnon(all, changed[k] == true, s.Sched.Current())
+		default:
+			err = s.applyDynamic(k, changed[k])
+		}
+		if err != nil {
 			return err
 		}
 	}
-	if _, ok := changed["replication"]; ok {
-		// Last, so that the timeouts and the quorum set by the same
-		// call apply to the new appliers.
-		return s.setReplication(all, s.Sched.Current())
-	}
 	return nil
+}
+
+// dynamicOrder is 2.6's dynamic_cfg_order: listen first, the
+// replication_* options before replication (so the timeouts and the
+// quorum set by the same call apply to the new appliers), then
+// replication_anon (its REGISTER goes to the new sources), then the rest.
+func dynamicOrder(key string) int {
+	switch key {
+	case "listen":
+		return 100
+	case "replication":
+		return 200
+	case "replication_anon":
+		return 250
+	}
+	if strings.HasPrefix(key, "replication_") {
+		return 150
+	}
+	return 1000
 }
 
 // load brings box up on the first box.cfg.
@@ -215,9 +251,10 @@ func (s *Server) load(cfg map[string]any) error {
 		}
 	}
 	if cfg["replication_anon"] == true {
-		// Spindle serves anonymous replicas but is not one yet: refuse
-		// rather than join and register as a normal replica.
-		return boxerr.New(boxerr.ER_UNSUPPORTED, "Spindle", "replication_anon = true")
+		if cfg["read_only"] != true {
+			return errAnonNotRO
+		}
+		s.anon = true
 	}
 	s.setUUID(cfg["instance_uuid"])
 	if v, ok := cfg["memtx_memory"].(float64); ok {
@@ -274,13 +311,13 @@ func (s *Server) load(cfg map[string]any) error {
 
 func newUUID() string { return uuid.NewString() }
 
+// errAnonNotRO is 2.6's refusal of replication_anon = true on an instance
+// that is not read-only.
+var errAnonNotRO = boxerr.New(boxerr.ER_CFG, "replication_anon", "the value may be set to true only when the instance is read-only")
+
 // applyDynamic applies one changed option after the first box.cfg.
 func (s *Server) applyDynamic(key string, v any) error {
 	switch key {
-	case "replication_anon":
-		if v == true {
-			return boxerr.New(boxerr.ER_UNSUPPORTED, "Spindle", "replication_anon = true")
-		}
 	case "memtx_memory":
 		n, _ := v.(float64)
 		if quota, _ := s.Box.MemtxMemory(); int64(n) < quota {
@@ -304,6 +341,9 @@ func (s *Server) applyDynamic(key string, v any) error {
 		}
 	case "read_only":
 		ro, _ := v.(bool)
+		if !ro && s.anon {
+			return boxerr.New(boxerr.ER_CFG, "read_only", "the value may be set to false only when replication_anon is false")
+		}
 		s.readOnly = ro
 		// An orphan stays read-only whatever read_only says.
 		s.ups.mu.Lock()
@@ -414,7 +454,10 @@ func (s *Server) Info() luabox.Info {
 		in.VClock[uint32(id)] = int64(lsn)
 	})
 	in.Signature = vc.Sum()
-	if in.ID != 0 {
+	in.Anon = s.anon
+	if in.ID != 0 || s.anon {
+		// An anonymous replica is id 0 and its lsn is the vclock's
+		// component 0 (its local rows), as in 2.6.
 		in.LSN = int64(vc.Get(vclock.ReplicaID(in.ID)))
 		in.Replication = s.replicationInfo(vc)
 		in.ReplicationAnon = s.replicationAnonInfo()

@@ -281,6 +281,8 @@ func (cs *session) handle(pkt []byte, out []byte) []byte {
 		return cs.join(row.Sync, &req, out)
 	case proto.FetchSnapshot:
 		return cs.fetchSnapshot(row.Sync, out)
+	case proto.Register:
+		return cs.register(row.Sync, &req, out)
 	case proto.Subscribe:
 		// The relay keeps the request: give it a copy of its own so that
 		// req itself stays on the stack for every other request.

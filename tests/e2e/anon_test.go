@@ -25,7 +25,7 @@ box.cfg{listen = os.getenv('LISTEN'), work_dir = os.getenv('WORK_DIR'),
 
 // TestTarantoolAnonReplicaOfSpindleMaster: a Tarantool 2.6 anonymous
 // replica bootstraps from a Spindle master and follows it; the master's
-// _cluster does not list it.
+// _cluster does not list it until the replica registers.
 func TestTarantoolAnonReplicaOfSpindleMaster(t *testing.T) {
 	tarantool := tarantoolBin(t)
 	master := start(t, spindleBin, replMaster)
@@ -44,21 +44,99 @@ func TestTarantoolAnonReplicaOfSpindleMaster(t *testing.T) {
 	if out := master.Output(); !strings.Contains(out, "sending current read-view to replica") || !strings.Contains(out, "read-view sent.") {
 		t.Errorf("master log lacks the read-view lines:\n%s", out)
 	}
+	// The replica registers (REGISTER) and follows as a normal one.
+	waitEval(t, rc, "box.cfg{replication_anon = false} return box.info.id", "2")
+	waitEval(t, mc, "return box.space._cluster:count()", "2")
+	waitEval(t, mc, "return box.info.replication[2].downstream.status", "follow")
+	waitEval(t, mc, "return box.info.replication_anon.count", "0")
+	evalT(t, mc, "box.space.test:insert{3, 'registered'}")
+	waitEval(t, rc, "return box.space.test:get{3}[2]", "registered")
+	if out := master.Output(); !strings.Contains(out, "registering replica") {
+		t.Errorf("master log lacks the registration:\n%s", out)
+	}
 }
 
-// TestSpindleRefusesToBeAnonymous: a Spindle instance is not an
-// anonymous replica yet; it says so instead of registering as a normal
-// one.
-func TestSpindleRefusesToBeAnonymous(t *testing.T) {
+// TestSpindleAnonReplica: a Spindle anonymous replica of a Spindle master
+// and of a Tarantool 2.6 master bootstraps by FETCH_SNAPSHOT, follows
+// without a place in _cluster (box.info.id 0), refuses to leave
+// read-only mode, restarts from its files and catches up, and becomes a
+// normal replica (REGISTER) on box.cfg{replication_anon = false}.
+func TestSpindleAnonReplica(t *testing.T) {
+	for _, masterBin := range []string{"spindle", "tarantool"} {
+		t.Run("master="+masterBin, func(t *testing.T) {
+			bin := spindleBin
+			if masterBin == "tarantool" {
+				bin = tarantoolBin(t)
+			}
+			master := start(t, bin, replMaster)
+			mc := dialT(t, master.Addr, client.Options{})
+			dir := t.TempDir()
+			replica := startIn(t, spindleBin, dir, replAnonReplica, "MASTER="+master.Addr)
+			rc := dialT(t, replica.Addr, client.Options{})
+			waitEval(t, rc, "return box.space.test:get{1}[2]", "before join")
+			evalT(t, mc, "box.space.test:insert{2, 'after fetch'}")
+			waitEval(t, rc, "return box.space.test:get{2}[2]", "after fetch")
+			waitEval(t, rc, "return box.info.id", "0")
+			waitEval(t, rc, "return box.info.replication[1].upstream.status", "follow")
+			waitEval(t, rc, "return box.info.ro", "true")
+			waitEval(t, mc, "return box.space._cluster:count()", "1")
+			waitEval(t, mc, "return box.info.replication_anon.count", "1")
+			waitEval(t, rc, "return select(2, pcall(box.space.test.insert, box.space.test, {3})).code", "7") // ER_READONLY
+			waitEval(t, rc, "return tostring(select(2, pcall(box.cfg, {read_only = false})))",
+				"Incorrect value for option 'read_only': the value may be set to false only when replication_anon is false")
+			if out := replica.Output(); !strings.Contains(out, "bootstrapping replica from") || strings.Contains(out, "final data received") {
+				t.Errorf("replica log:\n%s", out)
+			}
+
+			// kill -9 and a restart on the files: still anonymous, it
+			// resubscribes from its vclock and gets what it missed.
+			replica.Kill()
+			evalT(t, mc, "box.space.test:insert{4, 'while down'}")
+			replica = startIn(t, spindleBin, dir, replAnonReplica, "MASTER="+master.Addr)
+			rc = dialT(t, replica.Addr, client.Options{})
+			waitEval(t, rc, "return box.space.test:get{4}[2]", "while down")
+			waitEval(t, rc, "return box.info.id", "0")
+			waitEval(t, mc, "return box.space._cluster:count()", "1")
+			if strings.Contains(replica.Output(), "bootstrapping replica") {
+				t.Errorf("the restarted replica bootstrapped again:\n%s", replica.Output())
+			}
+
+			// Turned into a normal replica: registered with id 2, it
+			// subscribes as one and may then leave read-only mode.
+			waitEval(t, rc, "box.cfg{replication_anon = false} return box.info.id", "2")
+			waitEval(t, mc, "return box.space._cluster:count()", "2")
+			if masterBin == "spindle" {
+				// 2.6 keeps counting a registered replica as
+				// anonymous (replica_set_id leaves anon_count).
+				waitEval(t, mc, "return box.info.replication_anon.count", "0")
+			}
+			waitEval(t, mc, "return box.info.replication[2].downstream.status", "follow")
+			evalT(t, mc, "box.space.test:insert{5, 'registered'}")
+			waitEval(t, rc, "return box.space.test:get{5}[2]", "registered")
+			waitEval(t, rc, "box.cfg{read_only = false} box.space.test:insert{6, 'from the replica'} return box.info.lsn", "1")
+			waitEval(t, rc, "return tostring(select(2, pcall(box.cfg, {replication_anon = true})))",
+				"Incorrect value for option 'replication_anon': the value may be set to true only when the instance is read-only")
+		})
+	}
+}
+
+// TestAnonConfigChecks: replication_anon needs read_only, cannot be
+// turned on after bootstrap, and an anonymous instance without sources
+// cannot bootstrap (2.6's messages).
+func TestAnonConfigChecks(t *testing.T) {
 	out, code := runScriptSource(t, t.TempDir(), `
-print(pcall(box.cfg, {work_dir = os.getenv('TEST_WORK_DIR'), log_level = 1, replication_anon = true, read_only = true}))
+print(pcall(box.cfg, {work_dir = os.getenv('TEST_WORK_DIR'), log_level = 1, replication_anon = true}))
 box.cfg{work_dir = os.getenv('TEST_WORK_DIR'), log_level = 1}
-local ok, err = pcall(box.cfg, {replication_anon = true})
-print(ok, err, box.cfg.replication_anon)
+print(pcall(box.cfg, {replication_anon = true}))
+box.cfg{read_only = true}
+print(pcall(box.cfg, {replication_anon = true}))
+print(box.cfg.replication_anon, box.info.id)
 os.exit(0)
 `)
-	want := "false\tSpindle does not support replication_anon = true\n" +
-		"false\tSpindle does not support replication_anon = true\tfalse\n"
+	want := "false\tIncorrect value for option 'replication_anon': the value may be set to true only when the instance is read-only\n" +
+		"false\tIncorrect value for option 'replication_anon': the value may be set to true only when the instance is read-only\n" +
+		"false\tIncorrect value for option 'replication_anon': cannot be turned on after bootstrap has finished\n" +
+		"false\t1\n"
 	if code != 0 || out != want {
 		t.Fatalf("exit %d, output:\n%s\nwant:\n%s", code, out, want)
 	}
@@ -105,5 +183,51 @@ func TestYieldingEvalAfterFetchSnapshot(t *testing.T) {
 	mc := dialT(t, master.Addr, client.Options{})
 	if err := mc.Ping(ctxT(t)); err != nil {
 		t.Fatalf("master gone after the eval: %v\n%s", err, master.Output())
+	}
+}
+
+// TestRegisterRefusals: REGISTER from the master's own uuid and from an
+// instance already in _cluster are refused as 2.6 refuses them, by
+// Spindle and by Tarantool alike.
+func TestRegisterRefusals(t *testing.T) {
+	const other = "5d1f0b3c-6a3e-4c5e-9b1e-0a6f4c2d7e11"
+	for _, name := range []string{"spindle", "tarantool"} {
+		t.Run(name, func(t *testing.T) {
+			bin := spindleBin
+			if name == "tarantool" {
+				bin = tarantoolBin(t)
+			}
+			master := start(t, bin, replMaster)
+			mc := dialT(t, master.Addr, client.Options{})
+			self, _ := evalT(t, mc, "return box.info.uuid").(string)
+			evalT(t, mc, "box.space._cluster:insert{5, '"+other+"'}")
+			c, err := net.DialTimeout("tcp", master.Addr, 5*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			c.SetDeadline(time.Now().Add(10 * time.Second))
+			r := bufio.NewReader(c)
+			if _, err := io.ReadFull(r, make([]byte, proto.GreetingSize)); err != nil {
+				t.Fatal(err)
+			}
+			for i, tc := range []struct {
+				uuid string
+				code uint32
+			}{{self, 117 /* ER_CONNECTION_TO_SELF */}, {other, 207 /* ER_REPLICA_NOT_ANON */}} {
+				body := msgpack.AppendMapHeader(nil, 2)
+				body = msgpack.AppendUint(body, proto.KeyInstanceUUID)
+				body = msgpack.AppendString(body, tc.uuid)
+				body = msgpack.AppendUint(body, proto.KeyVClock)
+				body = msgpack.AppendMapHeader(body, 0)
+				if _, err := c.Write(appendRawRequest(nil, proto.Register, uint64(i+1), body)); err != nil {
+					t.Fatal(err)
+				}
+				if sync, typ := readRawReply(t, r); sync != uint64(i+1) || typ != proto.TypeError|tc.code {
+					t.Fatalf("REGISTER %s: sync %d type %#x, want error %d", tc.uuid, sync, typ, tc.code)
+				}
+			}
+			waitEval(t, mc, "return box.space._cluster:count()", "2")
+		})
 	}
 }
