@@ -9,7 +9,6 @@ import (
 	"github.com/spindledb/spindle/internal/boxerr"
 	"github.com/spindledb/spindle/internal/fiber"
 	"github.com/spindledb/spindle/internal/proto"
-	"github.com/spindledb/spindle/internal/relay"
 	"github.com/spindledb/spindle/internal/say"
 	"github.com/spindledb/spindle/internal/vclock"
 	"github.com/spindledb/spindle/internal/xrow"
@@ -150,12 +149,6 @@ func (cs *session) register(sync uint64, req *proto.Request, out []byte) []byte 
 // written meanwhile (its registration), then the master's vclock.
 func (cs *session) registerStream(sync uint64, uuid string) error {
 	s, f, st := cs.s, cs.f, cs.s.st
-	send := func(b []byte) error { return cs.conn.Send(b) }
-	fail := func(err error) error {
-		s.Log.Logf(f.Who(), say.Error, "%s", replicationError(err).Message)
-		cs.sendError(sync, err)
-		return err
-	}
 	f.Acquire()
 	s.Log.Logf(f.Who(), say.Info, "registering replica %s at %s", uuid, socketName(cs.conn))
 	start := st.wal.VClock()
@@ -163,16 +156,7 @@ func (cs *session) registerStream(sync uint64, uuid string) error {
 	stop := st.wal.VClock()
 	f.Release()
 	if err != nil {
-		return fail(err)
+		return cs.replicationFailed(sync, err)
 	}
-	rd := relay.NewReader(st.fs, st.walDir, start)
-	rd.Durable = st.wal.VClock
-	err = relay.FinalJoin(rd, send, sync, stop)
-	rd.Close()
-	if err != nil {
-		return fail(err)
-	}
-	s.Log.Log(f.Who(), say.Info, "final data sent.")
-	cur := st.wal.VClock()
-	return send(relay.AppendVClockPacket(nil, sync, &cur))
+	return cs.sendFinalData(sync, start, stop)
 }

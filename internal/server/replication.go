@@ -351,11 +351,7 @@ type joinView struct {
 func (cs *session) joinStream(sync uint64, uuid string) error {
 	s, f, st := cs.s, cs.f, cs.s.st
 	send := func(b []byte) error { return cs.conn.Send(b) }
-	fail := func(err error) error {
-		s.Log.Logf(f.Who(), say.Error, "%s", replicationError(err).Message)
-		cs.sendError(sync, err)
-		return err
-	}
+	fail := func(err error) error { return cs.replicationFailed(sync, err) }
 
 	f.Acquire()
 	s.repl.setConsumer(uuid, st.wal.VClock())
@@ -380,22 +376,38 @@ func (cs *session) joinStream(sync uint64, uuid string) error {
 	if err := send(relay.AppendVClockPacket(nil, sync, &stop)); err != nil {
 		return err
 	}
-	rd := relay.NewReader(st.fs, st.walDir, start)
-	rd.Durable = st.wal.VClock
-	who := relayWho(cs.conn)
-	rd.OnOpen = func(path string) { s.Log.Logf(who, say.Info, "recover from `%s'", path) }
-	err = relay.FinalJoin(rd, send, sync, stop)
-	rd.Close()
-	if err != nil {
-		return fail(err)
-	}
-	s.Log.Log(f.Who(), say.Info, "final data sent.")
-	cur := st.wal.VClock()
-	if err := send(relay.AppendVClockPacket(nil, sync, &cur)); err != nil {
+	if err := cs.sendFinalData(sync, start, stop); err != nil {
 		return err
 	}
 	s.repl.setConsumer(uuid, stop)
 	return nil
+}
+
+// replicationFailed logs err and sends it to the peer of a JOIN or a
+// REGISTER stream, which ends with it.
+func (cs *session) replicationFailed(sync uint64, err error) error {
+	cs.s.Log.Logf(cs.f.Who(), say.Error, "%s", replicationError(err).Message)
+	cs.sendError(sync, err)
+	return err
+}
+
+// sendFinalData is relay_final_join and what follows it in JOIN and
+// REGISTER: the WAL rows in (start, stop], then the master's vclock.
+func (cs *session) sendFinalData(sync uint64, start, stop vclock.VClock) error {
+	s, st := cs.s, cs.s.st
+	send := func(b []byte) error { return cs.conn.Send(b) }
+	rd := relay.NewReader(st.fs, st.walDir, start)
+	rd.Durable = st.wal.VClock
+	who := relayWho(cs.conn)
+	rd.OnOpen = func(path string) { s.Log.Logf(who, say.Info, "recover from `%s'", path) }
+	err := relay.FinalJoin(rd, send, sync, stop)
+	rd.Close()
+	if err != nil {
+		return cs.replicationFailed(sync, err)
+	}
+	s.Log.Log(cs.f.Who(), say.Info, "final data sent.")
+	cur := st.wal.VClock()
+	return send(relay.AppendVClockPacket(nil, sync, &cur))
 }
 
 // errSend marks a failure to write to the replica's socket: nothing more
