@@ -452,15 +452,14 @@ func (b *Box) addRow(txn *Txn, sp *Space, r *Request, origin *xrow.Row, rewritte
 	if sp.Temporary {
 		return
 	}
-	var row *xrow.Row
+	row := txn.newRow()
 	if origin != nil {
-		c := *origin
+		*row = *origin
 		if rewritten {
-			c.Type, c.Body = r.Type, EncodeDML(r)
+			row.Type, row.Body = r.Type, EncodeDML(r)
 		}
-		row = &c
 	} else {
-		row = &xrow.Row{Type: r.Type, Body: EncodeDML(r)}
+		row.Type, row.Body = r.Type, EncodeDML(r)
 		if sp.IsLocal || txn.curGroupLocal {
 			row.GroupID = 1
 		}

@@ -33,6 +33,16 @@ type Txn struct {
 	// State of the statement being executed, read by system triggers.
 	curType       uint16
 	curGroupLocal bool
+
+	// first holds the first undo entry, WAL row and row pointer in the
+	// transaction's own allocation: an autocommit statement, the common
+	// case, then costs one allocation here instead of four.
+	first struct {
+		undo    [1]undoEntry
+		rowPtrs [1]*xrow.Row
+		row     xrow.Row
+		rowUsed bool
+	}
 }
 
 type undoEntry struct {
@@ -49,7 +59,20 @@ type stmtMark struct{ undo, rows, commits int }
 // Begin starts a transaction run on behalf of s.
 func (b *Box) Begin(s *Session) *Txn {
 	b.nextTxnID++
-	return &Txn{box: b, session: s, ID: b.nextTxnID}
+	t := &Txn{box: b, session: s, ID: b.nextTxnID}
+	t.undo = t.first.undo[:0]
+	t.rows = t.first.rowPtrs[:0]
+	return t
+}
+
+// newRow returns a zero row for the transaction's WAL rows, the first one
+// from the transaction's own allocation.
+func (t *Txn) newRow() *xrow.Row {
+	if !t.first.rowUsed {
+		t.first.rowUsed = true
+		return &t.first.row
+	}
+	return new(xrow.Row)
 }
 
 // Active reports whether the transaction is neither committed nor rolled
