@@ -290,6 +290,12 @@ func (s *Server) load(cfg map[string]any) error {
 		s.status = "unknown"
 		return err
 	}
+	if b.InstanceID() == 0 && !s.anon {
+		// Files of an anonymous replica started as a normal one: it
+		// must first register at run time (2.6 refuses the same way).
+		s.status = "unknown"
+		return boxerr.New(boxerr.ER_UNKNOWN_REPLICA, s.uuid, s.clusterUUID)
+	}
 	b.SetReadOnly(s.readOnly)
 	s.Box = b
 	s.RT.Box = b

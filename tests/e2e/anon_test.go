@@ -100,6 +100,18 @@ func TestSpindleAnonReplica(t *testing.T) {
 			if strings.Contains(replica.Output(), "bootstrapping replica") {
 				t.Errorf("the restarted replica bootstrapped again:\n%s", replica.Output())
 			}
+			if masterBin == "spindle" {
+				// Its files started as a normal replica's: not
+				// registered, refused as 2.6 refuses it.
+				replica.Stop(t)
+				if out, code := runScriptSource(t, dir, "local ok, err = pcall(box.cfg, {work_dir = os.getenv('TEST_WORK_DIR'), "+
+					"replication = {'replicator:password@"+master.Addr+"'}, read_only = true}) "+
+					"print(ok, err and err.code) os.exit(0)"); code != 0 || out != "false\t62\n" {
+					t.Errorf("a normal start on an anonymous replica's files: exit %d, output %q", code, out)
+				}
+				replica = startIn(t, spindleBin, dir, replAnonReplica, "MASTER="+master.Addr)
+				rc = dialT(t, replica.Addr, client.Options{})
+			}
 
 			// Turned into a normal replica: registered with id 2, it
 			// subscribes as one and may then leave read-only mode.
