@@ -62,6 +62,17 @@ type Scheduler struct {
 	kick   *time.Timer // wakes the loop when the baton is free and a timer is due
 	kickAt time.Duration
 	fibers map[int64]*Fiber
+	// taken counts the times a fiber got the baton (guarded by mu).
+	taken uint64
+}
+
+// Activity reports whether the baton is free now and how many times a
+// fiber has taken it so far: a free baton and an unchanged count between
+// two looks mean nothing ran in between.
+func (s *Scheduler) Activity() (free bool, taken uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.current.Load() == nil, s.taken
 }
 
 // NewScheduler returns a scheduler whose baton is free.
@@ -204,6 +215,7 @@ func (f *Fiber) wait() {
 
 // give hands the baton to f. Called with mu held and the baton free.
 func (s *Scheduler) give(f *Fiber) {
+	s.taken++
 	f.state = stRunning
 	s.current.Store(f)
 	f.resume <- struct{}{}
@@ -308,6 +320,7 @@ func (f *Fiber) Acquire() {
 		// The loop was idle: its clock is as fresh as an iteration's once
 		// read. The baton is taken directly, without a hand-off.
 		s.stale.Store(true)
+		s.taken++
 		f.state = stRunning
 		s.current.Store(f)
 		s.mu.Unlock()

@@ -18,6 +18,7 @@ func newTestServer(tb testing.TB, src string) *Server {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	tb.Cleanup(s.Stop) // ends its background goroutines
 	f := s.Sched.New("setup")
 	f.Acquire()
 	fc := s.RT.NewFiberCtx(f, nil)

@@ -58,8 +58,10 @@ type Server struct {
 	// replica (bootstrapped by FETCH_SNAPSHOT, not in _cluster, id 0).
 	// Under the baton.
 	anon bool
-	repl replication // master side of replication (replication.go)
-	ups  upstreams   // replica side: appliers (applier.go)
+	// idleGCs counts the collections run while the loop was idle.
+	idleGCs atomic.Int64
+	repl    replication // master side of replication (replication.go)
+	ups     upstreams   // replica side: appliers (applier.go)
 
 	consoles []*console.Server // text console listeners (console.listen)
 
@@ -312,6 +314,7 @@ func (s *Server) load(cfg map[string]any) error {
 	}
 	s.startFollowing(cfg, s.Sched.Current(), recovered)
 	s.runCheckpointDaemon()
+	s.runIdleGC()
 	return nil
 }
 
