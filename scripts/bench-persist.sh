@@ -2,7 +2,8 @@
 # Persistence benchmark, Spindle vs the reference Tarantool 2.6 on this
 # machine, one after the other:
 #   1. write throughput (REPLACE, 4 connections x 32 in flight) per wal_mode;
-#   2. 1M tuples of ~100 bytes: load time, RSS, box.snapshot() time;
+#   2. 1M tuples of ~100 bytes: load time, RSS right after the load and
+#      2 s later (idle), box.snapshot() time;
 #   3. restart on those files: recovery time (box.cfg duration) and RSS.
 #
 #   scripts/bench-persist.sh [duration] [tuples]
@@ -46,8 +47,11 @@ if s == nil then
     box.commit()
     local t2 = clock.time()
     print(string.format('load %d tuples: %.2f s, rss %.0f MB', s:len(), t2 - t1, rss_mb()))
+    require('fiber').sleep(2)
+    print(string.format('rss 2 s after the load: %.0f MB', rss_mb()))
+    local t3 = clock.time()
     box.snapshot()
-    print(string.format('snapshot: %.2f s', clock.time() - t2))
+    print(string.format('snapshot: %.2f s', clock.time() - t3))
 else
     print(string.format('recovery of %d tuples: %.2f s, rss %.0f MB', s:len(), t1 - t0, rss_mb()))
 end
