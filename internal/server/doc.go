@@ -13,9 +13,16 @@
 // together, once durable, by one goroutine per batch.
 //
 // Replication (replication.go: the master side of VOTE, JOIN, SUBSCRIBE;
-// applier.go: appliers, bootstrap, orphan mode, run-time reconfiguration)
-// also lives here, around the protocol packages relay and applier.
-// Appliers commit remote transactions without waiting for the WAL and
-// de-duplicate rows of a full mesh against an in-memory vclock of
-// everything applied.
+// applier.go: appliers, bootstrap, orphan mode, run-time reconfiguration;
+// anon.go: anonymous replicas, FETCH_SNAPSHOT and REGISTER) also lives
+// here, around the protocol packages relay and applier. Appliers commit
+// remote transactions without waiting for the WAL and de-duplicate rows
+// of a full mesh against an in-memory vclock of everything applied; one
+// goroutine finishes those transactions in WAL order and wakes the
+// appliers' ACK writers once rows are durable (completer.go).
+//
+// When the event loop has been idle for a second after a burst of work,
+// the server collects garbage and returns free heap pages to the system
+// (idlegc.go), so an idle instance does not keep the collector's headroom
+// resident.
 package server
