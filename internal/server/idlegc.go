@@ -69,7 +69,9 @@ var (
 
 // runIdleGC watches the scheduler until the server stops.
 func (s *Server) runIdleGC() {
-	tick := idleGCTick
+	// The hooks are read once, here: tests restore them while the
+	// goroutine of a stopped server may still be finishing a tick.
+	tick, heapStats, idleCollect, processCPU := idleGCTick, heapStats, idleCollect, processCPU
 	go func() {
 		t := time.NewTicker(tick)
 		defer t.Stop()
