@@ -450,13 +450,21 @@ func (s *Space) replaceOnly(pk *Index, old, newT *Tuple, e indexEntry, mode DupM
 		pk.remove(old)
 		replaced = old
 	}
-	s.bsize += newT.Bsize()
-	s.mem.add(newT, 1)
+	s.account(newT, replaced)
+	return replaced, nil
+}
+
+// account counts newT in and replaced out of the space's bytes and
+// memory (either may be nil).
+func (s *Space) account(newT, replaced *Tuple) {
+	if newT != nil {
+		s.bsize += newT.Bsize()
+		s.mem.add(newT, 1)
+	}
 	if replaced != nil {
 		s.bsize -= replaced.Bsize()
 		s.mem.add(replaced, -1)
 	}
-	return replaced, nil
 }
 
 // replaceCheckDup is Tarantool's replace_check_dup for the primary index:
@@ -540,14 +548,7 @@ func (s *Space) Replace(old, newT *Tuple, mode DupMode) (*Tuple, error) {
 			ix.remove(replaced)
 		}
 	}
-	if newT != nil {
-		s.bsize += newT.Bsize()
-		s.mem.add(newT, 1)
-	}
-	if replaced != nil {
-		s.bsize -= replaced.Bsize()
-		s.mem.add(replaced, -1)
-	}
+	s.account(newT, replaced)
 	return replaced, nil
 }
 
