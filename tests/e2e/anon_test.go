@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/spindledb/spindle/client"
+	"github.com/spindledb/spindle/internal/applier"
 	"github.com/spindledb/spindle/internal/msgpack"
 	"github.com/spindledb/spindle/internal/proto"
 )
@@ -86,6 +87,10 @@ func TestSpindleAnonReplica(t *testing.T) {
 				"Incorrect value for option 'read_only': the value may be set to false only when replication_anon is false")
 			if out := replica.Output(); !strings.Contains(out, "bootstrapping replica from") || strings.Contains(out, "final data received") {
 				t.Errorf("replica log:\n%s", out)
+			}
+			// An anonymous instance has no non-anonymous followers.
+			if typ := rawSubscribe(t, replica.Addr, false); typ != proto.TypeError|5 /* ER_UNSUPPORTED */ {
+				t.Errorf("a non-anonymous SUBSCRIBE to an anonymous replica: reply type %#x", typ)
 			}
 
 			// kill -9 and a restart on the files: still anonymous, it
@@ -242,4 +247,27 @@ func TestRegisterRefusals(t *testing.T) {
 			waitEval(t, mc, "return box.space._cluster:count()", "2")
 		})
 	}
+}
+
+// rawSubscribe sends a SUBSCRIBE from a made-up instance (anonymous or
+// not) as guest and returns the type of the first reply.
+func rawSubscribe(t *testing.T, addr string, anon bool) uint32 {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	r := bufio.NewReader(c)
+	if _, err := io.ReadFull(r, make([]byte, proto.GreetingSize)); err != nil {
+		t.Fatal(err)
+	}
+	body := applier.AppendSubscribeBody(nil, &applier.SubscribeRequest{
+		InstanceUUID: "6b4e2a1c-8f3d-4e5a-9c7b-1d2e3f4a5b6c", Anon: anon})
+	if _, err := c.Write(appendRawRequest(nil, proto.Subscribe, 1, body)); err != nil {
+		t.Fatal(err)
+	}
+	_, typ := readRawReply(t, r)
+	return typ
 }
