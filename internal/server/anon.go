@@ -152,11 +152,18 @@ func (cs *session) registerStream(sync uint64, uuid string) error {
 	f.Acquire()
 	s.Log.Logf(f.Who(), say.Info, "registering replica %s at %s", uuid, socketName(cs.conn))
 	start := st.wal.VClock()
+	// As 2.6's gc consumer of a registering replica: the WAL from here
+	// on is kept for it (until its relay moves the mark on).
+	s.repl.setConsumer(uuid, start)
 	err := s.registerReplica(uuid)
 	stop := st.wal.VClock()
 	f.Release()
 	if err != nil {
 		return cs.replicationFailed(sync, err)
 	}
-	return cs.sendFinalData(sync, start, stop)
+	if err := cs.sendFinalData(sync, start, stop); err != nil {
+		return err
+	}
+	s.repl.setConsumer(uuid, stop)
+	return nil
 }
