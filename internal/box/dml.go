@@ -174,10 +174,6 @@ func updateOptions(sp *Space, indexBase int) tupleupdate.Options {
 	return opt
 }
 
-func newTuple(data []byte) (*memtx.Tuple, error) {
-	return memtx.NewTuple(append([]byte(nil), data...))
-}
-
 func checkArray(b []byte, what string) error {
 	if msgpack.TypeOf(b) != msgpack.Array {
 		return boxerr.New(boxerr.ER_INVALID_MSGPACK, what)
@@ -242,7 +238,7 @@ func (b *Box) executeStmt(s *Session, txn *Txn, sp *Space, req *Request, origin 
 			}
 			r.Tuple = data
 		}
-		t, err := newTuple(r.Tuple)
+		t, err := memtx.NewTuple(r.Tuple) // copies: r.Tuple may be in a reused request buffer
 		if err != nil {
 			return nil, err
 		}
@@ -317,7 +313,7 @@ func (b *Box) executeStmt(s *Session, txn *Txn, sp *Space, req *Request, origin 
 		if err := checkArray(r.Ops, "operations"); err != nil {
 			return nil, err
 		}
-		t, err := newTuple(r.Tuple)
+		t, err := memtx.NewTuple(r.Tuple) // copies: r.Tuple may be in a reused request buffer
 		if err != nil {
 			return nil, err
 		}

@@ -249,8 +249,8 @@ func (rt *Runtime) nbDecodeTuples(L *lua.LState, resp client.Response, format *t
 	}
 	out := make([]lua.LValue, len(items))
 	for i, it := range items {
-		// Copied, so that a kept tuple does not pin the whole reply.
-		t, err := memtx.NewTuple(append([]byte(nil), it...))
+		// NewTuple copies, so a kept tuple does not pin the whole reply.
+		t, err := memtx.NewTuple(it)
 		if err != nil {
 			return nil, err
 		}

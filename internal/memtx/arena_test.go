@@ -35,7 +35,7 @@ func TestArenaTuples(t *testing.T) {
 	if !bytes.Equal(ts[1].Data(), srcs[1]) {
 		t.Fatal("append to a tuple's bytes changed the next tuple")
 	}
-	big := msgpack.MustAppend(nil, []any{uint64(1), string(bytes.Repeat([]byte{'y'}, arenaDataBlock))})
+	big := msgpack.MustAppend(nil, []any{uint64(1), string(bytes.Repeat([]byte{'y'}, arenaBlock))})
 	bt, err := a.NewTuple(big)
 	mustOK(t, err)
 	if !bytes.Equal(bt.Data(), big) || bt.Len() != 2 {

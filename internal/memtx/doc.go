@@ -7,8 +7,11 @@
 //
 //   - Tuple: an immutable msgpack array shared by every index, read view and
 //     the Lua layer. Fields are decoded straight from the bytes; nothing is
-//     cached per tuple beyond the field count, so a tuple costs its data plus
-//     a 24-byte header (BenchmarkReplace reports the bytes per tuple).
+//     cached per tuple beyond the field count. A tuple is one allocation
+//     without Go pointers, a 12-byte header followed by the bytes, so it
+//     costs its data plus 12 bytes (rounded up to 8) and the collector marks
+//     it without scanning it (BenchmarkReplace reports the bytes per tuple).
+//     Search keys use the same layout, in reused pivot memory.
 //   - Field types and checks with Tarantool 2.6's exact errors
 //     (ER_FIELD_TYPE, ER_FIELD_MISSING, ER_EXACT_FIELD_COUNT for tuples;
 //     ER_KEY_PART_TYPE, ER_KEY_PART_COUNT, ER_EXACT_MATCH, ER_PARTIAL_KEY for
@@ -30,8 +33,8 @@
 //     key. The B-tree compares hints and reads tuples only on a tie, so a
 //     search step rarely dereferences a tuple; the ordering is still
 //     exactly cmp_def's (TestHintOrder, FuzzHintOrder). The entry grows
-//     from 8 to 16 bytes; the tuple header shrank from 32 to 24 bytes
-//     (pointer + 32-bit length instead of a slice) to pay for it.
+//     from 8 to 16 bytes; the tuple header, first a slice and then a
+//     pointer and a length, went from 32 to 12 bytes.
 //   - HASH indexes: also a BTreeG, ordered by a 64-bit hash of the key and
 //     then the key. A Go map would give O(1) lookups but no cheap consistent
 //     copy for read views (it would need a full copy or a hand-made COW

@@ -142,9 +142,6 @@ type hashIterator struct {
 	version uint64
 	it      btree.IterG[indexEntry]
 	last    indexEntry
-	// pivot is the search key while seeking (kept here to save an
-	// allocation).
-	pivot Tuple
 }
 
 type iterState uint8
@@ -200,8 +197,8 @@ func (i *hashIterator) start() bool {
 	}
 	// GT: the tuples after the key's own position; nothing when the key
 	// is absent, as in Tarantool.
-	i.pivot = newPivot(i.key, i.parts, pivotExact)
-	p := indexEntry{hint: i.ix.hashKey(i.key, i.parts), t: &i.pivot}
+	// The index's pivot buffer, as treeIterator.start.
+	p := indexEntry{hint: i.ix.hashKey(i.key, i.parts), t: i.ix.pivot.set(i.key, i.parts, pivotExact)}
 	if !i.it.Seek(p) || i.it.Item().hint != p.hint || i.ix.cmp.compare(p.t, i.it.Item().t) != 0 {
 		return false
 	}

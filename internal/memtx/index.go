@@ -117,10 +117,11 @@ type Index struct {
 	// indexes).
 	hash    *btree.BTreeG[indexEntry]
 	version uint64
-	// pivot is lookup's search key, reused to save an allocation per
-	// point lookup (all access is serialized by the caller); it is zero
-	// between lookups.
-	pivot Tuple
+	// pivot is the memory of the search key of lookups and iterator
+	// seeks, reused so that they allocate nothing (all access is
+	// serialized by the caller, and no pivot outlives the call that
+	// seeks with it).
+	pivot pivotBuf
 }
 
 // indexEntry is what a B-tree stores for one tuple: the tuple and a 64-bit
@@ -255,15 +256,13 @@ func (ix *Index) Get(key []byte) (*Tuple, error) {
 
 // lookup finds the tuple whose key equals a validated full key.
 func (ix *Index) lookup(body []byte, n uint32) *Tuple {
-	ix.pivot = newPivot(body, n, pivotExact)
+	pivot := ix.pivot.set(body, n, pivotExact)
 	var e indexEntry
 	if ix.tree != nil {
-		e, _ = ix.tree.Get(indexEntry{hint: ix.cmp.keyHint(body, n), t: &ix.pivot})
+		e, _ = ix.tree.Get(indexEntry{hint: ix.cmp.keyHint(body, n), t: pivot})
 	} else {
-		e, _ = ix.hash.Get(indexEntry{hint: ix.hashKey(body, n), t: &ix.pivot})
+		e, _ = ix.hash.Get(indexEntry{hint: ix.hashKey(body, n), t: pivot})
 	}
-	// Do not keep the caller's key bytes alive.
-	ix.pivot = Tuple{}
 	return e.t
 }
 

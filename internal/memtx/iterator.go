@@ -22,9 +22,6 @@ type treeIterator struct {
 	// last is the entry of the last tuple returned, hint included, so
 	// that a re-seek needs no hint computation.
 	last indexEntry
-	// pivot is the search key while seeking (kept here to save an
-	// allocation).
-	pivot Tuple
 }
 
 func newTreeIterator(ix *Index, typ IterType, key []byte, parts uint32) *treeIterator {
@@ -93,8 +90,9 @@ func (i *treeIterator) start() bool {
 	if i.typ == IterGT || i.typ == IterLE || i.typ == IterREQ {
 		kind = pivotHigh
 	}
-	i.pivot = newPivot(i.key, i.parts, kind)
-	p := indexEntry{hint: i.ix.cmp.keyHint(i.key, i.parts), t: &i.pivot}
+	// The index's pivot buffer: the seek is over before this returns,
+	// and nothing else can use the index meanwhile.
+	p := indexEntry{hint: i.ix.cmp.keyHint(i.key, i.parts), t: i.ix.pivot.set(i.key, i.parts, kind)}
 	if i.typ.reverse() {
 		return i.seekBefore(p)
 	}

@@ -70,9 +70,10 @@ func NewSpace(id uint32, name string) *Space {
 // items_used and what memtx_memory limits.
 type Memory struct{ used int64 }
 
-// TupleOverhead is what a stored tuple costs beyond its bytes: its header
-// and its primary index entry.
-const TupleOverhead = 40
+// TupleOverhead is what a stored tuple costs beyond its bytes: its
+// 12-byte header with the allocation rounded up to 8 bytes (4 on average)
+// and its 16-byte primary index entry.
+const TupleOverhead = 32
 
 // Used returns the bytes accounted.
 func (m *Memory) Used() int64 { return m.used }

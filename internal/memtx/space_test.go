@@ -436,3 +436,57 @@ func TestValidateKey(t *testing.T) {
 	_, err = kd.ValidateKey([]byte{0x92, 0x01}, false)
 	wantErr(t, err, boxerr.ER_INVALID_MSGPACK, "Invalid MsgPack - key")
 }
+
+// TestTupleOwnsItsBytes: NewTuple and the Arena copy the bytes they are
+// given (the caller reuses its buffer); search keys live in reused pivot
+// memory, so lookups with keys of growing length and iterators opened
+// between them must each see their own key.
+func TestTupleOwnsItsBytes(t *testing.T) {
+	s := NewSpace(515, "own")
+	_, err := s.CreateIndex(treeDef(0, "pk", true, part(0, FieldString)))
+	mustOK(t, err)
+	var arena Arena
+	buf := key("a", "first")
+	fromNew, err := NewTuple(buf)
+	mustOK(t, err)
+	copy(buf, key("b", "other"))
+	if got := decode(fromNew); got[0] != "a" || got[1] != "first" {
+		t.Fatalf("NewTuple kept the caller's buffer: %v", got)
+	}
+	buf = key("c", "arena")
+	fromArena, err := arena.NewTuple(buf)
+	mustOK(t, err)
+	copy(buf, key("d", "other"))
+	if got := decode(fromArena); got[0] != "c" || got[1] != "arena" {
+		t.Fatalf("Arena kept the caller's buffer: %v", got)
+	}
+	_, err = s.Replace(nil, fromNew, DupInsert)
+	mustOK(t, err)
+	_, err = s.Replace(nil, fromArena, DupInsert)
+	mustOK(t, err)
+	names := []string{"x", "xx", "xxxxxxxx", "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}
+	for _, n := range names {
+		_, err = s.Replace(nil, mk(t, n), DupInsert)
+		mustOK(t, err)
+	}
+	pk := s.Index(0)
+	it, err := pk.Iterator(IterGE, key("xx"))
+	mustOK(t, err)
+	for _, n := range append([]string{"a", "c"}, names...) { // growing keys reuse the pivot memory
+		got, err := pk.Get(key(n))
+		mustOK(t, err)
+		if got == nil || decode(got)[0] != n {
+			t.Fatalf("Get(%q) = %v", n, decode(got))
+		}
+	}
+	// The iterator seeks again after a change, with its own key.
+	_, err = s.Replace(nil, mk(t, "xy"), DupInsert)
+	mustOK(t, err)
+	var seen []any
+	for tu := it.Next(); tu != nil; tu = it.Next() {
+		seen = append(seen, decode(tu)[0])
+	}
+	if len(seen) != 4 || seen[0] != "xx" || seen[1] != "xxxxxxxx" {
+		t.Fatalf("iterator from 'xx' returned %v", seen)
+	}
+}
