@@ -6,13 +6,15 @@ import (
 
 // Arena allocates the tuples of a bulk load (snapshot recovery, the
 // initial data of a join) from large blocks instead of one allocation per
-// tuple. Allocation is most of a load's cost, and fewer, larger objects are
-// also cheaper for the garbage collector to keep (the blocks hold no
-// pointers: it never scans them). The blocks are as large as a huge page
-// and asked for transparent huge pages before they are first touched
-// (hugepage_linux.go): on a virtual machine a page fault can cost more than
-// loading the tuple that causes it, and a 1M-tuple snapshot would
-// otherwise take some 25,000 of them.
+// tuple: each tuple, header and bytes laid out as NewTuple lays them out,
+// is carved right after the previous one, at a multiple of 8 bytes from
+// the block's (page-aligned) start. Allocation is most of a load's cost,
+// and fewer, larger objects are also cheaper for the garbage collector to
+// keep (the blocks hold no pointers: it never scans them). The blocks are
+// as large as a huge page and asked for transparent huge pages before
+// they are first touched (hugepage_linux.go): on a virtual machine a page
+// fault can cost more than loading the tuple that causes it, and a
+// 1M-tuple snapshot would otherwise take some 25,000 of them.
 //
 // A block lives as long as any tuple carved from it: a load keeps almost
 // all its tuples, so little is held back (the trade Tarantool's slab

@@ -8,10 +8,16 @@
 //   - Tuple: an immutable msgpack array shared by every index, read view and
 //     the Lua layer. Fields are decoded straight from the bytes; nothing is
 //     cached per tuple beyond the field count. A tuple is one allocation
-//     without Go pointers, a 12-byte header followed by the bytes, so it
-//     costs its data plus 12 bytes (rounded up to 8) and the collector marks
-//     it without scanning it (BenchmarkReplace reports the bytes per tuple).
-//     Search keys use the same layout, in reused pivot memory.
+//     without Go pointers, a 12-byte header followed by the bytes (a []byte
+//     from NewTuple, or a slice of an Arena block), so the collector marks
+//     one object per tuple and never scans it. Memory per stored tuple:
+//     its bytes, the 12-byte header, the allocation's rounding (Go's size
+//     classes: about 8 bytes on typical tuples; an arena rounds to 8 bytes
+//     only) and a 16-byte entry per index at the B-tree's fill factor.
+//     TupleOverhead (box.slab.info, memtx_memory) counts the first three and
+//     the primary entry; BenchmarkReplace reports the heap bytes per tuple.
+//     Search keys ("pivots") use the same layout, in one buffer per index
+//     that point lookups and iterator seeks reuse.
 //   - Field types and checks with Tarantool 2.6's exact errors
 //     (ER_FIELD_TYPE, ER_FIELD_MISSING, ER_EXACT_FIELD_COUNT for tuples;
 //     ER_KEY_PART_TYPE, ER_KEY_PART_COUNT, ER_EXACT_MATCH, ER_PARTIAL_KEY for
@@ -58,6 +64,11 @@
 //     is in every index exactly once; ordering by cmp_def is total.
 //   - Stored tuples are never modified; pivots (search keys) never enter an
 //     index.
+//   - A Tuple is only ever handled by pointer: its bytes follow the header
+//     in memory, so a copied header would read whatever follows the copy
+//     (go vet's copylocks check reports copies, through a noCopy field). A
+//     pivot lives in its index's pivot buffer and is dead once the call
+//     that seeks with it returns.
 //   - An entry's hint is a function of its tuple's key alone (the same on
 //     insert, lookup and delete), and hint order never contradicts cmp_def
 //     order: hint(a) < hint(b) implies a < b; equal keys hint alike.

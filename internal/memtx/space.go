@@ -70,10 +70,21 @@ func NewSpace(id uint32, name string) *Space {
 // items_used and what memtx_memory limits.
 type Memory struct{ used int64 }
 
-// TupleOverhead is what a stored tuple costs beyond its bytes: its
-// 12-byte header with the allocation rounded up to 8 bytes (4 on average)
-// and its 16-byte primary index entry.
-const TupleOverhead = 32
+// TupleOverhead is what a stored tuple costs beyond its bytes, on average:
+//
+//   - 12: the header its bytes follow in their allocation;
+//   - 8: rounding that allocation up. NewTuple's allocation is rounded to
+//     one of the Go allocator's size classes (16 bytes apart up to
+//     256 bytes, so 7.5 bytes lost on average for typical tuples, more for
+//     tuples of several hundred bytes); a bulk load's arena only rounds to
+//     8 bytes (3.5 on average);
+//   - 16: its primary index entry (hint and pointer). Index.Bsize adds the
+//     B-tree's free slots and secondary indexes.
+//
+// A constant, so that the box can tell before a replace whether it fits
+// the quota with exactly what Memory will account. TestTupleOverhead
+// checks it against the heap.
+const TupleOverhead = tupleHeader + 8 + 16
 
 // Used returns the bytes accounted.
 func (m *Memory) Used() int64 { return m.used }
