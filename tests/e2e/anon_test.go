@@ -1,9 +1,6 @@
 package e2e
 
 import (
-	"bufio"
-	"io"
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -165,16 +162,7 @@ os.exit(0)
 // a batch that no longer existed to a new reader).
 func TestYieldingEvalAfterFetchSnapshot(t *testing.T) {
 	master := start(t, spindleBin, replMaster)
-	c, err := net.DialTimeout("tcp", master.Addr, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(20 * time.Second))
-	r := bufio.NewReader(c)
-	if _, err := io.ReadFull(r, make([]byte, proto.GreetingSize)); err != nil {
-		t.Fatal(err)
-	}
+	c, r := rawDial(t, master.Addr, 20*time.Second)
 	if _, err := c.Write(appendRawRequest(nil, proto.FetchSnapshot, 1, nil)); err != nil {
 		t.Fatal(err)
 	}
@@ -218,16 +206,7 @@ func TestRegisterRefusals(t *testing.T) {
 			mc := dialT(t, master.Addr, client.Options{})
 			self, _ := evalT(t, mc, "return box.info.uuid").(string)
 			evalT(t, mc, "box.space._cluster:insert{5, '"+other+"'}")
-			c, err := net.DialTimeout("tcp", master.Addr, 5*time.Second)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer c.Close()
-			c.SetDeadline(time.Now().Add(10 * time.Second))
-			r := bufio.NewReader(c)
-			if _, err := io.ReadFull(r, make([]byte, proto.GreetingSize)); err != nil {
-				t.Fatal(err)
-			}
+			c, r := rawDial(t, master.Addr, 10*time.Second)
 			for i, tc := range []struct {
 				uuid string
 				code uint32
@@ -253,16 +232,7 @@ func TestRegisterRefusals(t *testing.T) {
 // not) as guest and returns the type of the first reply.
 func rawSubscribe(t *testing.T, addr string, anon bool) uint32 {
 	t.Helper()
-	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(10 * time.Second))
-	r := bufio.NewReader(c)
-	if _, err := io.ReadFull(r, make([]byte, proto.GreetingSize)); err != nil {
-		t.Fatal(err)
-	}
+	c, r := rawDial(t, addr, 10*time.Second)
 	body := applier.AppendSubscribeBody(nil, &applier.SubscribeRequest{
 		InstanceUUID: "6b4e2a1c-8f3d-4e5a-9c7b-1d2e3f4a5b6c", Anon: anon})
 	if _, err := c.Write(appendRawRequest(nil, proto.Subscribe, 1, body)); err != nil {

@@ -203,16 +203,7 @@ func TestWritingCallsOfOneConnection(t *testing.T) {
 // durable, not when the call ends or the next request arrives.
 func TestWriteBeforeYieldingCallIsAnswered(t *testing.T) {
 	forEachServer(t, requestFiberServer, func(t *testing.T, in *Instance) {
-		c, err := net.DialTimeout("tcp", in.Addr, 5*time.Second)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		c.SetDeadline(time.Now().Add(20 * time.Second))
-		r := bufio.NewReader(c)
-		if _, err := io.ReadFull(r, make([]byte, proto.GreetingSize)); err != nil {
-			t.Fatal(err)
-		}
+		c, r := rawDial(t, in.Addr, 20*time.Second)
 		var batch []byte
 		replace := msgpack.AppendMapHeader(nil, 2)
 		replace = msgpack.AppendUint(msgpack.AppendUint(replace, proto.KeySpaceID), 512)
@@ -249,6 +240,23 @@ func appendRawRequest(dst []byte, typ uint32, sync uint64, body []byte) []byte {
 	h = msgpack.AppendUint(msgpack.AppendUint(h, proto.KeySync), sync)
 	dst = msgpack.AppendUint32(dst, uint32(len(h)+len(body)))
 	return append(append(dst, h...), body...)
+}
+
+// rawDial connects to addr, reads the greeting and returns the socket
+// (closed at the test's end, with the given deadline) and its reader.
+func rawDial(t *testing.T, addr string, deadline time.Duration) (net.Conn, *bufio.Reader) {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	c.SetDeadline(time.Now().Add(deadline))
+	r := bufio.NewReader(c)
+	if _, err := io.ReadFull(r, make([]byte, proto.GreetingSize)); err != nil {
+		t.Fatal(err)
+	}
+	return c, r
 }
 
 // readRawReply reads one reply and returns its sync and type.
