@@ -87,13 +87,9 @@ func (s *Server) registerOn(up *upstream, local *vclock.VClock, timeout time.Dur
 	if err := c.Register(s.uuid, local); err != nil {
 		return err
 	}
-	done := make(chan struct{}, 1)
-	written := func() {
-		select {
-		case done <- struct{}{}:
-		default:
-		}
-	}
+	// The registration's rows need no ACK: the appliers acknowledge
+	// once they subscribe again.
+	written := func() {}
 	stage := applier.FinalJoin
 	var tx []*xrow.Row
 	for stage != applier.Joined {
@@ -121,7 +117,7 @@ func (s *Server) registerOn(up *upstream, local *vclock.VClock, timeout time.Dur
 	return nil
 }
 
-// registerReq checks a REGISTER (box_process_register) under the baton
+// register checks a REGISTER (box_process_register) under the baton
 // and hands the connection to registerStream.
 func (cs *session) register(sync uint64, req *proto.Request, out []byte) []byte {
 	s := cs.s
