@@ -81,17 +81,7 @@ func TestFullMeshOfThree(t *testing.T) {
 	if len(ids) != 3 {
 		t.Fatalf("instance ids %v, want three distinct", ids)
 	}
-	key := 0
-	for round := 0; round < 5; round++ {
-		for _, m := range ms {
-			key++
-			insertRetry(t, m, key, m.Name)
-		}
-	}
-	s := waitConverged(t, 30*time.Second, countIs(t, ms[0], key), ms...)
-	if vclockComponents(s.VClock) != 3 {
-		t.Fatalf("vclock %q, want three components", s.VClock)
-	}
+	key := writeRounds(t, ms, ms[0])
 
 	victim := ms[2]
 	id := fmt.Sprint(victim.Eval("return box.info.id")[0])
@@ -112,7 +102,7 @@ func TestFullMeshOfThree(t *testing.T) {
 	}
 	key++
 	insertRetry(t, victim, key, "after restart")
-	s = waitConverged(t, 30*time.Second, countIs(t, ms[0], key), ms...)
+	s := waitConverged(t, 30*time.Second, countIs(t, ms[0], key), ms...)
 	if vclockComponents(s.VClock) != 3 {
 		t.Fatalf("vclock %q, want three components", s.VClock)
 	}
@@ -354,17 +344,7 @@ func TestMixedMeshWithTarantool(t *testing.T) {
 	tarantool := tarantoolBin(t)
 	ms := []*member{newMember(t, spindleBin, "spindle #1"), newMember(t, spindleBin, "spindle #2"), newMember(t, tarantool, "tarantool")}
 	startMesh(t, ms...)
-	key := 0
-	for round := 0; round < 5; round++ {
-		for _, m := range ms {
-			key++
-			insertRetry(t, m, key, m.Name)
-		}
-	}
-	s := waitConverged(t, 30*time.Second, countIs(t, ms[2], key), ms...)
-	if vclockComponents(s.VClock) != 3 {
-		t.Fatalf("vclock %q, want three components", s.VClock)
-	}
+	key := writeRounds(t, ms, ms[2])
 	tt := ms[2]
 	tt.In.Stop(t)
 	for i := 0; i < 10; i++ {
@@ -379,4 +359,23 @@ func TestMixedMeshWithTarantool(t *testing.T) {
 	key++
 	insertRetry(t, tt, key, "after restart")
 	waitConverged(t, 30*time.Second, countIs(t, ms[0], key), ms...)
+}
+
+// writeRounds has every member of a three-member mesh insert a row of its
+// own, five rounds, then waits until all agree, counted on via, with a
+// vclock of three components. It returns the last key written.
+func writeRounds(t *testing.T, ms []*member, via *member) int {
+	t.Helper()
+	key := 0
+	for round := 0; round < 5; round++ {
+		for _, m := range ms {
+			key++
+			insertRetry(t, m, key, m.Name)
+		}
+	}
+	s := waitConverged(t, 30*time.Second, countIs(t, via, key), ms...)
+	if vclockComponents(s.VClock) != 3 {
+		t.Fatalf("vclock %q, want three components", s.VClock)
+	}
+	return key
 }
