@@ -17,6 +17,7 @@ import (
 	"io"
 	"os"
 	"runtime/pprof"
+	"sync"
 
 	"github.com/spindledb/spindle/internal/bench"
 	"github.com/spindledb/spindle/internal/server"
@@ -105,28 +106,18 @@ func runConsole() int {
 
 // runScript runs an instance file (path), or a chunk named name.
 func runScript(path, chunk, name string, args ...string) int {
-	// SPINDLE_CPUPROFILE=FILE records a CPU profile until the process
-	// stops, for `go tool pprof`.
-	if prof := os.Getenv("SPINDLE_CPUPROFILE"); prof != "" {
-		f, err := os.Create(prof)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
-		}
-		if err := pprof.StartCPUProfile(f); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
-		}
-		defer func() {
-			pprof.StopCPUProfile()
-			f.Close()
-		}()
-	}
 	s, err := server.New(os.Stderr)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
+	stopProfiles, err := startProfiles()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer stopProfiles()
+	s.AtExit = stopProfiles
 	if path == "" {
 		err = s.RunString(chunk, name)
 	} else {
@@ -140,4 +131,58 @@ func runScript(path, chunk, name string, args ...string) int {
 		return 1
 	}
 	return 0
+}
+
+// startProfiles starts the profiles the environment asks for; the
+// function it returns writes them out (once, whichever of a return from
+// the script and os.exit comes first).
+//
+// SPINDLE_CPUPROFILE=FILE records a CPU profile, SPINDLE_MEMPROFILE=FILE
+// the allocations made until the process stops (`go tool pprof
+// -sample_index=alloc_space`).
+func startProfiles() (func(), error) {
+	var stops []func()
+	if path := os.Getenv("SPINDLE_CPUPROFILE"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			return nil, err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return nil, err
+		}
+		stops = append(stops, func() {
+			pprof.StopCPUProfile()
+			f.Close()
+		})
+	}
+	if path := os.Getenv("SPINDLE_MEMPROFILE"); path != "" {
+		stops = append(stops, func() {
+			if err := writeHeapProfile(path); err != nil {
+				fmt.Fprintln(os.Stderr, err)
+			}
+		})
+	}
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			for _, stop := range stops {
+				stop()
+			}
+		})
+	}, nil
+}
+
+// writeHeapProfile writes the heap profile (live and allocated since the
+// start) to path.
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

@@ -41,6 +41,9 @@ type Server struct {
 	RT    *luabox.Runtime
 	// Box is set by the first box.cfg; read it only under the baton.
 	Box *box.Box
+	// AtExit, when set, runs in os.exit before the process ends (which
+	// skips the deferred calls of every goroutine).
+	AtExit func()
 
 	start       time.Time
 	memtxMemory int64  // box.cfg.memtx_memory as the first box.cfg set it
@@ -161,6 +164,9 @@ func (s *Server) wait() {
 func (s *Server) Exit(code int) {
 	s.closeStorage()
 	s.Log.Close()
+	if s.AtExit != nil {
+		s.AtExit()
+	}
 	os.Exit(code)
 }
 
