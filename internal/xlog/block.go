@@ -18,6 +18,10 @@ const (
 	// AutocommitThreshold is XLOG_TX_AUTOCOMMIT_THRESHOLD: between
 	// transactions a block is written as soon as it reaches this size.
 	AutocommitThreshold = 128 * 1024
+	// compressWindow is the zstd window of a compressed block: twice
+	// AutocommitThreshold, so a block of one batch of transactions
+	// compresses as it would with any larger window.
+	compressWindow = 2 * AutocommitThreshold
 	// maxPayload is IPROTO_BODY_LEN_MAX, the largest payload a fixheader
 	// may announce.
 	maxPayload = 2147483648

@@ -130,9 +130,14 @@ func (w *Writer) writeBlock() error {
 		if w.enc == nil {
 			// Level 3 is what Tarantool uses; SpeedDefault is
 			// klauspost's equivalent. No frame checksum, as
-			// Tarantool's frames carry none.
+			// Tarantool's frames carry none. Each block is a frame
+			// of its own, so a window beyond the largest usual
+			// block finds no more matches; the default 8 MiB
+			// window would keep a 16 MiB history buffer alive for
+			// the life of the file.
 			enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.EncoderLevelFromZstd(3)),
-				zstd.WithEncoderConcurrency(1), zstd.WithEncoderCRC(false))
+				zstd.WithEncoderConcurrency(1), zstd.WithEncoderCRC(false),
+				zstd.WithWindowSize(compressWindow), zstd.WithLowerEncoderMem(true))
 			if err != nil {
 				return fmt.Errorf("xlog: Compression error: %w", err)
 			}
