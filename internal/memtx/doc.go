@@ -8,10 +8,10 @@
 //   - Tuple: an immutable msgpack array shared by every index, read view and
 //     the Lua layer. Fields are decoded straight from the bytes; nothing is
 //     cached per tuple beyond the field count. A tuple is one allocation
-//     without Go pointers, a 12-byte header followed by the bytes (a []byte
+//     without Go pointers, an 8-byte header followed by the bytes (a []byte
 //     from NewTuple, or a slice of an Arena block), so the collector marks
 //     one object per tuple and never scans it. Memory per stored tuple:
-//     its bytes, the 12-byte header, the allocation's rounding (Go's size
+//     its bytes, the 8-byte header, the allocation's rounding (Go's size
 //     classes: about 8 bytes on typical tuples; an arena rounds to 8 bytes
 //     only) and a 16-byte entry per index at the B-tree's fill factor.
 //     TupleOverhead (box.slab.info, memtx_memory) counts the first three and
@@ -40,7 +40,7 @@
 //     search step rarely dereferences a tuple; the ordering is still
 //     exactly cmp_def's (TestHintOrder, FuzzHintOrder). The entry grows
 //     from 8 to 16 bytes; the tuple header, first a slice and then a
-//     pointer and a length, went from 32 to 12 bytes.
+//     pointer and a length, went from 32 to 8 bytes.
 //   - HASH indexes: also a BTreeG, ordered by a 64-bit hash of the key and
 //     then the key. A Go map would give O(1) lookups but no cheap consistent
 //     copy for read views (it would need a full copy or a hand-made COW

@@ -107,7 +107,7 @@ func hashValue(h uint64, p *cmpPart, v []byte) uint64 {
 // hashTuple hashes the key parts of a stored tuple.
 func (ix *Index) hashTuple(t *Tuple) uint64 {
 	if t.pivot != notPivot {
-		return ix.hashKey(t.data(), t.count)
+		return ix.hashKey(t.data(), t.fieldCount())
 	}
 	h := uint64(len(ix.cmp.parts))
 	for i := 0; i < ix.cmp.keyParts; i++ {

@@ -186,7 +186,7 @@ func valueHint(t FieldType, coll *collator, v []byte) uint64 {
 // tupleHint is the hint of a stored tuple's first cmp_def part.
 func (cd *cmpDef) tupleHint(t *Tuple) uint64 {
 	if t.pivot != notPivot {
-		return cd.keyHint(t.data(), t.count)
+		return cd.keyHint(t.data(), t.fieldCount())
 	}
 	p := &cd.parts[0]
 	return valueHint(p.typ, p.coll, t.field(p.fieldNo))

@@ -370,10 +370,10 @@ func FuzzHintOrder(f *testing.F) {
 
 // TestEntrySizes pins the per-tuple memory budget: a TREE entry is 16
 // bytes with its hint, and the tuple header that precedes the bytes in
-// their allocation is 12.
+// their allocation is 8.
 func TestEntrySizes(t *testing.T) {
-	if got := unsafe.Sizeof(Tuple{}); got != 12 {
-		t.Errorf("Tuple header is %d bytes, want 12", got)
+	if got := unsafe.Sizeof(Tuple{}); got != 8 {
+		t.Errorf("Tuple header is %d bytes, want 8", got)
 	}
 	if got := unsafe.Sizeof(indexEntry{}); got != 16 {
 		t.Errorf("indexEntry is %d bytes, want 16", got)

@@ -185,15 +185,18 @@ type fieldCursor struct {
 	n    uint32
 }
 
+// init starts the walk over t. n is the header's count as it is, so
+// that init inlines into the comparators: countInData for a tuple of that
+// many fields or more, where at finds the end by the bytes running out.
 func (c *fieldCursor) init(t *Tuple) {
 	c.rest = t.data()[t.bodyOff:]
 	c.next = 0
-	c.n = t.count
+	c.n = uint32(t.count)
 }
 
 // at returns field i (i >= the previous call's i) or nil when absent.
 func (c *fieldCursor) at(i uint32) []byte {
-	if i >= c.n {
+	if i >= c.n && c.n != countInData {
 		return nil
 	}
 	for c.next < i {
@@ -204,6 +207,9 @@ func (c *fieldCursor) at(i uint32) []byte {
 		}
 		c.rest = c.rest[sz:]
 		c.next++
+	}
+	if len(c.rest) == 0 {
+		return nil // past the last field of a wide tuple
 	}
 	return c.rest
 }
@@ -285,7 +291,7 @@ func (cd *cmpDef) compare(a, b *Tuple) int {
 }
 
 func (cd *cmpDef) comparePivot(p, t *Tuple) int {
-	if c := cd.compareKey(p.data(), p.count, t); c != 0 {
+	if c := cd.compareKey(p.data(), p.fieldCount(), t); c != 0 {
 		return c
 	}
 	switch p.pivot {

@@ -72,7 +72,7 @@ type Memory struct{ used int64 }
 
 // TupleOverhead is what a stored tuple costs beyond its bytes, on average:
 //
-//   - 12: the header its bytes follow in their allocation;
+//   - 8: the header its bytes follow in their allocation;
 //   - 8: rounding that allocation up. NewTuple's allocation is rounded to
 //     one of the Go allocator's size classes (16 bytes apart up to
 //     256 bytes, so 7.5 bytes lost on average for typical tuples, more for
@@ -174,12 +174,12 @@ func (s *Space) CheckTuple(t *Tuple) error {
 }
 
 func checkTuple(reqs []fieldReq, exact uint32, t *Tuple) error {
-	if exact > 0 && t.count != exact {
-		return boxerr.New(boxerr.ER_EXACT_FIELD_COUNT, t.count, exact)
+	if exact > 0 && t.fieldCount() != exact {
+		return boxerr.New(boxerr.ER_EXACT_FIELD_COUNT, t.fieldCount(), exact)
 	}
 	var c fieldCursor
 	c.init(t)
-	n := min(uint32(len(reqs)), t.count)
+	n := min(uint32(len(reqs)), t.fieldCount())
 	for i := uint32(0); i < n; i++ {
 		r := &reqs[i]
 		if !r.checked {

@@ -12,7 +12,7 @@ import (
 // its space, by read views and by the Lua layer, so nothing may write to its
 // bytes after NewTuple.
 //
-// A tuple is one allocation that holds no Go pointers: this 12-byte header
+// A tuple is one allocation that holds no Go pointers: this 8-byte header
 // immediately followed by the bytes (for a search pivot, the key's parts
 // without the array header). The collector then marks one object per
 // tuple and never scans it, a comparison finds the header and the first
@@ -26,8 +26,10 @@ type Tuple struct {
 	// value; it takes no space at the start of the struct.
 	_    noCopy
 	size uint32
-	// count is the field count; for a search pivot the key's part count.
-	count uint32
+	// count is the field count (for a search pivot the key's part
+	// count), or countInData for a tuple of so many fields that only its
+	// array header holds the count.
+	count uint16
 	// bodyOff is the size of the array header, so data[bodyOff:] is the
 	// first field.
 	bodyOff uint8
@@ -43,10 +45,31 @@ type noCopy struct{}
 func (*noCopy) Lock()   {}
 func (*noCopy) Unlock() {}
 
-// tupleHeader is the size of the header the bytes follow: 10 bytes of
-// fields padded to the 4-byte alignment of its uint32s. The bytes that
-// follow need no alignment (everything reads them as msgpack bytes).
+// tupleHeader is the size of the header the bytes follow: 8 bytes, a
+// multiple of the 4-byte alignment of its uint32. The bytes that follow
+// need no alignment (everything reads them as msgpack bytes).
 const tupleHeader = int(unsafe.Sizeof(Tuple{}))
+
+// countInData in Tuple.count sends fieldCount to the array header. A
+// pivot's part count is bounded by its key definition, far below it.
+const countInData = math.MaxUint16
+
+// fieldCount returns the field count (a pivot's part count).
+func (t *Tuple) fieldCount() uint32 {
+	if t.count != countInData {
+		return uint32(t.count)
+	}
+	return t.wideCount()
+}
+
+// wideCount is fieldCount's rare path, a call of its own so that
+// fieldCount inlines into the comparators.
+//
+//go:noinline
+func (t *Tuple) wideCount() uint32 {
+	n, _, _ := msgpack.ReadArrayHeader(t.data())
+	return n
+}
 
 // tupleAllocSize is the allocation for a tuple of n bytes: a multiple of 8,
 // so that tuples carved one after another from an 8-aligned arena block
@@ -62,7 +85,13 @@ func placeTuple(buf []byte, data []byte, count uint32, bodyOff uint8, kind pivot
 	_ = buf[tupleAllocSize(len(data))-1]
 	t := (*Tuple)(unsafe.Pointer(unsafe.SliceData(buf)))
 	t.size = uint32(len(data))
-	t.count = count
+	if count < countInData {
+		t.count = uint16(count)
+	} else if kind == notPivot {
+		t.count = countInData
+	} else {
+		panic("memtx: a search key of more parts than any key definition has")
+	}
 	t.bodyOff = bodyOff
 	t.pivot = kind
 	copy(buf[tupleHeader:], data)
@@ -143,7 +172,7 @@ func (t *Tuple) data() []byte {
 func (t *Tuple) Data() []byte { return t.data() }
 
 // Len returns the number of fields.
-func (t *Tuple) Len() int { return int(t.count) }
+func (t *Tuple) Len() int { return int(t.fieldCount()) }
 
 // Bsize returns the size of the msgpack data in bytes (box.tuple:bsize()).
 func (t *Tuple) Bsize() int { return int(t.size) }
@@ -151,7 +180,7 @@ func (t *Tuple) Bsize() int { return int(t.size) }
 // Field returns the raw msgpack of the 0-based field fieldno, or nil when the
 // tuple has fewer fields. The result aliases the tuple.
 func (t *Tuple) Field(fieldno int) []byte {
-	if fieldno < 0 || uint64(fieldno) >= uint64(t.count) {
+	if fieldno < 0 || uint64(fieldno) >= uint64(t.fieldCount()) {
 		return nil
 	}
 	b := t.data()[t.bodyOff:]
@@ -172,7 +201,7 @@ func (t *Tuple) Field(fieldno int) []byte {
 // field is Field for the comparators: it returns the field's bytes up to
 // the end of the tuple (avoiding a second Skip) or nil when absent.
 func (t *Tuple) field(fieldno uint32) []byte {
-	if fieldno >= t.count {
+	if fieldno >= t.fieldCount() {
 		return nil
 	}
 	b := t.data()[t.bodyOff:]

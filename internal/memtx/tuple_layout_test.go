@@ -10,6 +10,7 @@ import (
 	"testing"
 	"unsafe"
 
+	"github.com/spindledb/spindle/internal/boxerr"
 	"github.com/spindledb/spindle/internal/msgpack"
 )
 
@@ -362,5 +363,44 @@ func TestTupleOverhead(t *testing.T) {
 	t.Logf("%.2f bytes per tuple beyond its bytes", perTuple)
 	if want := float64(TupleOverhead - 16); perTuple < want-1.5 || perTuple > want+1.5 {
 		t.Errorf("a tuple takes %.1f bytes of heap beyond its bytes, TupleOverhead says %v (+16 for the index entry)", perTuple, want)
+	}
+}
+
+// TestTupleOfManyFields: a tuple of more fields than the header's count
+// holds (65535 and up) reads its count from the array header; fields,
+// index keys and the exact field count check see every field.
+func TestTupleOfManyFields(t *testing.T) {
+	for _, n := range []int{countInData - 1, countInData, countInData + 1, 100000} {
+		vals := make([]any, n)
+		for i := range vals {
+			vals[i] = uint64(i)
+		}
+		tu := mk(t, vals...)
+		if tu.Len() != n {
+			t.Fatalf("%d fields: Len %d", n, tu.Len())
+		}
+		last := tu.Field(n - 1)
+		if v, _, err := msgpack.Decode(last); err != nil || v != uint64(n-1) {
+			t.Fatalf("%d fields: last field %x (%v)", n, last, err)
+		}
+		if tu.Field(n) != nil {
+			t.Fatalf("%d fields: a field past the end", n)
+		}
+
+		s := NewSpace(520, "wide")
+		mustOK(t, s.SetFormat(nil, uint32(n)))
+		_, err := s.CreateIndex(treeDef(0, "pk", true, part(0, FieldUnsigned)))
+		mustOK(t, err)
+		_, err = s.CreateIndex(treeDef(1, "last", true, part(uint32(n-1), FieldUnsigned)))
+		mustOK(t, err)
+		_, err = s.Replace(nil, tu, DupInsert)
+		mustOK(t, err)
+		got, err := s.Index(1).Get(key(n - 1))
+		mustOK(t, err)
+		if got != tu {
+			t.Fatalf("%d fields: the secondary index on the last field does not find the tuple", n)
+		}
+		_, err = s.Replace(nil, mk(t, vals[:n-1]...), DupReplaceOrInsert)
+		wantErr(t, err, boxerr.ER_EXACT_FIELD_COUNT, fmt.Sprintf("Tuple field count %d does not match space field count %d", n-1, n))
 	}
 }
