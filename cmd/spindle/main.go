@@ -20,6 +20,7 @@ import (
 	"sync"
 
 	"github.com/spindledb/spindle/internal/bench"
+	"github.com/spindledb/spindle/internal/gcpacer"
 	"github.com/spindledb/spindle/internal/server"
 )
 
@@ -92,6 +93,7 @@ func runConsole() int {
 		}
 		return runScript("", string(src), "stdin")
 	}
+	gcpacer.Start()
 	s, err := server.New(os.Stderr)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -106,6 +108,7 @@ func runConsole() int {
 
 // runScript runs an instance file (path), or a chunk named name.
 func runScript(path, chunk, name string, args ...string) int {
+	gcpacer.Start()
 	s, err := server.New(os.Stderr)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
