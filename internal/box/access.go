@@ -11,6 +11,26 @@ type Session struct {
 	ID  uint64
 	uid uint32
 	box *Box
+	// spaces memoizes what uid may do on every space (universal access
+	// and the space entity's), the part of access_check_space every
+	// request asks: valid while uid and the box's accessVersion are
+	// those it was computed for.
+	spaces struct {
+		ok      bool
+		uid     uint32
+		version uint64
+		access  Access
+	}
+}
+
+// allSpacesAccess is the access the session's user has on every space.
+func (b *Box) allSpacesAccess(s *Session) Access {
+	c := &s.spaces
+	if !c.ok || c.uid != s.uid || c.version != b.accessVersion {
+		c.ok, c.uid, c.version = true, s.uid, b.accessVersion
+		c.access = b.universal(s.uid) | b.entity(s.uid, objSpace)
+	}
+	return c.access
 }
 
 // NewSession starts a session of user guest.
@@ -84,8 +104,7 @@ func (b *Box) checkSpaceAccess(s *Session, sp *Space, access Access) error {
 	}
 	uid := s.uid
 	access |= AccessUsage
-	need := access &^ b.universal(uid)
-	need &^= b.entity(uid, objSpace)
+	need := access &^ b.allSpacesAccess(s)
 	if need == 0 {
 		return nil
 	}

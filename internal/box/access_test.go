@@ -57,6 +57,22 @@ func TestPrivileges(t *testing.T) {
 	execErr(t, b, u, ins(512, 2), boxerr.ER_ACCESS_DENIED, "Write access to space 'test' is denied for user 'u'")
 	grantRow(t, b, admin, 32, "space", "", AccessWrite) // write on all spaces
 	exec(t, b, u, nil, ins(512, 2))
+	// A session's memo of its access to all spaces follows a revoke and
+	// a new grant, and a change of user.
+	exec(t, b, admin, nil, Request{Type: reqDelete, SpaceID: privSpaceID, Key: mp(arr(32, "space", ""))})
+	execErr(t, b, u, ins(512, 3), boxerr.ER_ACCESS_DENIED, "Write access to space 'test' is denied for user 'u'")
+	grantRow(t, b, admin, 32, "space", "", AccessWrite)
+	exec(t, b, u, nil, ins(512, 3))
+	mustSetUser := func(s *Session, uid uint32) {
+		t.Helper()
+		if err := b.SetUser(s, uid); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mustSetUser(u, GuestID)
+	execErr(t, b, u, ins(512, 4), boxerr.ER_ACCESS_DENIED, "Write access to space 'test' is denied for user 'guest'")
+	mustSetUser(u, 32)
+	exec(t, b, u, nil, ins(512, 4))
 
 	// DDL: create needs 'create' on space entity or universe.
 	grantRow(t, b, admin, 32, "space", spaceSpaceID, AccessRead|AccessWrite)

@@ -51,6 +51,9 @@ type Box struct {
 	grants map[uint32][]grant
 	// effCache memoizes effective access; dropped on every _priv/_user change.
 	effCache map[effKey]Access
+	// accessVersion counts the drops of effCache, so that a session's
+	// own copy of its access to all spaces knows when it is stale.
+	accessVersion uint64
 
 	funcs      map[uint32]*Func
 	funcByName map[string]*Func

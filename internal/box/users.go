@@ -165,7 +165,7 @@ func (b *Box) reloadUsers() {
 			b.userByName[u.Name] = u
 		})
 	}
-	b.effCache = make(map[effKey]Access)
+	b.dropAccessCache()
 }
 
 // parseGrant is priv_def_create_from_tuple.
@@ -227,7 +227,7 @@ func (b *Box) reloadGrants() {
 			}
 		})
 	}
-	b.effCache = make(map[effKey]Access)
+	b.dropAccessCache()
 }
 
 // roleClosure returns uid and every role granted to it, transitively
@@ -264,6 +264,13 @@ func (b *Box) effective(uid uint32, objType string, objID uint32, isEntity bool)
 	}
 	b.effCache[k] = a
 	return a
+}
+
+// dropAccessCache forgets every memoized access, after a change of _user
+// or _priv.
+func (b *Box) dropAccessCache() {
+	b.effCache = make(map[effKey]Access)
+	b.accessVersion++
 }
 
 func (b *Box) universal(uid uint32) Access { return b.effective(uid, objUniverse, 0, false) }
