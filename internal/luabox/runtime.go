@@ -81,13 +81,16 @@ type Runtime struct {
 	boxTable, spaceTable               *lua.LTable
 	spaceStates                        map[uint32]*spaceState
 	seenSchema                         uint64
-	null                               lua.LValue
-	scriptName                         string
-	evalCache                          map[string]*lua.FunctionProto
-	storages                           map[uint64]*lua.LTable // box.session.storage by session id
-	transports                         map[uint64]Transport   // client sessions' connections by session id
-	tupleScratch                       []byte                 // encoding buffer of space:insert/replace (spaceWrite)
-	sessionTriggers                    map[string]*lua.LTable // box.session.on_connect and the like
+	// seq is box.sequence's state (also in the Lua registry, under
+	// sequenceRegistryKey), kept here for Refresh's check on every batch.
+	seq             *sequenceState
+	null            lua.LValue
+	scriptName      string
+	evalCache       map[string]*lua.FunctionProto
+	storages        map[uint64]*lua.LTable // box.session.storage by session id
+	transports      map[uint64]Transport   // client sessions' connections by session id
+	tupleScratch    []byte                 // encoding buffer of space:insert/replace (spaceWrite)
+	sessionTriggers map[string]*lua.LTable // box.session.on_connect and the like
 }
 
 // FiberCtx is the per-fiber state of a Lua fiber.

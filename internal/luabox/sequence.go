@@ -28,10 +28,6 @@ import (
 // the primary-key objects of box.space get sequence_id, sequence_fieldno
 // and sequence_path.
 
-// sequenceRegistryKey names the runtime's sequence state in the Lua
-// registry, where Lua code cannot reach it.
-const sequenceRegistryKey = "spindle.sequence"
-
 // sequenceState is what the runtime keeps for box.sequence.
 type sequenceState struct {
 	table   *lua.LTable // box.sequence
@@ -50,9 +46,7 @@ func (rt *Runtime) openSequence(boxT *lua.LTable) {
 	st := &sequenceState{table: L.NewTable(), methods: L.NewTable(), objMT: L.NewTable(),
 		objs: make(map[uint32]*lua.LTable)}
 	st.objMT.RawSetString("__index", st.methods)
-	ud := L.NewUserData()
-	ud.Value = st
-	L.G.Registry.RawSetString(sequenceRegistryKey, ud)
+	rt.seq = st
 	boxT.RawSetString("sequence", st.table)
 
 	internal, ok := boxT.RawGetString("internal").(*lua.LTable)
@@ -78,14 +72,7 @@ func (rt *Runtime) openSequence(boxT *lua.LTable) {
 	internal.RawSetString("sequence", seq)
 }
 
-func (rt *Runtime) sequenceState() *sequenceState {
-	if ud, ok := rt.L.G.Registry.RawGetString(sequenceRegistryKey).(*lua.LUserData); ok {
-		if st, ok := ud.Value.(*sequenceState); ok {
-			return st
-		}
-	}
-	return nil
-}
+func (rt *Runtime) sequenceState() *sequenceState { return rt.seq }
 
 // checkSequenceID reads argument n as a sequence id (luaL_checkinteger).
 func checkSequenceID(L *lua.LState, n int) uint32 {
