@@ -157,6 +157,9 @@ func (a *Applier) IsSelf() bool {
 
 // Stop ends the applier and waits for it.
 func (a *Applier) Stop() {
+	// stopped is closed before mu is taken: a connection the goroutine
+	// makes its own (under mu) after this check is closed below, and one
+	// it would make later sees stopped (connect).
 	a.stopOnce.Do(func() { close(a.stopped) })
 	a.mu.Lock()
 	if a.conn != nil {
@@ -449,6 +452,12 @@ func (a *Applier) connect() (*Conn, error) {
 		return nil, err
 	}
 	a.mu.Lock()
+	if a.isStopped() {
+		// Stop ran while this dialled and found no connection to
+		// close: nothing would end this one's reads.
+		a.mu.Unlock()
+		return c, errStopped
+	}
 	a.conn = c
 	first := a.masterUUID != c.Greeting.UUID
 	a.masterUUID = c.Greeting.UUID
@@ -494,6 +503,10 @@ func (a *Applier) connect() (*Conn, error) {
 // apply them until the link fails; a writer goroutine sends ACKs.
 func (a *Applier) subscribe(c *Conn) error {
 	a.mu.Lock()
+	if a.isStopped() {
+		a.mu.Unlock()
+		return errStopped
+	}
 	a.conn = c
 	a.mu.Unlock()
 	cluster, local, id, anon := a.r.Subscription()

@@ -30,15 +30,23 @@ type fakeMaster struct {
 	rows    []*xrow.Row
 	conns   atomic.Int32
 	wg      sync.WaitGroup
+	// gate, when set, holds every greeting until it is closed.
+	gate chan struct{}
 }
 
 func newFakeMaster(t *testing.T, cluster string, rows []*xrow.Row) *fakeMaster {
+	t.Helper()
+	return newGatedMaster(t, cluster, rows, nil)
+}
+
+// newGatedMaster is a fakeMaster whose greetings wait for gate.
+func newGatedMaster(t *testing.T, cluster string, rows []*xrow.Row, gate chan struct{}) *fakeMaster {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := &fakeMaster{ln: ln, cluster: cluster, rows: rows}
+	m := &fakeMaster{ln: ln, cluster: cluster, rows: rows, gate: gate}
 	m.wg.Add(1)
 	go m.serve()
 	t.Cleanup(func() { ln.Close(); m.wg.Wait() })
@@ -64,6 +72,9 @@ func (m *fakeMaster) serve() {
 
 func (m *fakeMaster) session(c net.Conn) {
 	c.SetDeadline(time.Now().Add(10 * time.Second))
+	if m.gate != nil {
+		<-m.gate
+	}
 	if _, err := c.Write(proto.EncodeGreeting("2.6.0", fakeMasterUUID, make([]byte, 32))); err != nil {
 		return
 	}
@@ -245,5 +256,42 @@ func TestRetriable(t *testing.T) {
 	}
 	if !retriable(boxerr.System("connect")) {
 		t.Errorf("a system error is not retried")
+	}
+}
+
+// TestStopWhileDialling: Stop called while the applier is still dialling
+// (here: waiting for the greeting) ends it, although the connection was
+// not the applier's yet when Stop looked for one to close; it used to
+// go on to subscribe and follow, and Stop waited for it for good.
+func TestStopWhileDialling(t *testing.T) {
+	gate := make(chan struct{})
+	m := newGatedMaster(t, fakeReplicaSet, []*xrow.Row{txRow(101, 101, true)}, gate)
+	u, err := ParseURI(m.ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &fakeReplica{}
+	// A long timeout: a followed connection stays up for 4 s without
+	// rows, longer than Stop may take.
+	a := New(u, r, Options{Timeout: func() time.Duration { return time.Second }})
+	a.Start(true)
+	deadline := time.Now().Add(5 * time.Second)
+	for m.conns.Load() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the applier did not connect")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	stopped := make(chan struct{})
+	go func() { a.Stop(); close(stopped) }()
+	time.Sleep(50 * time.Millisecond) // Stop has found no connection to close
+	close(gate)
+	select {
+	case <-stopped:
+	case <-time.After(2 * time.Second):
+		t.Fatalf("Stop did not return; applier state %+v", a.Status())
+	}
+	if n := len(r.applied()); n != 0 {
+		t.Errorf("a stopped applier applied %d transactions", n)
 	}
 }
