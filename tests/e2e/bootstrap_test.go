@@ -55,16 +55,7 @@ func spawnScript(t *testing.T, bin, dir, addr string, env ...string) *Instance {
 		t.Fatal(err)
 	}
 	go func() { in.waitErr = cmd.Wait(); close(in.done) }()
-	t.Cleanup(func() {
-		select {
-		case <-in.done:
-		default:
-			in.Kill()
-		}
-		if t.Failed() {
-			t.Logf("%s output:\n%s", dir, in.Output())
-		}
-	})
+	t.Cleanup(func() { in.finish(t, dir) })
 	return in
 }
 

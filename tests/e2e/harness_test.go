@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -40,15 +41,38 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// freePort returns a 127.0.0.1 port that was free a moment ago.
+// handedOut holds every port freePort returned in this process: the
+// kernel may give a port just closed to the next bind(0), and two members
+// of one replica set given one port make a replication list that box.cfg
+// refuses ("duplicate connection to the same replica").
+var handedOut struct {
+	sync.Mutex
+	ports map[int]bool
+}
+
+// freePort returns a 127.0.0.1 port that was free a moment ago and that
+// no earlier call returned.
 func freePort(t testing.TB) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	handedOut.Lock()
+	defer handedOut.Unlock()
+	if handedOut.ports == nil {
+		handedOut.ports = map[int]bool{}
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	for range 100 {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := ln.Addr().(*net.TCPAddr).Port
+		ln.Close()
+		if !handedOut.ports[port] {
+			handedOut.ports[port] = true
+			return port
+		}
+	}
+	t.Fatal("no port that was not handed out before in 100 tries")
+	return 0
 }
 
 // Instance is a running server process.
@@ -79,6 +103,28 @@ func (in *Instance) Output() string {
 func (in *Instance) Kill() {
 	in.cmd.Process.Kill()
 	<-in.done
+}
+
+// finish ends the process at a test's cleanup and, when the test failed,
+// logs its output under label. A Spindle instance still running when its
+// test failed is sent SIGQUIT first, so that the output ends with the
+// stacks of all its goroutines: what a hung instance was waiting for.
+func (in *Instance) finish(t testing.TB, label string) {
+	select {
+	case <-in.done:
+	default:
+		if t.Failed() && filepath.Base(in.cmd.Path) == "spindle" {
+			in.cmd.Process.Signal(syscall.SIGQUIT)
+			select {
+			case <-in.done:
+			case <-time.After(5 * time.Second):
+			}
+		}
+		in.Kill()
+	}
+	if t.Failed() {
+		t.Logf("%s output:\n%s", label, in.Output())
+	}
 }
 
 // Stop sends SIGTERM and waits (at most 10 s) for a clean exit.
@@ -120,16 +166,7 @@ func startIn(t testing.TB, bin, dir, script string, env ...string) *Instance {
 		t.Fatal(err)
 	}
 	go func() { in.waitErr = cmd.Wait(); close(in.done) }()
-	t.Cleanup(func() {
-		select {
-		case <-in.done:
-		default:
-			in.Kill()
-		}
-		if t.Failed() {
-			t.Logf("%s output:\n%s", filepath.Base(bin), in.Output())
-		}
-	})
+	t.Cleanup(func() { in.finish(t, filepath.Base(bin)) })
 	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) {
 		select {
