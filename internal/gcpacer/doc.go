@@ -20,7 +20,8 @@
 // each cycle, a growing data set raises it: it never caps the heap, and
 // the collector cannot be driven to collect back to back.
 //
-// An operator who sets GOMEMLIMIT keeps it: Start then does nothing.
+// An operator who sets GOMEMLIMIT, or turns the collector off with
+// GOGC=off, keeps that: Start then does nothing.
 //
 // The hook is a finalizer on a sentinel object that is re-armed each
 // time it runs, the standard way to be told of each finished cycle.

@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
+	"strings"
 	"sync"
 	"sync/atomic"
 )
@@ -49,9 +50,10 @@ var pacer struct {
 }
 
 // Start starts pacing, once per process; later calls do nothing. It
-// does nothing at all when GOMEMLIMIT is set.
+// does nothing at all when GOMEMLIMIT is set or GOGC is off: the
+// operator has chosen the collector's pacing.
 func Start() {
-	if os.Getenv("GOMEMLIMIT") != "" {
+	if os.Getenv("GOMEMLIMIT") != "" || strings.EqualFold(os.Getenv("GOGC"), "off") {
 		return
 	}
 	pacer.once.Do(arm)
