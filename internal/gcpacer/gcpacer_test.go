@@ -1,6 +1,9 @@
 package gcpacer
 
 import (
+	"fmt"
+	"os"
+	"os/exec"
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
@@ -70,5 +73,31 @@ func TestPacerBoundsHeap(t *testing.T) {
 	// its own.
 	if maxGoal > want+32<<20 {
 		t.Errorf("heap goal reached %d MB, want at most about %d MB (GOGC=100 alone: %d MB)", maxGoal>>20, want>>20, 2*liveBytes>>20)
+	}
+}
+
+// TestOperatorChoiceKept: with GOMEMLIMIT set or GOGC=off, Start leaves
+// the memory limit as the operator set it (run in a child process, as the
+// limit is process-wide).
+func TestOperatorChoiceKept(t *testing.T) {
+	if os.Getenv("GCPACER_CHILD") != "" {
+		before := debug.SetMemoryLimit(-1)
+		Start()
+		for range 3 {
+			runtime.GC()
+			time.Sleep(10 * time.Millisecond)
+		}
+		if after := debug.SetMemoryLimit(-1); after != before || Cycles() != 0 {
+			fmt.Printf("limit %d -> %d after %d paced cycles\n", before, after, Cycles())
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	for _, env := range []string{"GOMEMLIMIT=1GiB", "GOGC=off"} {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestOperatorChoiceKept$")
+		cmd.Env = append(os.Environ(), "GCPACER_CHILD=1", env)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Errorf("%s: %v\n%s", env, err, out)
+		}
 	}
 }
