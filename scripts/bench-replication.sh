@@ -8,6 +8,9 @@
 #      replica's upstream lag sampled every 50 ms (p50, p90, p99, max).
 #
 #   scripts/bench-replication.sh [duration] [tuples]
+#   KINDS=spindle scripts/bench-replication.sh ...          (one kind only)
+#   REPLICA_ENV='GOMEMLIMIT=100GiB' scripts/bench-replication.sh ...
+#                                   (environment of the replica processes)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DUR=${1:-5s}
@@ -83,14 +86,14 @@ wait_line() { # file line
 }
 
 port=3480
-for name in spindle tarantool; do
+for name in ${KINDS:-spindle tarantool}; do
     bin=$PWD/bin/spindle; [ $name = tarantool ] && bin=$(command -v tarantool)
     mp=$((port + 1)); rp=$((port + 2)); port=$((port + 2))
     md="$tmp/$name-m"; rd="$tmp/$name-r"; mkdir -p "$md" "$rd"
     (cd "$md" && LISTEN=127.0.0.1:$mp WORK_DIR="$md" N=$N exec "$bin" "$tmp/master.lua" >"$md/out" 2>&1) &
     wait_line "$md/out" 'master ready'
     t0=$(date +%s.%N)
-    (cd "$rd" && LISTEN=127.0.0.1:$rp WORK_DIR="$rd" MASTER=127.0.0.1:$mp exec "$bin" "$tmp/replica.lua" >"$rd/out" 2>&1) &
+    (cd "$rd" && LISTEN=127.0.0.1:$rp WORK_DIR="$rd" MASTER=127.0.0.1:$mp exec env ${REPLICA_ENV:-} "$bin" "$tmp/replica.lua" >"$rd/out" 2>&1) &
     wait_line "$rd/out" 'replica ready'
     t1=$(date +%s.%N)
     echo "-- $name"
