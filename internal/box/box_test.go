@@ -244,6 +244,19 @@ func TestSystemSpaceRules(t *testing.T) {
 	_, err = b.Execute(admin, nil, &Request{Type: reqInsert, SpaceID: indexSpaceID,
 		Tuple: mp(arr(512, 1, "sk", "hash", map[string]any{"unique": false}, arr(arr(1, "string"))))})
 	checkErr(t, err, boxerr.ER_MODIFY_INDEX, "Can't create or modify index 'sk' in space 'test': HASH index must be unique")
+	// BOX_INDEX_PART_MAX parts at most (checked on Tarantool 2.6.0: 256
+	// parts are refused, 255 accepted).
+	manyParts := func(n int) []any {
+		parts := make([]any, n)
+		for i := range parts {
+			parts[i] = arr(i, "unsigned")
+		}
+		return parts
+	}
+	createSpace(t, b, admin, 513, "wide", nil, nil)
+	execErr(t, b, admin, ins(indexSpaceID, 513, 0, "pk", "tree", map[string]any{"unique": true}, manyParts(256)),
+		boxerr.ER_MODIFY_INDEX, "Can't create or modify index 'pk' in space 'wide': too many key parts")
+	exec(t, b, admin, nil, ins(indexSpaceID, 513, 0, "pk", "tree", map[string]any{"unique": true}, manyParts(255)))
 	// _cluster validation
 	execErr(t, b, admin, ins(clusterSpaceID, 0, testRS), boxerr.ER_REPLICA_ID_IS_RESERVED, "Can't initialize replica id with a reserved value 0")
 	execErr(t, b, admin, ins(clusterSpaceID, 32, testRS), boxerr.ER_REPLICA_MAX, "Replica count limit reached: 32")

@@ -106,6 +106,9 @@ func (b *Box) parseIndexDef(t *memtx.Tuple, sp *Space) (*memtx.IndexDef, error) 
 	if len(parts) == 0 {
 		return nil, modErr("part count must be positive")
 	}
+	if len(parts) > indexPartMax {
+		return nil, modErr("too many key parts")
+	}
 	for i := range parts {
 		for j := 0; j < i; j++ {
 			if parts[i].FieldNo == parts[j].FieldNo {

@@ -30,6 +30,10 @@ const (
 	spaceIDMax = 0x7fffffff
 	// indexIDMax is BOX_INDEX_MAX - 1.
 	indexIDMax = 127
+	// indexPartMax is BOX_INDEX_PART_MAX: the most parts an index has
+	// (which also keeps a search key's part count far below what a
+	// memtx pivot can hold).
+	indexPartMax = 255
 	// nameMax is BOX_NAME_MAX.
 	nameMax = 65000
 	// vclockMax bounds replica ids: 1..31 are usable.
