@@ -411,7 +411,13 @@ func (c *Conn) Join(instanceUUID string) (vclock.VClock, error) {
 	body := msgpack.AppendMapHeader(nil, 1)
 	body = msgpack.AppendUint(body, proto.KeyInstanceUUID)
 	body = msgpack.AppendString(body, instanceUUID)
-	if err := c.send(proto.Join, body); err != nil {
+	return c.requestVClock(proto.Join, body)
+}
+
+// requestVClock sends a request whose first answer is an OK carrying a
+// vclock (JOIN, FETCH_SNAPSHOT) and returns that vclock.
+func (c *Conn) requestVClock(typ uint16, body []byte) (vclock.VClock, error) {
+	if err := c.send(typ, body); err != nil {
 		return vclock.VClock{}, err
 	}
 	var row xrow.Row
@@ -427,14 +433,7 @@ func (c *Conn) Join(instanceUUID string) (vclock.VClock, error) {
 // the InitialJoin stage; the OK that ends that stage ends the exchange
 // (an anonymous replica gets no final data: it is not registered).
 func (c *Conn) FetchSnapshot() (vclock.VClock, error) {
-	if err := c.send(proto.FetchSnapshot, nil); err != nil {
-		return vclock.VClock{}, err
-	}
-	var row xrow.Row
-	if err := c.readOK(&row); err != nil {
-		return vclock.VClock{}, err
-	}
-	return DecodeVClockBody(row.Body)
+	return c.requestVClock(proto.FetchSnapshot, nil)
 }
 
 // Register sends REGISTER, by which an anonymous replica becomes a

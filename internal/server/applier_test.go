@@ -132,10 +132,7 @@ func BenchmarkUpstreamApplyTx(b *testing.B) {
 // at its next transaction, and the same rows can then be applied again
 // (the in-memory vclock forgets them).
 func TestUpstreamApplyTxWALFailure(t *testing.T) {
-	mem := vfs.NewMemFS()
-	old := storageFS
-	storageFS = func() vfs.FS { return mem }
-	t.Cleanup(func() { storageFS = old })
+	mem := memStorage(t)
 	s, up := newApplyServer(t, "write")
 	mem.Inject(vfs.Fault{Op: vfs.OpWrite, Match: ".xlog", Repeat: true})
 	tx := []*xrow.Row{replicaRow(1, 1, false, 1), replicaRow(2, 1, true, 2)}
@@ -169,10 +166,7 @@ func noAck() {}
 // WAL's cascade demands: the completer must not wait on the oldest) and
 // each applier hears of it; written transactions are acknowledged.
 func TestUpstreamApplyTxCascade(t *testing.T) {
-	mem := vfs.NewMemFS()
-	old := storageFS
-	storageFS = func() vfs.FS { return mem }
-	t.Cleanup(func() { storageFS = old })
+	mem := memStorage(t)
 	s, up := newApplyServer(t, "write")
 	var acks atomic.Int64
 	ack := func() { acks.Add(1) }

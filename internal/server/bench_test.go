@@ -7,7 +7,18 @@ import (
 	"github.com/spindledb/spindle/internal/iproto"
 	"github.com/spindledb/spindle/internal/msgpack"
 	"github.com/spindledb/spindle/internal/proto"
+	"github.com/spindledb/spindle/internal/vfs"
 )
+
+// memStorage makes the servers the test starts keep memtx_dir and wal_dir
+// in a fresh in-memory file system, which it returns for fault injection.
+func memStorage(tb testing.TB) *vfs.MemFS {
+	mem := vfs.NewMemFS()
+	old := storageFS
+	storageFS = func() vfs.FS { return mem }
+	tb.Cleanup(func() { storageFS = old })
+	return mem
+}
 
 // newTestServer brings box up from a Lua chunk without listening. The
 // chunk runs in a fresh directory (box.cfg's work_dir defaults to it).

@@ -45,10 +45,7 @@ func readReplies(t *testing.T, r io.Reader, n int, codes map[uint64]uint32) map[
 // ER_WAL_IO (their completions are handed out newest first) and none
 // stays in memory; later writes succeed.
 func TestBatchedWriteReplies(t *testing.T) {
-	mem := vfs.NewMemFS()
-	old := storageFS
-	storageFS = func() vfs.FS { return mem }
-	t.Cleanup(func() { storageFS = old })
+	mem := memStorage(t)
 	s := newTestServer(t, `
 box.cfg{log_level = 1, wal_mode = 'write'}
 box.schema.user.grant('guest', 'read,write,execute', 'universe')
