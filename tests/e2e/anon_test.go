@@ -25,15 +25,7 @@ box.cfg{listen = os.getenv('LISTEN'), work_dir = os.getenv('WORK_DIR'),
 // replica bootstraps from a Spindle master and follows it; the master's
 // _cluster does not list it until the replica registers.
 func TestTarantoolAnonReplicaOfSpindleMaster(t *testing.T) {
-	tarantool := tarantoolBin(t)
-	master := start(t, spindleBin, replMaster)
-	mc := dialT(t, master.Addr, client.Options{})
-	replica := start(t, tarantool, replAnonReplica, "MASTER="+master.Addr)
-	rc := dialT(t, replica.Addr, client.Options{})
-	waitEval(t, rc, "return box.space.test:get{1}[2]", "before join")
-	evalT(t, mc, "box.space.test:insert{2, 'after fetch'}")
-	waitEval(t, rc, "return box.space.test:get{2}[2]", "after fetch")
-	waitEval(t, rc, "return box.info.id", "0")
+	master, _, mc, rc := anonBootstrap(t, spindleBin, tarantoolBin(t), t.TempDir())
 	waitEval(t, mc, "return box.space._cluster:count()", "1")
 	waitEval(t, mc, "return box.info.replication_anon.count", "1")
 	waitEval(t, mc, "local uuid = box.info.replication_anon.count == 1 and next(box.info.replication_anon()) "+
@@ -54,6 +46,22 @@ func TestTarantoolAnonReplicaOfSpindleMaster(t *testing.T) {
 	}
 }
 
+// anonBootstrap starts a master (masterBin, replMaster) and an anonymous
+// replica of it (replicaBin, in dir) and checks that the replica fetched
+// the master's data, follows new rows and has no instance id.
+func anonBootstrap(t *testing.T, masterBin, replicaBin, dir string) (master, replica *Instance, mc, rc *client.Conn) {
+	t.Helper()
+	master = start(t, masterBin, replMaster)
+	mc = dialT(t, master.Addr, client.Options{})
+	replica = startIn(t, replicaBin, dir, replAnonReplica, "MASTER="+master.Addr)
+	rc = dialT(t, replica.Addr, client.Options{})
+	waitEval(t, rc, "return box.space.test:get{1}[2]", "before join")
+	evalT(t, mc, "box.space.test:insert{2, 'after fetch'}")
+	waitEval(t, rc, "return box.space.test:get{2}[2]", "after fetch")
+	waitEval(t, rc, "return box.info.id", "0")
+	return master, replica, mc, rc
+}
+
 // TestSpindleAnonReplica: a Spindle anonymous replica of a Spindle master
 // and of a Tarantool 2.6 master bootstraps by FETCH_SNAPSHOT, follows
 // without a place in _cluster (box.info.id 0), refuses to leave
@@ -66,15 +74,8 @@ func TestSpindleAnonReplica(t *testing.T) {
 			if masterBin == "tarantool" {
 				bin = tarantoolBin(t)
 			}
-			master := start(t, bin, replMaster)
-			mc := dialT(t, master.Addr, client.Options{})
 			dir := t.TempDir()
-			replica := startIn(t, spindleBin, dir, replAnonReplica, "MASTER="+master.Addr)
-			rc := dialT(t, replica.Addr, client.Options{})
-			waitEval(t, rc, "return box.space.test:get{1}[2]", "before join")
-			evalT(t, mc, "box.space.test:insert{2, 'after fetch'}")
-			waitEval(t, rc, "return box.space.test:get{2}[2]", "after fetch")
-			waitEval(t, rc, "return box.info.id", "0")
+			master, replica, mc, rc := anonBootstrap(t, bin, spindleBin, dir)
 			waitEval(t, rc, "return box.info.replication[1].upstream.status", "follow")
 			waitEval(t, rc, "return box.info.ro", "true")
 			waitEval(t, mc, "return box.space._cluster:count()", "1")
