@@ -12,16 +12,18 @@
 // Tarantool's resident set while loading them.
 //
 // So after every cycle the pacer sets the runtime's soft memory limit
-// (debug.SetMemoryLimit) to what the runtime needs beyond the heap,
-// plus what was live, plus Headroom(live): the larger of MinHeadroom and
-// a quarter of the live heap. GOGC still applies, so a small heap keeps
-// the default pacing; the limit only takes over once the live heap passes
-// MinHeadroom. Because the limit is recomputed from what is live after
+// (debug.SetMemoryLimit) to what the runtime needs beyond the heap, plus
+// what was live, plus the larger of 64 MiB and a quarter of the live heap.
+// GOGC still applies, so a small heap keeps the default pacing; the limit
+// only takes over once the live heap passes 64 MiB. Because the limit is recomputed from what is live after
 // each cycle, a growing data set raises it: it never caps the heap, and
 // the collector cannot be driven to collect back to back.
 //
 // An operator who sets GOMEMLIMIT, or turns the collector off with
 // GOGC=off, keeps that: Start then does nothing.
+//
+// ReadHeap, the runtime's memory figures the pacer works from, also
+// serves the server's collection when idle.
 //
 // The hook is a finalizer on a sentinel object that is re-armed each
 // time it runs, the standard way to be told of each finished cycle.

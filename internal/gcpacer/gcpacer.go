@@ -11,39 +11,68 @@ import (
 	"sync/atomic"
 )
 
-// MinHeadroom is the least the heap may grow beyond its live data before
+// minHeadroom is the least the heap may grow beyond its live data before
 // a collection (unless GOGC's own goal is lower).
-const MinHeadroom = 64 << 20
+const minHeadroom = 64 << 20
 
-// Headroom is how far the heap may grow beyond live bytes of live data.
-func Headroom(live uint64) uint64 { return max(MinHeadroom, live/4) }
+// headroom is how far the heap may grow beyond live bytes of live data.
+func headroom(live uint64) uint64 { return max(minHeadroom, live/4) }
 
-// Limit computes the soft memory limit after a cycle from the runtime's
-// memory classes: live heap, total memory mapped, memory released to the
-// system, and the heap's objects, unused span space and free pages.
-// What is neither heap nor released (stacks, runtime metadata, buffers)
-// is kept as it is; the heap gets live plus Headroom(live).
-func Limit(live, total, released, objects, unused, free uint64) uint64 {
-	heap := objects + unused + free
-	var other uint64
-	if total > heap+released {
-		other = total - heap - released
-	}
-	return other + live + Headroom(live)
+// Heap is what the runtime reports of its memory, in bytes.
+type Heap struct {
+	// Live is the heap that was live after the last collection.
+	Live uint64
+	// Total is all memory mapped by the runtime; Released the part of
+	// it returned to the system.
+	Total, Released uint64
+	// Objects are the heap's objects (live ones and garbage not yet
+	// swept), Unused the unused space in their spans, Free the free
+	// heap pages not yet returned to the system.
+	Objects, Unused, Free uint64
 }
 
-var samples = []metrics.Sample{
-	{Name: "/gc/heap/live:bytes"},
-	{Name: "/memory/classes/total:bytes"},
-	{Name: "/memory/classes/heap/released:bytes"},
-	{Name: "/memory/classes/heap/objects:bytes"},
-	{Name: "/memory/classes/heap/unused:bytes"},
-	{Name: "/memory/classes/heap/free:bytes"},
+var heapMetrics = []string{
+	"/gc/heap/live:bytes",
+	"/memory/classes/total:bytes",
+	"/memory/classes/heap/released:bytes",
+	"/memory/classes/heap/objects:bytes",
+	"/memory/classes/heap/unused:bytes",
+	"/memory/classes/heap/free:bytes",
+}
+
+// ReadHeap reads the runtime's memory figures; ok is false when the
+// runtime does not report one of them.
+func ReadHeap() (h Heap, ok bool) {
+	samples := make([]metrics.Sample, len(heapMetrics))
+	for i, name := range heapMetrics {
+		samples[i].Name = name
+	}
+	metrics.Read(samples)
+	var v [6]uint64
+	for i, s := range samples {
+		if s.Value.Kind() != metrics.KindUint64 {
+			return Heap{}, false
+		}
+		v[i] = s.Value.Uint64()
+	}
+	return Heap{Live: v[0], Total: v[1], Released: v[2], Objects: v[3], Unused: v[4], Free: v[5]}, true
+}
+
+// limit is the soft memory limit after a cycle: what is neither heap nor
+// released (stacks, runtime metadata, buffers) is kept as it is; the heap
+// gets live plus headroom(live).
+func limit(h Heap) uint64 {
+	heap := h.Objects + h.Unused + h.Free
+	var other uint64
+	if h.Total > heap+h.Released {
+		other = h.Total - heap - h.Released
+	}
+	return other + h.Live + headroom(h.Live)
 }
 
 // pacer is the process's one pacer: the memory limit is process-wide.
 // Finalizers run one at a time on the runtime's finalizer goroutine, so
-// adjust (and its use of samples) is never concurrent with itself.
+// adjust is never concurrent with itself.
 var pacer struct {
 	once   sync.Once
 	cycles atomic.Int64
@@ -59,8 +88,8 @@ func Start() {
 	pacer.once.Do(arm)
 }
 
-// Cycles returns how many collections the pacer has seen.
-func Cycles() int64 { return pacer.cycles.Load() }
+// cycles returns how many collections the pacer has seen.
+func cycles() int64 { return pacer.cycles.Load() }
 
 // sentinel is allocated for its finalizer alone; it holds a pointer so
 // that it is never packed with other tiny objects (whose block a
@@ -78,17 +107,9 @@ func arm() {
 
 // adjust sets the limit from the cycle that just finished.
 func adjust() {
-	metrics.Read(samples)
-	var v [6]uint64
-	for i, s := range samples {
-		if s.Value.Kind() != metrics.KindUint64 {
-			return
-		}
-		v[i] = s.Value.Uint64()
+	h, ok := ReadHeap()
+	if !ok {
+		return
 	}
-	limit := Limit(v[0], v[1], v[2], v[3], v[4], v[5])
-	if limit > math.MaxInt64 {
-		limit = math.MaxInt64
-	}
-	debug.SetMemoryLimit(int64(limit))
+	debug.SetMemoryLimit(int64(min(limit(h), math.MaxInt64)))
 }

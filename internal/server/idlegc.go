@@ -2,9 +2,10 @@ package server
 
 import (
 	"runtime/debug"
-	"runtime/metrics"
 	"syscall"
 	"time"
+
+	"github.com/spindledb/spindle/internal/gcpacer"
 )
 
 // Idle collection. Go's collector lets the heap grow to twice what was
@@ -46,15 +47,8 @@ func worthCollecting(objects, free, live uint64) bool {
 // collects and returns freed memory. Both are variables for the tests.
 var (
 	heapStats = func() (objects, free, live uint64, ok bool) {
-		samples := [3]metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"},
-			{Name: "/memory/classes/heap/free:bytes"}, {Name: "/gc/heap/live:bytes"}}
-		metrics.Read(samples[:])
-		for _, s := range samples {
-			if s.Value.Kind() != metrics.KindUint64 {
-				return 0, 0, 0, false
-			}
-		}
-		return samples[0].Value.Uint64(), samples[1].Value.Uint64(), samples[2].Value.Uint64(), true
+		h, ok := gcpacer.ReadHeap()
+		return h.Objects, h.Free, h.Live, ok
 	}
 	idleCollect = debug.FreeOSMemory
 	// processCPU is the CPU time the process used so far.
