@@ -32,6 +32,9 @@ type Conn struct {
 	srv  *Server
 	sess Session
 	r    *bufio.Reader
+	// w writes the socket (flush); see sock_linux.go. A Conn made
+	// outside the server (tests) has none and writes NetCon.
+	w io.Writer
 	// rerr is the framing error that ended the last read, kept for the
 	// reader a Handover starts. Touched only by the current reader.
 	rerr error
@@ -93,7 +96,11 @@ func (c *Conn) flush() error {
 		buf := c.queued
 		c.queued = c.spare[:0]
 		c.mu.Unlock()
-		_, err := c.NetCon.Write(buf)
+		w := c.w
+		if w == nil {
+			w = c.NetCon
+		}
+		_, err := w.Write(buf)
 		c.mu.Lock()
 		c.spare = buf
 		if err != nil {
@@ -236,7 +243,9 @@ func (s *Server) serve(c net.Conn) {
 		return
 	}
 	conn := &Conn{Salt: salt, Peer: c.RemoteAddr().String(), Local: c.LocalAddr().String(), NetCon: c,
-		srv: s, r: bufio.NewReaderSize(c, 64<<10)}
+		srv: s}
+	rd, wr := newSockIO(c)
+	conn.r, conn.w = bufio.NewReaderSize(rd, 64<<10), wr
 	conn.sess = s.h.Open(conn)
 	conn.read(nil, nil)
 }
