@@ -72,14 +72,20 @@ func ReadLength(r *bufio.Reader) (uint64, error) {
 	default:
 		return 0, boxerr.New(boxerr.ER_INVALID_MSGPACK, "packet length")
 	}
-	var b [8]byte
-	if _, err := io.ReadFull(r, b[8-size:]); err != nil {
-		if errors.Is(err, io.EOF) {
-			err = io.ErrUnexpectedEOF
+	// Byte by byte: a buffer handed to io.ReadFull would escape, an
+	// allocation per packet.
+	var n uint64
+	for range size {
+		b, err := r.ReadByte()
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				err = io.ErrUnexpectedEOF
+			}
+			return 0, err
 		}
-		return 0, err
+		n = n<<8 | uint64(b)
 	}
-	return binary.BigEndian.Uint64(b[:]), nil
+	return n, nil
 }
 
 // SplitPacket cuts one framed packet off the front of b, for callers that

@@ -90,3 +90,26 @@ func TestReadPacketStream(t *testing.T) {
 		t.Fatalf("end: %v", err)
 	}
 }
+
+// TestReadLengthAllocs: reading a packet's length is on every request's
+// path and allocates nothing, whatever the width of the length.
+func TestReadLengthAllocs(t *testing.T) {
+	in := bytes.Repeat([]byte{0xce, 0, 0, 0x01, 0x02, 0xcf, 0, 0, 0, 0, 0, 0, 0x01, 0x02, 0xcc, 0x80}, 64)
+	br := bufio.NewReader(bytes.NewReader(in))
+	src := bytes.NewReader(in)
+	allocs := testing.AllocsPerRun(100, func() {
+		src.Reset(in)
+		br.Reset(src)
+		for range 64 {
+			a, err1 := ReadLength(br)
+			b, err2 := ReadLength(br)
+			c, err3 := ReadLength(br)
+			if a != 0x0102 || b != 0x0102 || c != 0x80 || err1 != nil || err2 != nil || err3 != nil {
+				t.Fatalf("lengths %x %x %x, errors %v %v %v", a, b, c, err1, err2, err3)
+			}
+		}
+	})
+	if allocs != 0 {
+		t.Fatalf("ReadLength allocates %.1f times per 192 lengths", allocs)
+	}
+}
