@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -41,28 +43,42 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// handedOut holds every port freePort returned in this process: the
-// kernel may give a port just closed to the next bind(0), and two members
-// of one replica set given one port make a replication list that box.cfg
-// refuses ("duplicate connection to the same replica").
+// handedOut holds every port freePort returned in this process, so that
+// two members of one replica set never get one port (box.cfg refuses
+// such a replication list: "duplicate connection to the same replica").
 var handedOut struct {
 	sync.Mutex
 	ports map[int]bool
+	rng   *rand.Rand
 }
 
 // freePort returns a 127.0.0.1 port that was free a moment ago and that
-// no earlier call returned.
+// no earlier call returned. It looks below the kernel's ephemeral range
+// (ip_local_port_range): a port from bind(0) can be taken between this
+// check and the instance's own bind by any socket of another process —
+// test packages run in parallel, and every outgoing connection takes an
+// ephemeral port — while ports below the range are only ever bound by
+// number.
 func freePort(t testing.TB) int {
 	t.Helper()
 	handedOut.Lock()
 	defer handedOut.Unlock()
 	if handedOut.ports == nil {
 		handedOut.ports = map[int]bool{}
+		handedOut.rng = rand.New(rand.NewPCG(uint64(os.Getpid()), uint64(time.Now().UnixNano())))
 	}
-	for range 100 {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
+	lo, hi := 10000, ephemeralLow()
+	if hi-lo < 1000 {
+		lo, hi = 0, 0 // no room below the range: take what bind(0) gives
+	}
+	for range 1000 {
+		addr := "127.0.0.1:0"
+		if hi > lo {
+			addr = "127.0.0.1:" + strconv.Itoa(lo+handedOut.rng.IntN(hi-lo))
+		}
+		ln, err := net.Listen("tcp", addr)
 		if err != nil {
-			t.Fatal(err)
+			continue // in use
 		}
 		port := ln.Addr().(*net.TCPAddr).Port
 		ln.Close()
@@ -71,8 +87,26 @@ func freePort(t testing.TB) int {
 			return port
 		}
 	}
-	t.Fatal("no port that was not handed out before in 100 tries")
+	t.Fatal("no free port that was not handed out before in 1000 tries")
 	return 0
+}
+
+// ephemeralLow is the lowest port the kernel hands out for bind(0) and
+// outgoing connections; 32768 (Linux's default) when it cannot be read.
+func ephemeralLow() int {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return 32768
+	}
+	f := strings.Fields(string(b))
+	if len(f) != 2 {
+		return 32768
+	}
+	n, err := strconv.Atoi(f[0])
+	if err != nil {
+		return 32768
+	}
+	return n
 }
 
 // Instance is a running server process.
