@@ -49,15 +49,19 @@ func (p *PendingCommit) NeedsBaton() bool { return p.txn.ddl || len(p.txn.commit
 // Finish completes the commit after Done: on success it runs the commit
 // hooks, on failure it rolls the statement back in memory, releases the
 // entry and returns ER_WAL_IO. It must run under the baton unless the
-// write succeeded and NeedsBaton is false.
+// write succeeded and NeedsBaton is false. It is called once, after which
+// p must not be used: its memory is reused by a later statement.
 func (p *PendingCommit) Finish() error {
+	txn := p.txn
 	if err := p.entry.Wait(); err != nil {
-		p.txn.rollbackTo(stmtMark{})
+		txn.rollbackTo(stmtMark{})
 		p.b.log(2, "box: transaction rolled back: journal write failed: "+err.Error())
 		p.entry.Release()
 		return boxerr.New(boxerr.ER_WAL_IO)
 	}
-	p.b.finishCommit(p.txn)
+	p.b.finishCommit(txn)
+	*txn = Txn{}
+	txnPool.Put(txn)
 	return nil
 }
 
@@ -78,14 +82,15 @@ func (b *Box) ExecuteAsync(s *Session, req *Request) (*memtx.Tuple, *PendingComm
 		txn.done = true
 		txn.rows[len(txn.rows)-1].IsCommit = true
 		e := aj.Submit(txn.rows)
+		p := &txn.pending
+		*p = PendingCommit{b: b, txn: txn, entry: e}
 		select {
 		case <-e.Done():
 			// Written already (wal_mode none) or refused: finish now.
-			p := &PendingCommit{b: b, txn: txn, entry: e}
 			return p.Finish()
 		default:
 		}
-		pending = &PendingCommit{b: b, txn: txn, entry: e}
+		pending = p
 		return nil
 	})
 	return t, pending, err

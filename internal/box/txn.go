@@ -1,6 +1,8 @@
 package box
 
 import (
+	"sync"
+
 	"github.com/spindledb/spindle/internal/boxerr"
 	"github.com/spindledb/spindle/internal/memtx"
 	"github.com/spindledb/spindle/internal/xrow"
@@ -43,7 +45,16 @@ type Txn struct {
 		row     xrow.Row
 		rowUsed bool
 	}
+	// pending is the PendingCommit ExecuteAsync returns for it.
+	pending PendingCommit
 }
+
+// txnPool recycles the transactions of autocommit statements that
+// ExecuteAsync committed: once their PendingCommit has finished nothing
+// refers to them any more (the journal is done with their rows, the
+// session with the PendingCommit), and a Txn with its first row is the
+// largest allocation of a write. Other transactions are left to the GC.
+var txnPool = sync.Pool{New: func() any { return new(Txn) }}
 
 type undoEntry struct {
 	// A tuple change: new replaced old in space (either may be nil).
@@ -59,7 +70,8 @@ type stmtMark struct{ undo, rows, commits int }
 // Begin starts a transaction run on behalf of s.
 func (b *Box) Begin(s *Session) *Txn {
 	b.nextTxnID++
-	t := &Txn{box: b, session: s, ID: b.nextTxnID}
+	t := txnPool.Get().(*Txn)
+	*t = Txn{box: b, session: s, ID: b.nextTxnID}
 	t.undo = t.first.undo[:0]
 	t.rows = t.first.rowPtrs[:0]
 	return t

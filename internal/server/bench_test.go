@@ -115,3 +115,20 @@ func TestServeSelectAllocs(t *testing.T) {
 		t.Fatalf("SELECT allocates %.1f times per request, want at most 3", allocs)
 	}
 }
+
+// TestServeReplaceAllocs guards the write path: a REPLACE allocates the
+// new tuple, its WAL row body and the journal entry; its transaction is
+// recycled once the commit has finished.
+func TestServeReplaceAllocs(t *testing.T) {
+	s := newTestServer(t, benchSchema)
+	sess := s.Open(&iproto.Conn{Salt: make([]byte, 32)})
+	body := msgpack.MustAppend(nil, map[uint64]any{
+		proto.KeySpaceID: 600, proto.KeyTuple: []any{5000, "payload-payload-", 1},
+	})
+	batch := [][]byte{packet(proto.Replace, 1, body)}
+	out := make([]byte, 0, 4096)
+	allocs := testing.AllocsPerRun(200, func() { out, _ = sess.Serve(batch, out[:0]) })
+	if allocs > 3 {
+		t.Fatalf("REPLACE allocates %.1f times per request, want at most 3", allocs)
+	}
+}

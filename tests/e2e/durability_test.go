@@ -46,7 +46,14 @@ func TestKill9KeepsAcknowledgedWrites(t *testing.T) {
 				}
 				have := map[uint64]bool{}
 				for _, tup := range res {
-					have[toU64(tup.([]any)[0])] = true
+					f := tup.([]any)
+					k := toU64(f[0])
+					// Each row carries its own value: rows of concurrent
+					// writes never mix (transactions are recycled).
+					if want := fmt.Sprintf("value-%d", k); len(f) != 2 || f[1] != want {
+						t.Fatalf("round %d: key %d holds %v, want [%d %s]", round, k, f, k, want)
+					}
+					have[k] = true
 				}
 				for k := range acked {
 					if !have[k] {
@@ -68,8 +75,13 @@ func TestKill9KeepsAcknowledgedWrites(t *testing.T) {
 							default:
 							}
 							k := next.Add(1)
-							if _, err := c.Insert(ctx, sp, []any{k, fmt.Sprintf("value-%d", k)}); err != nil {
+							got, err := c.Insert(ctx, sp, []any{k, fmt.Sprintf("value-%d", k)})
+							if err != nil {
 								return // the server died under us
+							}
+							if !oneTuple(got, k, fmt.Sprintf("value-%d", k)) {
+								t.Errorf("insert of %d answered %v", k, got)
+								return
 							}
 							mu.Lock()
 							acked[k] = true
@@ -90,6 +102,16 @@ func TestKill9KeepsAcknowledgedWrites(t *testing.T) {
 			t.Logf("wal_mode=%s: %d acknowledged writes checked across 3 kills", mode, len(acked))
 		})
 	}
+}
+
+// oneTuple reports whether data (a reply's IPROTO_DATA) is the one tuple
+// [k, v].
+func oneTuple(data []any, k uint64, v string) bool {
+	if len(data) != 1 {
+		return false
+	}
+	f, ok := data[0].([]any)
+	return ok && len(f) == 2 && toU64(f[0]) == k && f[1] == v
 }
 
 func toU64(v any) uint64 {
