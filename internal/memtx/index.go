@@ -139,14 +139,18 @@ type indexEntry struct {
 	t    *Tuple
 }
 
-// treeLess orders TREE entries: by hint when the hints decide, else by the
-// full cmp_def comparison. By the hint property this is exactly the order
-// of cmp.compare on the tuples.
-func (cd *cmpDef) treeLess(a, b indexEntry) bool {
-	if a.hint != b.hint && a.hint != hintNone && b.hint != hintNone {
-		return a.hint < b.hint
+// treeLess returns the order of TREE entries: by hint when the hints
+// decide, else by the full cmp_def comparison. By the hint property this
+// is exactly the order of cd.compare on the tuples. It is a closure rather
+// than a method value: the B-tree calls it for every comparison, and a
+// method value adds a wrapper call to each.
+func (cd *cmpDef) treeLess() func(a, b indexEntry) bool {
+	return func(a, b indexEntry) bool {
+		if a.hint != b.hint && a.hint != hintNone && b.hint != hintNone {
+			return a.hint < b.hint
+		}
+		return cd.compare(a.t, b.t) < 0
 	}
-	return cd.compare(a.t, b.t) < 0
 }
 
 // entry builds t's entry for this index.
@@ -177,7 +181,7 @@ func newIndex(space *Space, def IndexDef, primary *IndexDef) (*Index, error) {
 	ix.cmp = cmp
 	switch def.Type {
 	case IndexTree:
-		ix.tree = btree.NewBTreeGOptions(cmp.treeLess, btreeOptions)
+		ix.tree = btree.NewBTreeGOptions(cmp.treeLess(), btreeOptions)
 	case IndexHash:
 		ix.hash = btree.NewBTreeGOptions(ix.hashLess, btreeOptions)
 	}
@@ -387,7 +391,7 @@ func (ix *Index) btree() *btree.BTreeG[indexEntry] {
 func (ix *Index) clear() {
 	ix.version++
 	if ix.tree != nil {
-		ix.tree = btree.NewBTreeGOptions(ix.cmp.treeLess, btreeOptions)
+		ix.tree = btree.NewBTreeGOptions(ix.cmp.treeLess(), btreeOptions)
 	} else {
 		ix.hash = btree.NewBTreeGOptions(ix.hashLess, btreeOptions)
 	}
