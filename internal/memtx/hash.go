@@ -19,12 +19,14 @@ import (
 // order", used to page through a HASH index) is well defined and survives
 // concurrent changes, and Random is O(log n). The price is O(log n)
 // lookups where a hash table would be O(1); the hash makes each step one
-// integer comparison.
-func (ix *Index) hashLess(a, b indexEntry) bool {
-	if a.hint != b.hint {
-		return a.hint < b.hint
+// integer comparison. Like treeLess, hashLess returns a closure.
+func (cd *cmpDef) hashLess() func(a, b indexEntry) bool {
+	return func(a, b indexEntry) bool {
+		if a.hint != b.hint {
+			return a.hint < b.hint
+		}
+		return cd.compare(a.t, b.t) < 0
 	}
-	return ix.cmp.compare(a.t, b.t) < 0
 }
 
 // Hash tags separate value classes so that, e.g., the string "1" and the

@@ -183,7 +183,7 @@ func newIndex(space *Space, def IndexDef, primary *IndexDef) (*Index, error) {
 	case IndexTree:
 		ix.tree = btree.NewBTreeGOptions(cmp.treeLess(), btreeOptions)
 	case IndexHash:
-		ix.hash = btree.NewBTreeGOptions(ix.hashLess, btreeOptions)
+		ix.hash = btree.NewBTreeGOptions(cmp.hashLess(), btreeOptions)
 	}
 	return ix, nil
 }
@@ -393,6 +393,6 @@ func (ix *Index) clear() {
 	if ix.tree != nil {
 		ix.tree = btree.NewBTreeGOptions(ix.cmp.treeLess(), btreeOptions)
 	} else {
-		ix.hash = btree.NewBTreeGOptions(ix.hashLess, btreeOptions)
+		ix.hash = btree.NewBTreeGOptions(ix.cmp.hashLess(), btreeOptions)
 	}
 }
