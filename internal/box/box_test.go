@@ -181,6 +181,12 @@ func TestCreateSpaceAndDML(t *testing.T) {
 	execErr(t, b, admin, ins(512, 1, "c"), boxerr.ER_TUPLE_FOUND, "Duplicate key exists in unique index 'primary' in space 'test'")
 	execErr(t, b, admin, ins(512, 3, "a"), boxerr.ER_TUPLE_FOUND, "Duplicate key exists in unique index 'name' in space 'test'")
 	execErr(t, b, admin, ins(512, "x", "a"), boxerr.ER_FIELD_TYPE, "")
+	execErr(t, b, admin, ins(512, 9, "z", "not a number"), boxerr.ER_FIELD_TYPE, "")
+	// With a before_replace trigger box checks only the primary key before
+	// it; memtx still refuses the tuple the trigger returns.
+	sp.BeforeReplace = append(sp.BeforeReplace, func(old, new *memtx.Tuple) (*memtx.Tuple, error) { return new, nil })
+	execErr(t, b, admin, ins(512, 9, "z", "not a number"), boxerr.ER_FIELD_TYPE, "")
+	sp.BeforeReplace = nil
 	upd := exec(t, b, admin, nil, Request{Type: reqUpdate, SpaceID: 512, Key: mp(arr(1)), Tuple: mp(arr(arr("=", 3, 5))), IndexBase: 1})
 	if got := decode(t, upd.Data()); !reflect.DeepEqual(got, []any{uint64(1), "a", uint64(5)}) {
 		t.Fatalf("update result %v", got)

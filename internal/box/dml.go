@@ -222,13 +222,21 @@ func (b *Box) executeStmt(s *Session, txn *Txn, sp *Space, req *Request, origin 
 	pkDef := &pk.Def().Key
 
 	var old, new *memtx.Tuple
+	// checked is set while new has passed sp.CheckTuple: memtx then does
+	// not walk it again.
+	checked := false
 	mode := memtx.DupReplaceOrInsert
 	switch r.Type {
 	case reqInsert, reqReplace:
-		if err := checkArray(r.Tuple, "tuple"); err != nil {
-			return nil, err
+		// NewTuple validates the msgpack with the same error as
+		// checkArray; a sequence reads the tuple before it.
+		if msgpack.TypeOf(r.Tuple) != msgpack.Array {
+			return nil, boxerr.New(boxerr.ER_INVALID_MSGPACK, "tuple")
 		}
 		if sp.sequence != nil {
+			if err := checkArray(r.Tuple, "tuple"); err != nil {
+				return nil, err
+			}
 			// space_execute_dml: the sequence fills the key before
 			// before_replace triggers see the tuple, and the row logs
 			// the filled tuple.
@@ -249,6 +257,7 @@ func (b *Box) executeStmt(s *Session, txn *Txn, sp *Space, req *Request, origin 
 			if err := sp.CheckTuple(t); err != nil {
 				return nil, err
 			}
+			checked = true
 		} else {
 			// With before_replace triggers 2.6 validates only the
 			// primary key before running them; the result is checked
@@ -293,6 +302,7 @@ func (b *Box) executeStmt(s *Session, txn *Txn, sp *Space, req *Request, origin 
 				if err := sp.CheckTuple(new); err != nil {
 					return nil, err
 				}
+				checked = true
 				if pkDef.CompareTuples(old, new) != 0 {
 					return nil, boxerr.New(boxerr.ER_CANT_UPDATE_PRIMARY_KEY, pk.Def().Name, sp.Name)
 				}
@@ -320,6 +330,7 @@ func (b *Box) executeStmt(s *Session, txn *Txn, sp *Space, req *Request, origin 
 		if err := sp.CheckTuple(t); err != nil {
 			return nil, err
 		}
+		checked = true
 		if old, err = pk.Get(pkDef.ExtractKey(t)); err != nil {
 			return nil, err
 		}
@@ -380,7 +391,7 @@ func (b *Box) executeStmt(s *Session, txn *Txn, sp *Space, req *Request, origin 
 					return nil, err
 				}
 				r = Request{Type: reqReplace, SpaceID: sp.ID, Tuple: res.Data()}
-				new, mode = res, memtx.DupReplaceOrInsert
+				new, mode, checked = res, memtx.DupReplaceOrInsert, true
 			}
 		}
 	}
@@ -403,13 +414,17 @@ func (b *Box) executeStmt(s *Session, txn *Txn, sp *Space, req *Request, origin 
 	if changed {
 		var replaced *memtx.Tuple
 		var err error
+		replace := sp.Replace
+		if checked {
+			replace = sp.ReplaceChecked
+		}
 		switch {
 		case new == nil:
 			replaced, err = sp.Replace(old, nil, memtx.DupReplace)
 		case mode == memtx.DupReplace:
-			replaced, err = sp.Replace(old, new, mode)
+			replaced, err = replace(old, new, mode)
 		default:
-			replaced, err = sp.Replace(nil, new, mode)
+			replaced, err = replace(nil, new, mode)
 		}
 		if err != nil {
 			if origin != nil {
