@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Persistence benchmark, Spindle vs the reference Tarantool 2.6 on this
 # machine, one after the other:
-#   1. write throughput (REPLACE, 4 connections x 32 in flight) per wal_mode;
+#   1. write throughput (REPLACE, 4 connections x 32 in flight) per wal_mode,
+#      ROUNDS (default 5) alternating rounds per server, medians;
 #   2. 1M tuples of ~100 bytes: load time, RSS right after the load and
 #      2 s later (idle), box.snapshot() time;
 #   3. restart on those files: recovery time (box.cfg duration) and RSS.
@@ -9,8 +10,9 @@
 #   scripts/bench-persist.sh [duration] [tuples]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DUR=${1:-5s}
+DUR=${1:-3s}
 N=${2:-1000000}
+ROUNDS=${ROUNDS:-5}
 command -v tarantool >/dev/null || { echo "tarantool is not installed" >&2; exit 1; }
 go build -o bin/spindle ./cmd/spindle
 tmp=$(mktemp -d)
@@ -66,21 +68,35 @@ wait_port() {
     echo "server on port $1 did not start" >&2; exit 1
 }
 
-echo "== write throughput, REPLACE, 4 conns x 32 in flight, $DUR each"
-printf '%-8s %14s %14s %8s\n' wal_mode spindle_ops tarantool_ops ratio
+echo "== write throughput, REPLACE, 4 conns x 32 in flight, $ROUNDS rounds of $DUR per server"
+echo "   (both servers up at once, loaded in turn, the order alternating per round; medians)"
+printf '%-8s %14s %14s %8s   %s\n' wal_mode spindle_ops tarantool_ops ratio 'ratio per round'
 port=3420
 for mode in none write fsync; do
-    declare -A ops=()
+    declare -A pids=() ports=()
     for name in spindle tarantool; do
         bin=$PWD/bin/spindle; [ $name = tarantool ] && bin=$(command -v tarantool)
-        d="$tmp/w-$name-$mode"; mkdir -p "$d"; port=$((port + 1))
+        d="$tmp/w-$name-$mode"; mkdir -p "$d"; port=$((port + 1)); ports[$name]=$port
         (cd "$d" && LISTEN=127.0.0.1:$port WORK_DIR="$d" WAL_MODE=$mode exec "$bin" "$tmp/serve.lua" >"$d/log" 2>&1) &
-        pid=$!
+        pids[$name]=$!
         wait_port $port
-        ops[$name]=$(bin/spindle bench -json -d "$DUR" -c 4 -p 32 -mix replace=100 127.0.0.1:$port | python3 -c 'import json,sys; print(round(json.load(sys.stdin)["total"]["ops_per_sec"]))')
-        kill $pid; wait $pid 2>/dev/null || true
     done
-    printf '%-8s %14s %14s %8.2f\n' $mode ${ops[spindle]} ${ops[tarantool]} $(python3 -c "print(${ops[spindle]}/${ops[tarantool]})")
+    s_ops=() t_ops=()
+    for r in $(seq "$ROUNDS"); do
+        order="spindle tarantool"; [ $((r % 2)) = 0 ] && order="tarantool spindle"
+        for name in $order; do
+            v=$(bin/spindle bench -json -d "$DUR" -c 4 -p 32 -mix replace=100 127.0.0.1:${ports[$name]} | python3 -c 'import json,sys; print(round(json.load(sys.stdin)["total"]["ops_per_sec"]))')
+            if [ $name = spindle ]; then s_ops+=("$v"); else t_ops+=("$v"); fi
+        done
+    done
+    kill "${pids[@]}"; wait "${pids[@]}" 2>/dev/null || true
+    python3 - "$mode" "${s_ops[*]}" "${t_ops[*]}" <<'PY'
+import statistics, sys
+mode, s, t = sys.argv[1], [int(x) for x in sys.argv[2].split()], [int(x) for x in sys.argv[3].split()]
+ratios = [a / b for a, b in zip(s, t)]
+print('%-8s %14d %14d %8.2f   %s' % (mode, statistics.median(s), statistics.median(t),
+      statistics.median(ratios), ' '.join('%.2f' % r for r in ratios)))
+PY
 done
 
 echo "== $N tuples of ~100 bytes"

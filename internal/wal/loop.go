@@ -14,13 +14,16 @@ import (
 func (w *Writer) loop() {
 	defer close(w.done)
 	var batch []*Entry
+	// spare is the array of the queue the loop emptied last: Submit fills
+	// it next instead of growing a new one every round.
+	var spare []item
 	for {
 		w.mu.Lock()
 		for len(w.queue) == 0 && !w.closing {
 			w.wake.Wait()
 		}
 		q := w.queue
-		w.queue = nil
+		w.queue = spare[:0]
 		closing := w.closing
 		w.mu.Unlock()
 		if len(q) == 0 && closing {
@@ -45,6 +48,10 @@ func (w *Writer) loop() {
 			}
 		}
 		clear(q)
+		spare = nil
+		if cap(q) <= 4096 {
+			spare = q
+		}
 	}
 	w.shutdown()
 }
