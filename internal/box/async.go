@@ -60,7 +60,11 @@ func (p *PendingCommit) Finish() error {
 		return boxerr.New(boxerr.ER_WAL_IO)
 	}
 	p.b.finishCommit(txn)
+	body := txn.first.body
 	*txn = Txn{}
+	if cap(body) <= 1024 {
+		txn.first.body = body[:0]
+	}
 	txnPool.Put(txn)
 	return nil
 }

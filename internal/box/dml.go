@@ -1,6 +1,8 @@
 package box
 
 import (
+	"slices"
+
 	"github.com/spindledb/spindle/internal/boxerr"
 	"github.com/spindledb/spindle/internal/memtx"
 	"github.com/spindledb/spindle/internal/msgpack"
@@ -470,7 +472,15 @@ func (b *Box) addRow(txn *Txn, sp *Space, r *Request, origin *xrow.Row, rewritte
 			row.Type, row.Body = r.Type, EncodeDML(r)
 		}
 	} else {
-		row.Type, row.Body = r.Type, EncodeDML(r)
+		if row == &txn.first.row {
+			// The first row's body reuses the memory of the recycled
+			// transaction's (see txnPool).
+			row.Body = AppendDML(txn.first.body[:0], r)
+			txn.first.body = row.Body
+		} else {
+			row.Body = EncodeDML(r)
+		}
+		row.Type = r.Type
 		if sp.IsLocal || txn.curGroupLocal {
 			row.GroupID = 1
 		}
@@ -481,7 +491,10 @@ func (b *Box) addRow(txn *Txn, sp *Space, r *Request, origin *xrow.Row, rewritte
 // EncodeDML encodes the body of a DML row as xrow_encode_dml does: keys
 // in the order space, index, index base, key, ops, tuple; zero ids and
 // absent parts are left out.
-func EncodeDML(r *Request) []byte {
+func EncodeDML(r *Request) []byte { return AppendDML(nil, r) }
+
+// AppendDML appends the body EncodeDML encodes to dst (nil for a NOP).
+func AppendDML(dst []byte, r *Request) []byte {
 	if r.Type == reqNop {
 		return nil
 	}
@@ -511,7 +524,7 @@ func EncodeDML(r *Request) []byte {
 			n++
 		}
 	}
-	out := make([]byte, 0, 16+len(key)+len(tuple)+len(ops))
+	out := slices.Grow(dst, 16+len(key)+len(tuple)+len(ops))
 	out = msgpack.AppendMapHeader(out, n)
 	if r.SpaceID != 0 {
 		out = msgpack.AppendUint(append(out, keySpaceID), uint64(r.SpaceID))

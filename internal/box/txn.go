@@ -44,6 +44,9 @@ type Txn struct {
 		rowPtrs [1]*xrow.Row
 		row     xrow.Row
 		rowUsed bool
+		// body is the memory of row's body, kept when the transaction
+		// is recycled.
+		body []byte
 	}
 	// pending is the PendingCommit ExecuteAsync returns for it.
 	pending PendingCommit
@@ -71,7 +74,9 @@ type stmtMark struct{ undo, rows, commits int }
 func (b *Box) Begin(s *Session) *Txn {
 	b.nextTxnID++
 	t := txnPool.Get().(*Txn)
+	body := t.first.body
 	*t = Txn{box: b, session: s, ID: b.nextTxnID}
+	t.first.body = body[:0]
 	t.undo = t.first.undo[:0]
 	t.rows = t.first.rowPtrs[:0]
 	return t
