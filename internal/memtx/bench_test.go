@@ -233,3 +233,30 @@ func BenchmarkTupleField(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkReplaceScattered replaces existing keys spread over the whole
+// 1M-tuple space (a fresh cache line at every level of the tree, as the
+// REPLACE load of `spindle bench` does), unlike BenchmarkReplace whose
+// 4096 keys stay in cache.
+func BenchmarkReplaceScattered(b *testing.B) {
+	for _, k := range benchKinds {
+		b.Run(k.name, func(b *testing.B) {
+			e := benchSpace(b, k, false)
+			tuples := make([]*Tuple, 1<<16)
+			x := uint64(88172645463325252)
+			for i := range tuples {
+				x ^= x << 13
+				x ^= x >> 7
+				x ^= x << 17
+				tuples[i] = k.tuple(x % benchRows * 2) // even ids exist
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if _, err := e.s.Replace(nil, tuples[i%len(tuples)], DupReplaceOrInsert); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
