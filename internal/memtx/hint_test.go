@@ -379,3 +379,62 @@ func TestEntrySizes(t *testing.T) {
 		t.Errorf("indexEntry is %d bytes, want 16", got)
 	}
 }
+
+// TestExactHintPrimary: in a primary key of one unsigned or integer part
+// the B-tree takes equal hints for equal keys (exactHint). Keys at and
+// around the values where hints are clamped must stay distinct, a float
+// (unvalidated bytes) must not pass for the integer it truncates to, and
+// lookups must find every key.
+func TestExactHintPrimary(t *testing.T) {
+	const b60 = uint64(1) << 60
+	for _, typ := range []FieldType{FieldUnsigned, FieldInteger} {
+		t.Run(typ.String(), func(t *testing.T) {
+			s := NewSpace(611, "exact")
+			_, err := s.CreateIndex(treeDef(0, "pk", true, part(0, typ)))
+			mustOK(t, err)
+			if !s.Primary().cmp.exact {
+				t.Fatal("a one-part integer key is not exact")
+			}
+			keys := []any{uint64(0), uint64(1), b60 - 3, b60 - 2, b60 - 1, b60, b60 + 1, uint64(1) << 63, ^uint64(0)}
+			if typ == FieldInteger {
+				keys = append(keys, int64(-1), -int64(b60)+2, -int64(b60)+1, -int64(b60), -int64(b60)-1, int64(-1)<<63)
+			}
+			for _, k := range keys {
+				_, err := s.Replace(nil, mk(t, k, "v"), DupInsert)
+				mustOK(t, err)
+			}
+			if s.Len() != len(keys) {
+				t.Fatalf("%d tuples for %d distinct keys", s.Len(), len(keys))
+			}
+			for _, k := range keys {
+				if got, _ := s.Primary().Get(key(k)); got == nil || decode(got)[0] != decode(mk(t, k))[0] {
+					t.Fatalf("Get(%v) = %v", k, decode(got))
+				}
+				if _, err := s.Replace(nil, mk(t, k, "again"), DupInsert); err == nil {
+					t.Fatalf("a second %v was inserted", k)
+				}
+			}
+			prev := (*Tuple)(nil)
+			s.Primary().scan(func(tu *Tuple) bool {
+				if prev != nil && s.Primary().cmp.compareTuples(prev, tu) >= 0 {
+					t.Fatalf("out of order: %v, %v", decode(prev), decode(tu))
+				}
+				prev = tu
+				return true
+			})
+			// 5.5 is not 5: its hint falls back to the full comparison.
+			five := mk(t, uint64(5), "v")
+			_, err = s.Replace(nil, five, DupInsert)
+			mustOK(t, err)
+			if h := valueHint(typ, nil, msgpack.AppendFloat64(nil, 5.5)); h != hintNone {
+				t.Fatalf("a float in an %s part hints %x", typ, h)
+			}
+			if got, _ := s.Primary().Get(msgpack.AppendFloat64(msgpack.AppendArrayHeader(nil, 1), 5.5)); got != nil {
+				t.Fatalf("Get(5.5) = %v", decode(got))
+			}
+			if got, _ := s.Primary().Get(key(uint64(5))); got != five {
+				t.Fatalf("Get(5) = %v", decode(got))
+			}
+		})
+	}
+}
