@@ -5,14 +5,18 @@
 #
 #   scripts/bench-compare.sh [duration] [connections] [in-flight]
 #   MIXES='call=100 eval=100' scripts/bench-compare.sh ...   (a subset of mixes)
+#   ROUNDS=5 scripts/bench-compare.sh ...   (rounds per mix, default 3)
 #
-# Both servers run from the same instance file with wal_mode = 'none' (Spindle
-# has no WAL yet, so this compares the request path, not durability).
+# Both servers are up at once and loaded in turn, ROUNDS times per mix with
+# the order alternating; the table gives medians (ops/s, p99) and the
+# median of the per-round ratios. Both run with wal_mode = 'none': this
+# compares the request path, not the disk.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DUR=${1:-10s}
+DUR=${1:-5s}
 CONNS=${2:-4}
 INFLIGHT=${3:-32}
+ROUNDS=${ROUNDS:-3}
 command -v tarantool >/dev/null || { echo "tarantool is not installed" >&2; exit 1; }
 go build -o bin/spindle ./cmd/spindle
 tmp=$(mktemp -d)
@@ -39,18 +43,30 @@ start() { # name binary port
 start spindle "$PWD/bin/spindle" 3411
 start tarantool "$(command -v tarantool)" 3412
 
-printf '%-28s %14s %14s %8s %12s %12s\n' mix spindle_ops tarantool_ops ratio sp_p99_us tt_p99_us
+printf '%-28s %14s %14s %8s %12s %12s   %s\n' mix spindle_ops tarantool_ops ratio sp_p99_us tt_p99_us 'ratio per round'
 for mix in ${MIXES:-select=100 replace=100 replace=50,select=50 update=100 ping=100 call=100 eval=100}; do
-    sp=$(bin/spindle bench -json -d "$DUR" -c "$CONNS" -p "$INFLIGHT" -mix "$mix" 127.0.0.1:3411)
-    tt=$(bin/spindle bench -json -d "$DUR" -c "$CONNS" -p "$INFLIGHT" -mix "$mix" 127.0.0.1:3412)
-    python3 - "$mix" "$sp" "$tt" <<'PY'
-import json, sys
-mix, sp, tt = sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3])
-s, t = sp["total"], tt["total"]
-for name, r in (("spindle", sp), ("tarantool", tt)):
-    if r["total"]["errors"]:
-        print("%s errors: %s %s" % (name, r["errors_by_code"], r.get("first_error")), file=sys.stderr)
-print("%-28s %14.0f %14.0f %8.2f %12.0f %12.0f" % (mix, s["ops_per_sec"], t["ops_per_sec"],
-      s["ops_per_sec"] / t["ops_per_sec"], s["p99_us"], t["p99_us"]))
+    : > "$tmp/sp.json"; : > "$tmp/tt.json"
+    for r in $(seq "$ROUNDS"); do
+        # The order alternates so that neither server always runs first.
+        order="3411 3412"; [ $((r % 2)) = 0 ] && order="3412 3411"
+        for port in $order; do
+            out="$tmp/sp.json"; [ $port = 3412 ] && out="$tmp/tt.json"
+            bin/spindle bench -json -d "$DUR" -c "$CONNS" -p "$INFLIGHT" -mix "$mix" 127.0.0.1:$port | tr -d '\n' >> "$out"
+            echo >> "$out"
+        done
+    done
+    python3 - "$mix" "$tmp/sp.json" "$tmp/tt.json" <<'PY'
+import json, statistics, sys
+mix = sys.argv[1]
+sp = [json.loads(l) for l in open(sys.argv[2]) if l.strip()]
+tt = [json.loads(l) for l in open(sys.argv[3]) if l.strip()]
+for name, runs in (("spindle", sp), ("tarantool", tt)):
+    for r in runs:
+        if r["total"]["errors"]:
+            print("%s errors: %s %s" % (name, r["errors_by_code"], r.get("first_error")), file=sys.stderr)
+med = lambda runs, k: statistics.median(r["total"][k] for r in runs)
+ratios = [a["total"]["ops_per_sec"] / b["total"]["ops_per_sec"] for a, b in zip(sp, tt)]
+print("%-28s %14.0f %14.0f %8.2f %12.0f %12.0f   %s" % (mix, med(sp, "ops_per_sec"), med(tt, "ops_per_sec"),
+      statistics.median(ratios), med(sp, "p99_us"), med(tt, "p99_us"), " ".join("%.2f" % r for r in ratios)))
 PY
 done

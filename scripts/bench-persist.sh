@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Persistence benchmark, Spindle vs the reference Tarantool 2.6 on this
-# machine, one after the other:
+# machine, loaded in turn:
 #   1. write throughput (REPLACE, 4 connections x 32 in flight) per wal_mode,
 #      ROUNDS (default 5) alternating rounds per server, medians;
 #   2. 1M tuples of ~100 bytes: load time, RSS right after the load and

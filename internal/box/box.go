@@ -40,7 +40,10 @@ type Box struct {
 	mem   memtx.Memory
 	quota int64
 
-	spaces      map[uint32]*Space
+	spaces map[uint32]*Space
+	// lastSpace is the space spaceByID found last: a request stream
+	// mostly goes to one space. Reset whenever spaces changes.
+	lastSpace   *Space
 	spaceByName map[string]*Space
 	// triggers on system spaces, by space id (the alter.cc on_replace_dd_*).
 	sysTriggers map[uint32]sysTrigger
@@ -220,7 +223,21 @@ func (s *Space) groupID() uint32 {
 	return 0
 }
 
+// spaceByID is b.spaces[id] for the request path, with a one-entry
+// cache in front of the map.
+func (b *Box) spaceByID(id uint32) *Space {
+	if sp := b.lastSpace; sp != nil && sp.ID == id {
+		return sp
+	}
+	sp := b.spaces[id]
+	if sp != nil {
+		b.lastSpace = sp
+	}
+	return sp
+}
+
 func (b *Box) addSpace(s *Space) {
+	b.lastSpace = nil
 	b.spaces[s.ID] = s
 	b.spaceByName[s.Name] = s
 	s.Space.SetMemory(&b.mem)
@@ -228,6 +245,7 @@ func (b *Box) addSpace(s *Space) {
 
 func (b *Box) removeSpace(s *Space) {
 	s.Space.SetMemory(nil)
+	b.lastSpace = nil
 	delete(b.spaces, s.ID)
 	if b.spaceByName[s.Name] == s {
 		delete(b.spaceByName, s.Name)

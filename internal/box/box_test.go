@@ -274,3 +274,44 @@ func TestSystemSpaceRules(t *testing.T) {
 	}
 	execErr(t, b, admin, Request{Type: reqDelete, SpaceID: schemaSpaceID, Key: mp(arr("cluster"))}, boxerr.ER_REPLICASET_UUID_IS_RO, "")
 }
+
+// TestSpaceCacheFollowsDDL: the request path's one-entry space cache never
+// serves a dropped space, nor the old object of a recreated id, whatever
+// path the catalog change took (a replicated or recovered row changes the
+// catalog without a request through the cache).
+func TestSpaceCacheFollowsDDL(t *testing.T) {
+	b, _ := newBox(t)
+	admin := b.AdminSession()
+	createSpace(t, b, admin, 600, "first", nil, nil)
+	createIndex(t, b, admin, 600, 0, "pk", "tree", true, arr(0, "unsigned"))
+	exec(t, b, admin, nil, ins(600, 1, "a"))
+	first := b.spaceByID(600)
+	if first == nil || first.Name != "first" {
+		t.Fatal("space 600 not found")
+	}
+	b.removeSpace(first)
+	if sp := b.spaceByID(600); sp != nil {
+		t.Fatal("the cache serves a dropped space")
+	}
+	b.addSpace(first)
+	b.spaceByID(600)
+	second := &Space{Space: memtx.NewSpace(600, "second"), Engine: "memtx"}
+	b.addSpace(second)
+	if sp := b.spaceByID(600); sp != second {
+		t.Fatal("the cache serves the replaced object of id 600")
+	}
+	b.removeSpace(second)
+	b.addSpace(first)
+
+	// The same through requests.
+	exec(t, b, admin, nil, Request{Type: reqDelete, SpaceID: indexSpaceID, Key: mp(arr(600, 0))})
+	exec(t, b, admin, nil, Request{Type: reqDelete, SpaceID: spaceSpaceID, Key: mp(arr(600))})
+	execErr(t, b, admin, ins(600, 2, "b"), boxerr.ER_NO_SUCH_SPACE, "Space '600' does not exist")
+	createSpace(t, b, admin, 600, "third", nil, nil)
+	createIndex(t, b, admin, 600, 0, "pk", "tree", true, arr(0, "string"))
+	exec(t, b, admin, nil, ins(600, "k", "c"))
+	if sp := b.SpaceByName("third"); sp == nil || sp.Len() != 1 {
+		t.Fatal("the insert did not reach the recreated space")
+	}
+	execErr(t, b, admin, ins(600, 3, "d"), boxerr.ER_FIELD_TYPE, "")
+}

@@ -127,7 +127,7 @@ func (b *Box) execute(s *Session, txn *Txn, req *Request, origin *xrow.Row, chec
 	default:
 		return nil, boxerr.New(boxerr.ER_UNKNOWN_REQUEST_TYPE, req.Type)
 	}
-	sp := b.spaces[req.SpaceID]
+	sp := b.spaceByID(req.SpaceID)
 	if sp == nil {
 		return nil, boxerr.New(boxerr.ER_NO_SUCH_SPACE, itoa(req.SpaceID))
 	}
@@ -550,7 +550,7 @@ func AppendDML(dst []byte, r *Request) []byte {
 // Select checks read access and returns at most req.Limit tuples after
 // skipping req.Offset, in the order of the iterator.
 func (b *Box) Select(s *Session, req *Request) ([]*memtx.Tuple, error) {
-	sp := b.spaces[req.SpaceID]
+	sp := b.spaceByID(req.SpaceID)
 	if sp == nil {
 		return nil, boxerr.New(boxerr.ER_NO_SUCH_SPACE, itoa(req.SpaceID))
 	}
