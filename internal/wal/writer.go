@@ -106,15 +106,13 @@ type item struct {
 // Entry is one submitted transaction.
 type Entry struct {
 	// Rows are the transaction's rows with LSNs assigned; they belong to the
-	// writer until the entry completes.
-	Rows []*xrow.Row
-	w    *Writer
-	// signature is the vclock signature after this entry (journal_entry.res).
-	signature int64
-	done      chan struct{}
-	err       error
-	inChain   bool
-	failed    bool
+	// writer until the entry completes. Nil in ModeNone's shared entry.
+	Rows    []*xrow.Row
+	w       *Writer
+	done    chan struct{}
+	err     error
+	inChain bool
+	failed  bool
 }
 
 // Wait blocks until the entry is written per mode and returns nil, or
@@ -128,9 +126,6 @@ func (e *Entry) Wait() error {
 
 // Done returns a channel closed when the entry completes.
 func (e *Entry) Done() <-chan struct{} { return e.done }
-
-// Signature returns the vclock signature after the entry's rows.
-func (e *Entry) Signature() int64 { return e.signature }
 
 // Cascade returns a channel closed once a cascading rollback is under way:
 // at once if one is now, else when the next one starts. A goroutine that
@@ -154,6 +149,9 @@ func (w *Writer) Cascade() <-chan struct{} {
 // in memory, waking the next-older failed entry of the cascade. It is a
 // no-op for entries that succeeded or were refused by Submit.
 func (e *Entry) Release() {
+	if e == written {
+		return // never failed
+	}
 	w := e.w
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -311,40 +309,41 @@ func (w *Writer) Mode() Mode { return w.opts.Mode }
 
 var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
-func (w *Writer) refuse(e *Entry, err error) *Entry {
-	e.err, e.failed, e.done = err, true, closedChan
-	return e
+func (w *Writer) refuse(rows []*xrow.Row, err error) *Entry {
+	return &Entry{Rows: rows, w: w, err: err, failed: true, done: closedChan}
 }
+
+// written is the entry Submit returns in ModeNone, where every entry is
+// complete and successful at once: one shared, never modified entry
+// instead of an allocation per transaction.
+var written = &Entry{done: closedChan}
 
 // Submit queues the rows of one transaction; see the package doc. It never
 // blocks on I/O. The rows must not be touched until the entry completes.
 func (w *Writer) Submit(rows []*xrow.Row) *Entry {
-	e := &Entry{Rows: rows, w: w}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	switch {
 	case w.closing:
-		return w.refuse(e, boxerr.New(boxerr.ER_WAL_IO))
+		return w.refuse(rows, boxerr.New(boxerr.ER_WAL_IO))
 	case w.broken != nil:
-		return w.refuse(e, boxerr.New(boxerr.ER_WAL_IO))
+		return w.refuse(rows, boxerr.New(boxerr.ER_WAL_IO))
 	case w.inRollback:
 		if w.opts.Log != nil {
 			w.opts.Log.Log("main", say.Error, fmt.Sprintf("Aborting transaction %d during cascading rollback", w.written.Sum()))
 		}
-		return w.refuse(e, boxerr.New(boxerr.ER_WAL_IO))
+		return w.refuse(rows, boxerr.New(boxerr.ER_WAL_IO))
 	}
 	if err := assignLSN(&w.assigned, w.id, rows); err != nil {
 		w.log(say.Crit, "%s", err.Error())
-		return w.refuse(e, boxerr.New(boxerr.ER_WAL_IO))
+		return w.refuse(rows, boxerr.New(boxerr.ER_WAL_IO))
 	}
-	e.signature = w.assigned.Sum()
 	if w.opts.Mode == ModeNone {
 		w.written = w.assigned
-		e.done = closedChan
 		w.notifyLocked()
-		return e
+		return written
 	}
-	e.done = make(chan struct{})
+	e := &Entry{Rows: rows, w: w, done: make(chan struct{})}
 	w.queue = append(w.queue, item{e: e})
 	w.wake.Signal()
 	return e
