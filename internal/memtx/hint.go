@@ -146,14 +146,7 @@ func valueHint(t FieldType, coll *collator, v []byte) uint64 {
 		return makeHint(classNil, 0)
 	}
 	switch t {
-	case FieldUnsigned, FieldInteger:
-		// Only integers: a float, which only unvalidated bytes put
-		// here, would share an integer's hint and break exactHint.
-		if c == classNumber && v[0] != 0xca && v[0] != 0xcb {
-			return numberHint(v)
-		}
-		return hintNone
-	case FieldNumber, FieldDouble:
+	case FieldUnsigned, FieldInteger, FieldNumber, FieldDouble:
 		if c == classNumber {
 			return numberHint(v)
 		}
@@ -188,16 +181,6 @@ func valueHint(t FieldType, coll *collator, v []byte) uint64 {
 		return bytesHint(classBin, b)
 	}
 	return hintNone
-}
-
-// exactHint reports whether h determines its value: the hint of an
-// integer that was not clamped. In a cmp_def of one unsigned or integer
-// part (cmpDef.exact), whose hints come from integers only, two entries
-// with the same exact hint hold equal keys, and the B-tree need not read
-// either tuple to know it.
-func exactHint(h uint64) bool {
-	v := h & hintValueMax
-	return h>>hintClassShift == uint64(classNumber) && v != 0 && v != hintValueMax
 }
 
 // tupleHint is the hint of a stored tuple's first cmp_def part.

@@ -145,14 +145,9 @@ type indexEntry struct {
 // than a method value: the B-tree calls it for every comparison, and a
 // method value adds a wrapper call to each.
 func (cd *cmpDef) treeLess() func(a, b indexEntry) bool {
-	exact := cd.exact
 	return func(a, b indexEntry) bool {
-		if a.hint != b.hint {
-			if a.hint != hintNone && b.hint != hintNone {
-				return a.hint < b.hint
-			}
-		} else if exact && exactHint(a.hint) {
-			return false // equal keys
+		if a.hint != b.hint && a.hint != hintNone && b.hint != hintNone {
+			return a.hint < b.hint
 		}
 		return cd.compare(a.t, b.t) < 0
 	}
