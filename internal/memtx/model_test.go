@@ -358,3 +358,76 @@ func TestMinMaxRandom(t *testing.T) {
 		t.Fatal("primary on an empty space")
 	}
 }
+
+// TestPrimaryIteratorsAgainstModel iterates a one-part integer primary key
+// (the commonest index, whose hints order every pair of distinct keys)
+// from every key in and around the stored ones, each iterator type against
+// a sorted model.
+func TestPrimaryIteratorsAgainstModel(t *testing.T) {
+	for _, typ := range []FieldType{FieldUnsigned, FieldInteger} {
+		t.Run(typ.String(), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(3, uint64(typ)))
+			s := NewSpace(612, "pk")
+			_, err := s.CreateIndex(treeDef(0, "pk", true, part(0, typ)))
+			mustOK(t, err)
+			var ids []int64
+			for id := int64(0); id < 60; id++ {
+				if rng.IntN(2) == 0 {
+					continue
+				}
+				v := id
+				if typ == FieldInteger {
+					v -= 30
+				}
+				ids = append(ids, v)
+				_, err := s.Replace(nil, mk(t, v, "x"), DupInsert)
+				mustOK(t, err)
+			}
+			lo, hi := int64(-1), int64(61)
+			if typ == FieldInteger {
+				lo, hi = -31, 31
+			}
+			for k := lo; k <= hi; k++ {
+				if typ == FieldUnsigned && k < 0 {
+					continue
+				}
+				for _, it := range []IterType{IterEQ, IterREQ, IterGE, IterGT, IterLE, IterLT} {
+					var want []int64
+					for _, v := range ids {
+						if it == IterEQ || it == IterREQ {
+							if v == k {
+								want = append(want, v)
+							}
+						} else if (it == IterGE && v >= k) || (it == IterGT && v > k) {
+							want = append(want, v)
+						}
+					}
+					for i := len(ids) - 1; i >= 0; i-- {
+						if v := ids[i]; (it == IterLE && v <= k) || (it == IterLT && v < k) {
+							want = append(want, v)
+						}
+					}
+					iter, err := s.Primary().Iterator(it, key(k))
+					mustOK(t, err)
+					var got []int64
+					for tu := iter.Next(); tu != nil; tu = iter.Next() {
+						got = append(got, toInt64(decode(tu)[0]))
+					}
+					if fmt.Sprint(got) != fmt.Sprint(want) {
+						t.Fatalf("%v %d: got %v, want %v", it, k, got, want)
+					}
+				}
+			}
+		})
+	}
+}
+
+func toInt64(v any) int64 {
+	switch x := v.(type) {
+	case uint64:
+		return int64(x)
+	case int64:
+		return x
+	}
+	panic(fmt.Sprintf("not an integer: %T", v))
+}
