@@ -76,6 +76,8 @@ func limit(h Heap) uint64 {
 var pacer struct {
 	once   sync.Once
 	cycles atomic.Int64
+	// last is the reading the latest limit was set from.
+	last atomic.Pointer[Heap]
 }
 
 // Start starts pacing, once per process; later calls do nothing. It
@@ -111,5 +113,6 @@ func adjust() {
 	if !ok {
 		return
 	}
+	pacer.last.Store(&h)
 	debug.SetMemoryLimit(int64(min(limit(h), math.MaxInt64)))
 }
