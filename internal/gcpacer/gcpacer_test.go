@@ -2,6 +2,7 @@ package gcpacer
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"runtime"
@@ -134,5 +135,56 @@ func TestOperatorChoiceKept(t *testing.T) {
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Errorf("%s: %v\n%s", env, err, out)
 		}
+	}
+}
+
+// gcCycles is the runtime's count of finished collections.
+func gcCycles() uint64 {
+	s := []metrics.Sample{{Name: "/gc/cycles/total:gc-cycles"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
+}
+
+// churn allocates n bytes of garbage in 64 KB blocks.
+func churn(n int) {
+	var sink []byte
+	for i := 0; i < n>>16; i++ {
+		sink = make([]byte, 64<<10)
+		sink[0] = byte(i)
+	}
+	_ = sink
+}
+
+// TestPause: no collection runs during a pause, however much is
+// allocated, nested pauses hold until the last resume, and afterwards
+// the collector and the pacer's limit are back.
+func TestPause(t *testing.T) {
+	Start()
+	runtime.GC()
+	before := debug.SetMemoryLimit(-1)
+	outer := Pause()
+	inner := Pause()
+	// A cycle started just before the pause may still be under way: a
+	// forced one waits for it and leaves none running.
+	runtime.GC()
+	start := gcCycles()
+	churn(256 << 20)
+	inner()
+	inner() // a second call does nothing
+	churn(256 << 20)
+	if n := gcCycles() - start; n != 0 {
+		t.Errorf("%d collections during the pause", n)
+	}
+	if limit := debug.SetMemoryLimit(-1); limit != math.MaxInt64 {
+		t.Errorf("memory limit %d during the pause, want none", limit)
+	}
+	outer()
+	if limit := debug.SetMemoryLimit(-1); limit != before {
+		t.Errorf("memory limit %d after the pause, want %d as before", limit, before)
+	}
+	start = gcCycles()
+	churn(512 << 20)
+	if gcCycles() == start {
+		t.Error("no collection after the pause")
 	}
 }
