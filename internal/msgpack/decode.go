@@ -409,9 +409,35 @@ func ReadExt(b []byte) (typ int8, data []byte, n int, err error) {
 
 var extLenSize = [3]int{1, 2, 4}
 
+// skipSize is, for each first byte, the whole size of a value whose size
+// the byte alone gives (scalars, fixstr, fixext); 0 for the rest:
+// containers, values with a length field, and 0xc1.
+var skipSize = func() (t [256]uint8) {
+	for c := 0; c < 256; c++ {
+		switch {
+		case c <= 0x7f || c >= 0xe0 || c == 0xc0 || c == 0xc2 || c == 0xc3:
+			t[c] = 1
+		case c >= 0xa0 && c <= 0xbf:
+			t[c] = uint8(1 + c&0x1f)
+		case c == 0xcc || c == 0xd0:
+			t[c] = 2
+		case c == 0xcd || c == 0xd1:
+			t[c] = 3
+		case c == 0xca || c == 0xce || c == 0xd2:
+			t[c] = 5
+		case c == 0xcb || c == 0xcf || c == 0xd3:
+			t[c] = 9
+		case c >= 0xd4 && c <= 0xd8:
+			t[c] = uint8(2 + 1<<(c-0xd4))
+		}
+	}
+	return t
+}()
+
 // Skip returns the size of the value at the start of b. It walks nested
 // containers iteratively (no recursion, so nesting depth is free) and
-// checks every length against b.
+// checks every length against b. Most values are sized by their first
+// byte alone (skipSize); that path is one table load.
 func Skip(b []byte) (int, error) {
 	pos := 0
 	pending := uint64(1) // values still to skip
@@ -421,16 +447,17 @@ func Skip(b []byte) (int, error) {
 			return 0, ErrShort
 		}
 		c := b[pos]
+		if sz := skipSize[c]; sz != 0 {
+			pos += int(sz)
+			continue
+		}
 		var size uint64 // bytes of payload after the header
 		hdr := 1
 		switch {
-		case c <= 0x7f || c >= 0xe0 || c == 0xc0 || c == 0xc2 || c == 0xc3:
 		case c <= 0x8f:
 			pending += 2 * uint64(c&0x0f)
 		case c <= 0x9f:
 			pending += uint64(c & 0x0f)
-		case c <= 0xbf:
-			size = uint64(c & 0x1f)
 		case c == 0xc1:
 			return 0, ErrInvalid
 		case c == 0xc4 || c == 0xd9:
@@ -457,16 +484,6 @@ func Skip(b []byte) (int, error) {
 				return 0, err
 			}
 			size, hdr = uint64(l)+1, h
-		case c == 0xca || c == 0xce || c == 0xd2:
-			size = 4
-		case c == 0xcb || c == 0xcf || c == 0xd3:
-			size = 8
-		case c == 0xcc || c == 0xd0:
-			size = 1
-		case c == 0xcd || c == 0xd1:
-			size = 2
-		case c >= 0xd4 && c <= 0xd8:
-			size = 1 + (1 << (c - 0xd4))
 		case c == 0xdc || c == 0xde:
 			l, h, err := lenHeader(b[pos:], 2)
 			if err != nil {
@@ -492,6 +509,10 @@ func Skip(b []byte) (int, error) {
 		if pending > uint64(len(b)-pos) {
 			return 0, ErrShort
 		}
+	}
+	if pos > len(b) {
+		// The last value sized by its first byte ran past the end.
+		return 0, ErrShort
 	}
 	return pos, nil
 }

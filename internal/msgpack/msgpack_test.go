@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"math"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -109,4 +110,20 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("re-encoded value does not parse: %v", err)
 		}
 	})
+}
+
+// BenchmarkSkipRow skips a snapshot row's body: {SPACE_ID: 512, TUPLE:
+// [id, 88-byte string, id]}, the shape recovery skips a million times.
+func BenchmarkSkipRow(b *testing.B) {
+	tuple := []any{uint64(123456), strings.Repeat("x", 88), uint64(123456)}
+	body, err := Append(nil, map[any]any{uint64(0x10): uint64(512), uint64(0x21): tuple})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		if n, err := Skip(body); err != nil || n != len(body) {
+			b.Fatal(n, err)
+		}
+	}
 }
