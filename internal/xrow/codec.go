@@ -151,9 +151,8 @@ func AppendPacket(dst []byte, r *Row) []byte {
 // every field of r (Body included), and returns its size.
 func DecodeHeader(b []byte, r *Row) (int, error) {
 	*r = Row{}
-	if _, err := msgpack.Skip(b); err != nil {
-		return 0, errHeader()
-	}
+	// Every key and value is read with its bounds checked, so a malformed
+	// header fails in the loop without a validating pass first.
 	if msgpack.TypeOf(b) != msgpack.Map {
 		return 0, errHeader()
 	}
@@ -164,14 +163,22 @@ func DecodeHeader(b []byte, r *Row) (int, error) {
 	hasTSN := false
 	var tsnDelta uint64
 	for i := uint32(0); i < size; i++ {
-		if msgpack.TypeOf(b[pos:]) != msgpack.Uint {
-			return 0, errHeader()
+		var key uint64
+		if pos < len(b) && b[pos] <= 0x7f {
+			// A positive fixint, as every key Tarantool writes.
+			key = uint64(b[pos])
+			pos++
+		} else {
+			if msgpack.TypeOf(b[pos:]) != msgpack.Uint {
+				return 0, errHeader()
+			}
+			k, n, err := msgpack.ReadUint(b[pos:])
+			if err != nil {
+				return 0, errHeader()
+			}
+			key = k
+			pos += n
 		}
-		key, n, err := msgpack.ReadUint(b[pos:])
-		if err != nil {
-			return 0, errHeader()
-		}
-		pos += n
 		if key >= keyMax || keyType[key] != msgpack.TypeOf(b[pos:]) {
 			return 0, errHeader()
 		}
@@ -192,11 +199,18 @@ func DecodeHeader(b []byte, r *Row) (int, error) {
 			pos += n
 			continue
 		}
-		v, n, err := msgpack.ReadUint(b[pos:])
-		if err != nil {
-			return 0, errHeader()
+		var v uint64
+		if c := b[pos]; c <= 0x7f {
+			v = uint64(c)
+			pos++
+		} else {
+			u, n, err := msgpack.ReadUint(b[pos:])
+			if err != nil {
+				return 0, errHeader()
+			}
+			v = u
+			pos += n
 		}
-		pos += n
 		switch key {
 		case keyRequestType:
 			if v > math.MaxUint16 {

@@ -261,6 +261,13 @@ func FuzzDecodeRow(f *testing.F) {
 	f.Add([]byte{0x81, 0x00, 0x0c})
 	f.Add([]byte{0x85, 0x00, 0x02, 0x07, 0x01, 0x03, 0x02, 0x08, 0xcf, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xf2, 0x80})
 	f.Fuzz(func(t *testing.T, b []byte) {
+		// A header decodes only as one whole well-formed map.
+		var h Row
+		if hn, err := DecodeHeader(b, &h); err == nil {
+			if sn, serr := msgpack.Skip(b); serr != nil || sn != hn {
+				t.Fatalf("header of %d bytes decoded, Skip says %d %v", hn, sn, serr)
+			}
+		}
 		var r Row
 		n, err := DecodeRow(b, &r)
 		if err != nil {
