@@ -1,9 +1,5 @@
 package memtx
 
-import (
-	"unsafe"
-)
-
 // Arena allocates the tuples of a bulk load (snapshot recovery, the
 // initial data of a join) from large blocks instead of one allocation per
 // tuple: each tuple, header and bytes laid out as NewTuple lays them out,
@@ -11,10 +7,10 @@ import (
 // the block's (page-aligned) start. Allocation is most of a load's cost,
 // and fewer, larger objects are also cheaper for the garbage collector to
 // keep (the blocks hold no pointers: it never scans them). The blocks are
-// as large as a huge page and asked for transparent huge pages before
-// they are first touched (hugepage_linux.go): on a virtual machine a page
-// fault can cost more than loading the tuple that causes it, and a
-// 1M-tuple snapshot would otherwise take some 25,000 of them.
+// not advised MADV_HUGEPAGE: on this VM a huge page's first touch cost
+// from nothing to 0.4 s of system time per 1M-tuple recovery, depending
+// on how the host backed it, and recovery with 4 KB pages was the steadier
+// and on median the faster of the two.
 //
 // A block lives as long as any tuple carved from it: a load keeps almost
 // all its tuples, so little is held back (the trade Tarantool's slab
@@ -40,7 +36,6 @@ func (a *Arena) NewTuple(src []byte) (*Tuple, error) {
 	} else {
 		if cap(a.block)-len(a.block) < size {
 			a.block = make([]byte, 0, arenaBlock)
-			adviseHugePages(unsafe.Pointer(unsafe.SliceData(a.block)), arenaBlock)
 		}
 		start := len(a.block)
 		a.block = a.block[:start+size]

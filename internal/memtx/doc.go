@@ -54,9 +54,9 @@
 //   - ReadView: an O(1) Copy of the primary B-tree. Writers copy the nodes
 //     they touch (tidwall/btree isolation ids), so a view can be read from
 //     another goroutine (snapshot, JOIN) while writes go on.
-//   - Bulk loads (arena.go, Space.Load): tuples carved from large blocks
-//     advised for transparent huge pages, appended to a TREE primary
-//     index when they come in key order (snapshots, initial join data).
+//   - Bulk loads (arena.go, Space.Load): tuples carved from large blocks,
+//     appended to a TREE primary index when they come in key order
+//     (snapshots, initial join data).
 //
 // # Invariants
 //
