@@ -82,6 +82,9 @@ var pacer struct {
 	paused      int
 	savePercent int
 	saveLimit   int64
+	// percentDue: GOGC is still off after a pause, to be restored when
+	// the first cycle after it ends.
+	percentDue bool
 	// last is the reading the latest limit was set from.
 	last atomic.Pointer[Heap]
 }
@@ -107,11 +110,14 @@ func Start() {
 // index's own outgrown node arrays, bounded by the index's size, so the
 // heap grows by little more than the data.
 //
-// Pauses nest; the collector runs again when the last one resumes, with
-// the GOGC and memory limit it had before (the first cycle after the load
-// then sets the pacer's limit from the loaded data). A memory limit the
-// operator set with GOMEMLIMIT stays in force during the pause: the
-// collector still runs if the heap reaches it.
+// Pauses nest; the collector runs again when the last one resumes. With
+// the pacer running, the heap as it is then counts as live: the limit is
+// set from it and GOGC stays off until the first cycle ends (GOGC's goal
+// is twice what the last cycle, before the load, found live, which would
+// start a cycle at once and mark all the loaded data again). Without the
+// pacer the GOGC and memory limit from before come back as they were; a
+// limit the operator set with GOMEMLIMIT stays in force during the
+// pause, so the collector still runs if the heap reaches it.
 func Pause() (resume func()) {
 	pacer.mu.Lock()
 	defer pacer.mu.Unlock()
@@ -123,7 +129,10 @@ func Pause() (resume func()) {
 		if pacer.armed.Load() {
 			pacer.saveLimit = debug.SetMemoryLimit(math.MaxInt64)
 		}
-		pacer.savePercent = debug.SetGCPercent(-1)
+		if p := debug.SetGCPercent(-1); !pacer.percentDue {
+			// (While GOGC is due back from a pause, it is off.)
+			pacer.savePercent = p
+		}
 	}
 	var once sync.Once
 	return func() { once.Do(unpause) }
@@ -133,12 +142,22 @@ func unpause() {
 	pacer.mu.Lock()
 	defer pacer.mu.Unlock()
 	pacer.paused--
-	if pacer.paused == 0 {
-		if pacer.saveLimit >= 0 {
-			debug.SetMemoryLimit(pacer.saveLimit)
-		}
-		debug.SetGCPercent(pacer.savePercent)
+	if pacer.paused > 0 {
+		return
 	}
+	if pacer.saveLimit < 0 {
+		debug.SetGCPercent(pacer.savePercent)
+		return
+	}
+	h, ok := ReadHeap()
+	if !ok {
+		debug.SetMemoryLimit(pacer.saveLimit)
+		debug.SetGCPercent(pacer.savePercent)
+		return
+	}
+	h.Live = max(h.Live, h.Objects)
+	debug.SetMemoryLimit(int64(min(limit(h), math.MaxInt64)))
+	pacer.percentDue = true
 }
 
 // cycles returns how many collections the pacer has seen.
@@ -169,6 +188,10 @@ func adjust() {
 	if pacer.paused > 0 {
 		// A forced cycle during a pause: the limit stays lifted.
 		return
+	}
+	if pacer.percentDue {
+		debug.SetGCPercent(pacer.savePercent)
+		pacer.percentDue = false
 	}
 	pacer.last.Store(&h)
 	debug.SetMemoryLimit(int64(min(limit(h), math.MaxInt64)))

@@ -155,23 +155,35 @@ func churn(n int) {
 	_ = sink
 }
 
+// gcPercent reads GOGC's current value (turning the collector off for a
+// moment starts no cycle).
+func gcPercent() int {
+	p := debug.SetGCPercent(-1)
+	debug.SetGCPercent(p)
+	return p
+}
+
 // TestPause: no collection runs during a pause, however much is
 // allocated, nested pauses hold until the last resume, and afterwards
-// the collector and the pacer's limit are back.
+// the limit counts what the pause left as live and GOGC returns after
+// the first cycle.
 func TestPause(t *testing.T) {
 	Start()
 	runtime.GC()
-	before := debug.SetMemoryLimit(-1)
 	outer := Pause()
 	inner := Pause()
 	// A cycle started just before the pause may still be under way: a
 	// forced one waits for it and leaves none running.
 	runtime.GC()
 	start := gcCycles()
-	churn(256 << 20)
+	kept := make([][]byte, 0, 64)
+	for range 64 {
+		kept = append(kept, make([]byte, 2<<20)) // 128 MB loaded
+	}
+	churn(128 << 20)
 	inner()
 	inner() // a second call does nothing
-	churn(256 << 20)
+	churn(128 << 20)
 	if n := gcCycles() - start; n != 0 {
 		t.Errorf("%d collections during the pause", n)
 	}
@@ -179,12 +191,23 @@ func TestPause(t *testing.T) {
 		t.Errorf("memory limit %d during the pause, want none", limit)
 	}
 	outer()
-	if limit := debug.SetMemoryLimit(-1); limit != before {
-		t.Errorf("memory limit %d after the pause, want %d as before", limit, before)
+	h, _ := ReadHeap()
+	if limit := debug.SetMemoryLimit(-1); limit < int64(h.Objects+headroom(h.Objects)) {
+		t.Errorf("memory limit %d MB after the pause, want the heap of %d MB and headroom", limit>>20, h.Objects>>20)
+	}
+	if p := gcPercent(); p != -1 {
+		t.Errorf("GOGC %d right after the pause, want off until a cycle ends", p)
 	}
 	start = gcCycles()
-	churn(512 << 20)
-	if gcCycles() == start {
-		t.Error("no collection after the pause")
+	deadline := time.Now().Add(10 * time.Second)
+	for cycles := pacer.cycles.Load(); pacer.cycles.Load() < cycles+2 && time.Now().Before(deadline); {
+		churn(64 << 20)
 	}
+	if gcCycles() == start {
+		t.Fatal("no collection after the pause")
+	}
+	if p := gcPercent(); p != 100 {
+		t.Errorf("GOGC %d after the first cycle, want 100 back", p)
+	}
+	runtime.KeepAlive(kept)
 }
