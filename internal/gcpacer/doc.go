@@ -19,6 +19,11 @@
 // each cycle, a growing data set raises it: it never caps the heap, and
 // the collector cannot be driven to collect back to back.
 //
+// Pause stops the collector for a bulk load whose data all stays live -
+// recovery pauses it while a snapshot's rows become tuples - since a cycle
+// then would mark the growing index and free nothing. After it, the heap
+// as it stands counts as live for the pacer's limit.
+//
 // An operator who sets GOMEMLIMIT, or turns the collector off with
 // GOGC=off, keeps that: Start then does nothing.
 //
