@@ -20,7 +20,9 @@ import (
 // dereferences the *Tuple and then its bytes: two cache misses per B-tree
 // step; with them a step mostly touches only the node's own items.
 //
-// Layout (Spindle's own; hints are never persisted, so it may change):
+// Layout (Spindle's own; hints are never persisted, so it may change; a
+// cmp_def of one unsigned or integer part uses the exact layout further
+// below instead):
 //
 //	[ class: 3 bits | value: 61 bits ]
 //
@@ -183,21 +185,96 @@ func valueHint(t FieldType, coll *collator, v []byte) uint64 {
 	return hintNone
 }
 
+// Exact integer hints. A cmp_def of one unsigned or integer part
+// (cmpDef.exact) hints its integers with room to spare: an integer i in
+// (-2^59, 2^59-1) hints the even value 2*(i+2^59), which determines it, so
+// two entries with that hint hold equal keys and the B-tree compares them
+// without reading either tuple (exactHint) - for a lookup or a REPLACE
+// that finds its key, the one comparison that would read a stored tuple,
+// a cache miss. Integers beyond that range clamp to 0 and exactClampHigh
+// and compare in full. The odd values between are the hints of search keys
+// that must sort just before or just after an integer: the lower bound of
+// an EQ, GE or LT seek (pivotLow) and the upper bound of a GT, LE or REQ
+// seek (pivotHigh), which an equal hint would make the tree take for the
+// integer itself. Nil hints as in valueHint; anything else (a float, which
+// only unvalidated bytes can put in such a part or key) hints hintNone.
+const (
+	exactBias      = 1 << 59
+	exactClampHigh = (1<<60 - 1) << 1
+)
+
+func exactUintHint(u uint64) uint64 {
+	if u >= exactBias-1 {
+		return makeHint(classNumber, exactClampHigh)
+	}
+	return makeHint(classNumber, (u+exactBias)<<1)
+}
+
+func exactNegHint(i int64) uint64 {
+	if i <= -exactBias {
+		return makeHint(classNumber, 0)
+	}
+	return makeHint(classNumber, uint64(i+exactBias)<<1)
+}
+
+// exactIntHint is the hint of a value of an exact cmp_def's part.
+func exactIntHint(v []byte) uint64 {
+	if u, ok := fastUint(v); ok {
+		return exactUintHint(u)
+	}
+	switch classOf(v) {
+	case classNil:
+		return makeHint(classNil, 0)
+	case classNumber:
+		switch n := decodeNumber(v); n.kind {
+		case numUint:
+			return exactUintHint(n.u)
+		case numNeg:
+			return exactNegHint(n.i)
+		}
+	}
+	return hintNone
+}
+
+// exactHint reports whether h, a hint of an exact cmp_def, determines
+// its integer.
+func exactHint(h uint64) bool {
+	v := h & hintValueMax
+	return h>>hintClassShift == uint64(classNumber) && v&1 == 0 && v != 0 && v != exactClampHigh
+}
+
 // tupleHint is the hint of a stored tuple's first cmp_def part.
 func (cd *cmpDef) tupleHint(t *Tuple) uint64 {
 	if t.pivot != notPivot {
-		return cd.keyHint(t.data(), t.fieldCount())
+		return cd.keyHint(t.data(), t.fieldCount(), t.pivot)
 	}
 	p := &cd.parts[0]
+	if cd.exact {
+		return exactIntHint(t.field(p.fieldNo))
+	}
 	return valueHint(p.typ, p.coll, t.field(p.fieldNo))
 }
 
 // keyHint is the hint of a search key's first part (the parts' bytes and
-// count); an empty key has no first part to summarize.
-func (cd *cmpDef) keyHint(key []byte, count uint32) uint64 {
+// count) as a pivot of the given kind; an empty key has no first part to
+// summarize.
+func (cd *cmpDef) keyHint(key []byte, count uint32, kind pivotKind) uint64 {
 	if count == 0 {
 		return hintNone
 	}
 	p := &cd.parts[0]
-	return valueHint(p.typ, p.coll, key)
+	if !cd.exact {
+		return valueHint(p.typ, p.coll, key)
+	}
+	h := exactIntHint(key)
+	if exactHint(h) {
+		// The key is the whole cmp_def: a bound sorts next to it.
+		switch kind {
+		case pivotLow:
+			h--
+		case pivotHigh:
+			h++
+		}
+	}
+	return h
 }

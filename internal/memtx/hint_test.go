@@ -222,7 +222,7 @@ func TestHintValues(t *testing.T) {
 	if h(FieldUnsigned, "x") != hintNone || h(FieldScalar, []any{}) != hintNone {
 		t.Error("values a part cannot order by class must have no hint")
 	}
-	if (&cmpDef{parts: []cmpPart{{typ: FieldUnsigned}}}).keyHint(nil, 0) != hintNone {
+	if (&cmpDef{parts: []cmpPart{{typ: FieldUnsigned}}}).keyHint(nil, 0, pivotLow) != hintNone {
 		t.Error("an empty key must have no hint")
 	}
 }

@@ -140,14 +140,20 @@ type indexEntry struct {
 }
 
 // treeLess returns the order of TREE entries: by hint when the hints
-// decide, else by the full cmp_def comparison. By the hint property this
+// decide (or, for an exact cmp_def, when equal exact hints say the keys
+// are equal), else by the full cmp_def comparison. By the hint property this
 // is exactly the order of cd.compare on the tuples. It is a closure rather
 // than a method value: the B-tree calls it for every comparison, and a
 // method value adds a wrapper call to each.
 func (cd *cmpDef) treeLess() func(a, b indexEntry) bool {
+	exact := cd.exact
 	return func(a, b indexEntry) bool {
-		if a.hint != b.hint && a.hint != hintNone && b.hint != hintNone {
-			return a.hint < b.hint
+		if a.hint != b.hint {
+			if a.hint != hintNone && b.hint != hintNone {
+				return a.hint < b.hint
+			}
+		} else if exact && exactHint(a.hint) {
+			return false // equal keys
 		}
 		return cd.compare(a.t, b.t) < 0
 	}
@@ -263,7 +269,7 @@ func (ix *Index) lookup(body []byte, n uint32) *Tuple {
 	pivot := ix.pivot.set(body, n, pivotExact)
 	var e indexEntry
 	if ix.tree != nil {
-		e, _ = ix.tree.Get(indexEntry{hint: ix.cmp.keyHint(body, n), t: pivot})
+		e, _ = ix.tree.Get(indexEntry{hint: ix.cmp.keyHint(body, n, pivotExact), t: pivot})
 	} else {
 		e, _ = ix.hash.Get(indexEntry{hint: ix.hashKey(body, n), t: pivot})
 	}

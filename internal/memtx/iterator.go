@@ -92,7 +92,7 @@ func (i *treeIterator) start() bool {
 	}
 	// The index's pivot buffer: the seek is over before this returns,
 	// and nothing else can use the index meanwhile.
-	p := indexEntry{hint: i.ix.cmp.keyHint(i.key, i.parts), t: i.ix.pivot.set(i.key, i.parts, kind)}
+	p := indexEntry{hint: i.ix.cmp.keyHint(i.key, i.parts, kind), t: i.ix.pivot.set(i.key, i.parts, kind)}
 	if i.typ.reverse() {
 		return i.seekBefore(p)
 	}

@@ -134,6 +134,9 @@ type cmpDef struct {
 	// sequential: field numbers never decrease along parts, so a tuple's
 	// fields can be read in one forward pass.
 	sequential bool
+	// exact: one unsigned or integer part, hinted by exactIntHint, so
+	// equal exact hints mean equal keys (exactHint).
+	exact bool
 }
 
 func newCmpDef(parts []KeyPart, keyParts int, unique bool) (*cmpDef, error) {
@@ -148,6 +151,7 @@ func newCmpDef(parts []KeyPart, keyParts int, unique bool) (*cmpDef, error) {
 			cd.sequential = false
 		}
 	}
+	cd.exact = len(parts) == 1 && (parts[0].Type == FieldUnsigned || parts[0].Type == FieldInteger)
 	return cd, nil
 }
 
