@@ -504,3 +504,25 @@ func TestReopenCorrupted(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// BenchmarkModeNoneParallel submits one-row transactions from every P at
+// once and waits for each, as the connections' goroutines do with
+// wal_mode none.
+func BenchmarkModeNoneParallel(b *testing.B) {
+	fs := newMemFS(b)
+	w := openMem(b, fs, Options{Mode: ModeNone, InstanceID: 1})
+	defer w.Close()
+	var mu sync.Mutex // Submit's callers hold the tx baton
+	b.RunParallel(func(pb *testing.PB) {
+		rows := []*xrow.Row{replace(1)}
+		for pb.Next() {
+			rows[0].ReplicaID, rows[0].LSN = 0, 0
+			mu.Lock()
+			e := w.Submit(rows)
+			mu.Unlock()
+			if err := e.Wait(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
