@@ -81,7 +81,6 @@ var pacer struct {
 	mu          sync.Mutex
 	paused      int
 	savePercent int
-	saveLimit   int64
 	// percentDue: GOGC is still off after a pause, to be restored when
 	// the first cycle after it ends.
 	percentDue bool
@@ -115,9 +114,9 @@ func Start() {
 // set from it and GOGC stays off until the first cycle ends (GOGC's goal
 // is twice what the last cycle, before the load, found live, which would
 // start a cycle at once and mark all the loaded data again). Without the
-// pacer the GOGC and memory limit from before come back as they were; a
-// limit the operator set with GOMEMLIMIT stays in force during the
-// pause, so the collector still runs if the heap reaches it.
+// pacer GOGC comes back as it was, and a limit the operator set with
+// GOMEMLIMIT stays in force during the pause, so the collector still runs
+// if the heap reaches it.
 func Pause() (resume func()) {
 	pacer.mu.Lock()
 	defer pacer.mu.Unlock()
@@ -125,9 +124,9 @@ func Pause() (resume func()) {
 	if pacer.paused == 1 {
 		// The limit first: SetGCPercent(-1) then waits for a cycle the
 		// old limit may have started, so none runs once Pause returns.
-		pacer.saveLimit = -1
+		// (Without the pacer the limit is the operator's: it stays.)
 		if pacer.armed.Load() {
-			pacer.saveLimit = debug.SetMemoryLimit(math.MaxInt64)
+			debug.SetMemoryLimit(math.MaxInt64)
 		}
 		if p := debug.SetGCPercent(-1); !pacer.percentDue {
 			// (While GOGC is due back from a pause, it is off.)
@@ -145,13 +144,10 @@ func unpause() {
 	if pacer.paused > 0 {
 		return
 	}
-	if pacer.saveLimit < 0 {
-		debug.SetGCPercent(pacer.savePercent)
-		return
-	}
 	h, ok := ReadHeap()
-	if !ok {
-		debug.SetMemoryLimit(pacer.saveLimit)
+	if !pacer.armed.Load() || !ok {
+		// GOGC paces alone until the pacer's next cycle, if any, sets
+		// a limit again.
 		debug.SetGCPercent(pacer.savePercent)
 		return
 	}

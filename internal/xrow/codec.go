@@ -165,7 +165,10 @@ func DecodeHeader(b []byte, r *Row) (int, error) {
 	for i := uint32(0); i < size; i++ {
 		var key uint64
 		if pos < len(b) && b[pos] <= 0x7f {
-			// A positive fixint, as every key Tarantool writes.
+			// A positive fixint, as every key Tarantool writes. Read
+			// here rather than through msgpack.ReadUint, which does not
+			// inline: BenchmarkDecodeRow 50-58 ns with both fixint reads
+			// of this loop inline, 75-100 ns through the call.
 			key = uint64(b[pos])
 			pos++
 		} else {
