@@ -13,7 +13,7 @@
 //     one object per tuple and never scans it. Memory per stored tuple:
 //     its bytes, the 8-byte header, the allocation's rounding (Go's size
 //     classes: about 8 bytes on typical tuples; an arena rounds to 8 bytes
-//     only) and a 16-byte entry per index at the B-tree's fill factor.
+//     only) and a 16-byte entry per index at the B+tree's fill factor.
 //     TupleOverhead (box.slab.info, memtx_memory) counts the first three and
 //     the primary entry; BenchmarkReplace reports the heap bytes per tuple.
 //     Search keys ("pivots") use the same layout, in one buffer per index
@@ -27,36 +27,37 @@
 //     -1 vs 2^64-1), NaN below every number, scalar class order nil <
 //     boolean < number < string < varbinary, nil first in nullable parts,
 //     "unicode"/"unicode_ci" collations through golang.org/x/text/collate.
-//   - TREE indexes: github.com/tidwall/btree BTreeG ordered by the index's
-//     cmp_def (key parts, then the primary key parts the key lacks, so a
+//   - TREE indexes: a B+tree of Spindle's own (bpstree.go, after
+//     Tarantool's bps_tree; why not a library is said there) ordered by the
+//     index's cmp_def (key parts, then the primary key parts the key lacks, so a
 //     non-unique index orders equal keys by primary key and a unique nullable
 //     index admits many nils). Search keys are "pivot" tuples that compare
-//     below (or above) every tuple with their prefix, so one B-tree seek
+//     below (or above) every tuple with their prefix, so one B+tree seek
 //     positions any iterator type on partial keys.
 //   - Comparison hints (hint.go, after Tarantool's tuple_hint): a TREE
 //     entry is {hint, *Tuple}, the hint an order-preserving 64-bit summary
 //     of the first key part computed once per insert and once per search
-//     key. The B-tree compares hints and reads tuples only on a tie, so a
+//     key. The B+tree compares hints and reads tuples only on a tie, so a
 //     search step rarely dereferences a tuple; the ordering is still
 //     exactly cmp_def's (TestHintOrder, FuzzHintOrder). The entry grows
 //     from 8 to 16 bytes; the tuple header, first a slice and then a
 //     pointer and a length, went from 32 to 8 bytes.
-//   - HASH indexes: also a BTreeG, ordered by a 64-bit hash of the key and
+//   - HASH indexes: also a bpsTree, ordered by a 64-bit hash of the key and
 //     then the key. A Go map would give O(1) lookups but no cheap consistent
 //     copy for read views (it would need a full copy or a hand-made COW
-//     scheme) and no stable order for GT paging; the B-tree gives both with
+//     scheme) and no stable order for GT paging; the B+tree gives both with
 //     the same code as TREE, at O(log n) with one integer comparison per
 //     step (the hash is the HASH entry's hint). Values that compare equal
 //     hash equal (1 and 1.0, "a" and "A" under unicode_ci).
 //   - Space.Replace: Tarantool's memtx_space_replace_all_keys semantics, but
 //     every conflict is checked before any index changes, so an error leaves
 //     all indexes untouched without an undo pass.
-//   - ReadView: an O(1) Copy of the primary B-tree. Writers copy the nodes
-//     they touch (tidwall/btree isolation ids), so a view can be read from
+//   - ReadView: an O(1) Copy of the primary B+tree. Writers copy the nodes
+//     they touch (per-node isolation ids), so a view can be read from
 //     another goroutine (snapshot, JOIN) while writes go on.
 //   - Bulk loads (arena.go, Space.Load): tuples carved from large blocks,
 //     appended to a TREE primary index when they come in key order
-//     (snapshots, initial join data).
+//     (snapshots, initial join data), which leaves its leaves nearly full.
 //
 // # Invariants
 //

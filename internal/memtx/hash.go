@@ -4,30 +4,20 @@ import (
 	"encoding/binary"
 	"math"
 
-	"github.com/tidwall/btree"
-
 	"github.com/spindledb/spindle/internal/msgpack"
 )
 
 // A HASH index stores indexEntry values whose hint is the key's 64-bit
 // hash, cached so that comparisons rarely decode the tuple.
 //
-// A HASH index is a B-tree ordered by (hash, key) rather than a Go map:
-// it gets the same O(1) copy-on-write Copy as TREE indexes (a map would
-// need a full copy or a hand-written COW scheme for read views), its order
-// is stable so that GT iteration ("next tuple after this key in hash
+// A HASH index is a B+tree (bpsTree) ordered by (hash, key) rather than a
+// Go map: it gets the same O(1) copy-on-write Copy as TREE indexes (a map
+// would need a full copy or a hand-written COW scheme for read views), its
+// order is stable so that GT iteration ("next tuple after this key in hash
 // order", used to page through a HASH index) is well defined and survives
 // concurrent changes, and Random is O(log n). The price is O(log n)
 // lookups where a hash table would be O(1); the hash makes each step one
-// integer comparison. Like treeLess, hashLess returns a closure.
-func (cd *cmpDef) hashLess() func(a, b indexEntry) bool {
-	return func(a, b indexEntry) bool {
-		if a.hint != b.hint {
-			return a.hint < b.hint
-		}
-		return cd.compare(a.t, b.t) < 0
-	}
-}
+// integer comparison.
 
 // Hash tags separate value classes so that, e.g., the string "1" and the
 // number 1 hash apart; values that compare equal (1 and 1.0 in a number
@@ -140,9 +130,9 @@ type hashIterator struct {
 	key     []byte
 	parts   uint32
 	state   iterState
-	tree    *btree.BTreeG[indexEntry]
+	tree    *bpsTree
 	version uint64
-	it      btree.IterG[indexEntry]
+	it      bpsIter
 	last    indexEntry
 }
 

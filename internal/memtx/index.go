@@ -1,10 +1,6 @@
 package memtx
 
-import (
-	"github.com/tidwall/btree"
-
-	"github.com/spindledb/spindle/internal/boxerr"
-)
+import "github.com/spindledb/spindle/internal/boxerr"
 
 // IndexType is the memtx index kind.
 type IndexType uint8
@@ -112,10 +108,10 @@ type Index struct {
 	space *Space
 	cmp   *cmpDef
 	// tree orders (hint, tuple) entries by cmp (TREE indexes).
-	tree *btree.BTreeG[indexEntry]
+	tree *bpsTree
 	// hash orders (key hash, tuple) entries by hash, then cmp (HASH
 	// indexes).
-	hash    *btree.BTreeG[indexEntry]
+	hash    *bpsTree
 	version uint64
 	// pivot is the memory of the search key of lookups and iterator
 	// seeks, reused so that they allocate nothing (all access is
@@ -139,26 +135,6 @@ type indexEntry struct {
 	t    *Tuple
 }
 
-// treeLess returns the order of TREE entries: by hint when the hints
-// decide (or, for an exact cmp_def, when equal exact hints say the keys
-// are equal), else by the full cmp_def comparison. By the hint property this
-// is exactly the order of cd.compare on the tuples. It is a closure rather
-// than a method value: the B-tree calls it for every comparison, and a
-// method value adds a wrapper call to each.
-func (cd *cmpDef) treeLess() func(a, b indexEntry) bool {
-	exact := cd.exact
-	return func(a, b indexEntry) bool {
-		if a.hint != b.hint {
-			if a.hint != hintNone && b.hint != hintNone {
-				return a.hint < b.hint
-			}
-		} else if exact && exactHint(a.hint) {
-			return false // equal keys
-		}
-		return cd.compare(a.t, b.t) < 0
-	}
-}
-
 // entry builds t's entry for this index.
 func (ix *Index) entry(t *Tuple) indexEntry {
 	if ix.tree != nil {
@@ -166,11 +142,6 @@ func (ix *Index) entry(t *Tuple) indexEntry {
 	}
 	return indexEntry{hint: ix.hashTuple(t), t: t}
 }
-
-// btreeOptions: the index is used under the caller's serialization, so
-// the B-tree's own lock is off; read views only read nodes that no writer
-// mutates (copy-on-write), which needs no lock either.
-var btreeOptions = btree.Options{NoLocks: true}
 
 func newIndex(space *Space, def IndexDef, primary *IndexDef) (*Index, error) {
 	ix := &Index{def: def, space: space}
@@ -187,9 +158,9 @@ func newIndex(space *Space, def IndexDef, primary *IndexDef) (*Index, error) {
 	ix.cmp = cmp
 	switch def.Type {
 	case IndexTree:
-		ix.tree = btree.NewBTreeGOptions(cmp.treeLess(), btreeOptions)
+		ix.tree = newBPSTree(cmp, false)
 	case IndexHash:
-		ix.hash = btree.NewBTreeGOptions(cmp.hashLess(), btreeOptions)
+		ix.hash = newBPSTree(cmp, true)
 	}
 	return ix, nil
 }
@@ -205,14 +176,9 @@ func (ix *Index) Len() int {
 	return ix.hash.Len()
 }
 
-// Bsize estimates the memory the index structure takes, without the tuples:
-// item slots at the B-tree's typical fill factor of about 70%.
-func (ix *Index) Bsize() int {
-	if ix.tree != nil {
-		return ix.tree.Len() * 16 * 10 / 7
-	}
-	return ix.hash.Len() * 16 * 10 / 7
-}
+// Bsize returns the memory the index structure takes, without the
+// tuples: its B+tree's nodes, as Tarantool counts its tree's blocks.
+func (ix *Index) Bsize() int { return ix.btree().Bsize() }
 
 func (ix *Index) spaceName() string {
 	if ix.space == nil {
@@ -347,19 +313,10 @@ func (ix *Index) Max(key []byte) (*Tuple, error) {
 	return it.Next(), nil
 }
 
-// Random returns the tuple at position seed modulo the index size, nil for
-// an empty index.
+// Random returns a tuple chosen by seed as Tarantool's index:random
+// chooses it (bpsTree.Random), nil for an empty index.
 func (ix *Index) Random(seed uint64) *Tuple {
-	n := ix.Len()
-	if n == 0 {
-		return nil
-	}
-	pos := int(seed % uint64(n))
-	if ix.tree != nil {
-		e, _ := ix.tree.GetAt(pos)
-		return e.t
-	}
-	e, _ := ix.hash.GetAt(pos)
+	e, _ := ix.btree().Random(seed)
 	return e.t
 }
 
@@ -386,7 +343,7 @@ func (ix *Index) remove(t *Tuple) *Tuple {
 }
 
 // btree returns the index's B-tree, whichever kind it is.
-func (ix *Index) btree() *btree.BTreeG[indexEntry] {
+func (ix *Index) btree() *bpsTree {
 	if ix.tree != nil {
 		return ix.tree
 	}
@@ -397,8 +354,8 @@ func (ix *Index) btree() *btree.BTreeG[indexEntry] {
 func (ix *Index) clear() {
 	ix.version++
 	if ix.tree != nil {
-		ix.tree = btree.NewBTreeGOptions(ix.cmp.treeLess(), btreeOptions)
+		ix.tree = newBPSTree(ix.cmp, false)
 	} else {
-		ix.hash = btree.NewBTreeGOptions(ix.cmp.hashLess(), btreeOptions)
+		ix.hash = newBPSTree(ix.cmp, true)
 	}
 }

@@ -1,7 +1,5 @@
 package memtx
 
-import "github.com/tidwall/btree"
-
 // treeIterator walks a TREE index from a key in one direction.
 //
 // It positions lazily on the first Next (as Tarantool's tree iterator does)
@@ -16,9 +14,9 @@ type treeIterator struct {
 	key     []byte   // the key's parts, without the array header
 	parts   uint32
 	state   iterState
-	tree    *btree.BTreeG[indexEntry]
+	tree    *bpsTree
 	version uint64
-	it      btree.IterG[indexEntry]
+	it      bpsIter
 	// last is the entry of the last tuple returned, hint included, so
 	// that a re-seek needs no hint computation.
 	last indexEntry

@@ -5,8 +5,6 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/tidwall/btree"
-
 	"github.com/spindledb/spindle/internal/boxerr"
 )
 
@@ -78,8 +76,8 @@ type Memory struct{ used int64 }
 //     256 bytes, so 7.5 bytes lost on average for typical tuples, more for
 //     tuples of several hundred bytes); a bulk load's arena only rounds to
 //     8 bytes (3.5 on average);
-//   - 16: its primary index entry (hint and pointer). Index.Bsize adds the
-//     B-tree's free slots and secondary indexes.
+//   - 16: its primary index entry (hint and pointer). Index.Bsize reports
+//     an index's whole B+tree nodes, free slots included.
 //
 // A constant, so that the box can tell before a replace whether it fits
 // the quota with exactly what Memory will account. TestTupleOverhead
@@ -579,8 +577,7 @@ func (s *Space) replace(old, newT *Tuple, mode DupMode, check bool) (*Tuple, err
 
 // Load inserts t during a bulk load (snapshot recovery, the initial data
 // of a join). Such tuples come in primary key order, so a TREE primary
-// index is appended to (the B-tree's Load skips the search when the key
-// is greater than the last one). A duplicate in any unique index fails
+// index is appended to (the B+tree then leaves its leaves nearly full). A duplicate in any unique index fails
 // with ER_TUPLE_FOUND and changes nothing.
 func (s *Space) Load(t *Tuple) error {
 	pk := s.Primary()
@@ -632,7 +629,7 @@ func (s *Space) Truncate() {
 // reach is ever written again.
 type ReadView struct {
 	// tree is a copy of the primary index's B-tree, TREE or HASH.
-	tree *btree.BTreeG[indexEntry]
+	tree *bpsTree
 }
 
 // ReadView returns a consistent view of the space's current tuples.
