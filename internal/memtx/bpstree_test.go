@@ -248,7 +248,7 @@ func TestBPSTreeAgainstModel(t *testing.T) {
 					if ok != want || ok && got.t != e.t {
 						t.Fatalf("step %d: Get(%d) = %v, model %v", step, k, ok, want)
 					}
-					checkSeek(t, tr, m, entry(k+1), k+1)
+					checkSeek(t, tr, m, entry(k+1), k+1, 40)
 				case r < 98 && len(views) < 4:
 					views = append(views, view{tr.Copy(), slices.Clone(m.keys)})
 				default:
@@ -282,7 +282,7 @@ func TestBPSTreeAgainstModel(t *testing.T) {
 
 // checkSeek seeks at a key between stored ones and checks a few steps in
 // both directions against the model.
-func checkSeek(t *testing.T, tr *bpsTree, m *bpsModel, e indexEntry, k int) {
+func checkSeek(t *testing.T, tr *bpsTree, m *bpsModel, e indexEntry, k, steps int) {
 	t.Helper()
 	i, _ := slices.BinarySearchFunc(m.keys, k, m.less)
 	it := tr.Iter()
@@ -293,7 +293,7 @@ func checkSeek(t *testing.T, tr *bpsTree, m *bpsModel, e indexEntry, k int) {
 	if !ok {
 		return
 	}
-	for j := i; j < min(i+40, len(m.keys)); j++ {
+	for j := i; j < min(i+steps, len(m.keys)); j++ {
 		if got := keyOf(t, it.Item()); got != m.keys[j] {
 			t.Fatalf("Seek(%d)+%d: %d, want %d", k, j-i, got, m.keys[j])
 		}
@@ -305,7 +305,7 @@ func checkSeek(t *testing.T, tr *bpsTree, m *bpsModel, e indexEntry, k int) {
 		}
 	}
 	it.Seek(e)
-	for j := i - 1; j >= max(i-40, 0); j-- {
+	for j := i - 1; j >= max(i-steps, 0); j-- {
 		if !it.Prev() {
 			t.Fatalf("Prev ended at %d", j)
 		}
@@ -445,4 +445,66 @@ func BenchmarkBPSTree(b *testing.B) {
 			})
 		})
 	}
+}
+
+// FuzzBPSTree runs the operations a byte string spells (one op byte and
+// a 12-bit key per three bytes) on each entry order and checks the tree
+// against the model after every input.
+func FuzzBPSTree(f *testing.F) {
+	f.Add([]byte{0, 0, 1, 0, 0, 2, 1, 0, 1})
+	seq := make([]byte, 0, 3*300)
+	for k := 0; k < 300; k++ {
+		seq = append(seq, 0, byte(k>>8), byte(k))
+	}
+	for k := 0; k < 300; k += 2 {
+		seq = append(seq, 1, byte(k>>8), byte(k))
+	}
+	f.Add(seq)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) > 3*1000 {
+			return
+		}
+		for _, c := range bpsCases() {
+			tr := c.tree(t)
+			m := &bpsModel{c: c, hints: map[int]uint64{}}
+			entries := map[int]indexEntry{}
+			entry := func(k int) indexEntry {
+				e, ok := entries[k]
+				if !ok {
+					e = c.entry(t, k)
+					entries[k] = e
+					m.hints[k] = e.hint
+				}
+				return e
+			}
+			var view *bpsTree
+			var viewKeys []int
+			for i := 0; i+2 < len(data); i += 3 {
+				k := 2 * (int(data[i+1])<<8 | int(data[i+2])) & 0x1ffe
+				switch data[i] % 5 {
+				case 0:
+					if _, replaced := tr.Set(entry(k)); replaced != m.set(k) {
+						t.Fatalf("Set(%d) replaced=%v", k, replaced)
+					}
+				case 1:
+					if _, ok := tr.Delete(entry(k)); ok != m.del(k) {
+						t.Fatalf("Delete(%d) = %v", k, ok)
+					}
+				case 2:
+					if _, ok := tr.Load(entry(k)); ok != m.set(k) {
+						t.Fatalf("Load(%d) replaced=%v", k, ok)
+					}
+				case 3:
+					checkSeek(t, tr, m, entry(k+1), k+1, 3)
+				default:
+					view, viewKeys = tr.Copy(), slices.Clone(m.keys)
+				}
+			}
+			checkBPSTree(t, tr, m.keys)
+			checkWalk(t, tr, m.keys)
+			if view != nil {
+				checkBPSTree(t, view, viewKeys)
+			}
+		}
+	})
 }
