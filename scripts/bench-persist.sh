@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Persistence benchmark, Spindle vs the reference Tarantool 2.6 on this
 # machine, loaded in turn:
-#   1. write throughput (REPLACE, 4 connections x 32 in flight) per wal_mode,
-#      ROUNDS (default 5) alternating rounds per server, medians;
+#   1. write throughput (REPLACE) per wal_mode under three load shapes
+#      (SHAPES, connections x requests in flight each: one client waiting for
+#      each reply, 16 such clients, 4 connections x 32 pipelined), ROUNDS
+#      (default 5) alternating rounds per server and shape, medians;
 #   2. 1M tuples of ~100 bytes: load time, RSS right after the load and
 #      2 s later (idle), box.snapshot() time;
 #   3. restart on those files: recovery time (box.cfg duration) and RSS.
@@ -13,6 +15,7 @@ cd "$(dirname "$0")/.."
 DUR=${1:-3s}
 N=${2:-1000000}
 ROUNDS=${ROUNDS:-5}
+SHAPES=${SHAPES:-1x1 16x1 4x32}
 command -v tarantool >/dev/null || { echo "tarantool is not installed" >&2; exit 1; }
 go build -o bin/spindle ./cmd/spindle
 tmp=$(mktemp -d)
@@ -68,9 +71,10 @@ wait_port() {
     echo "server on port $1 did not start" >&2; exit 1
 }
 
-echo "== write throughput, REPLACE, 4 conns x 32 in flight, $ROUNDS rounds of $DUR per server"
-echo "   (both servers up at once, loaded in turn, the order alternating per round; medians)"
-printf '%-8s %14s %14s %8s   %s\n' wal_mode spindle_ops tarantool_ops ratio 'ratio per round'
+echo "== write throughput, REPLACE, $ROUNDS rounds of $DUR per server and load shape"
+echo "   (both servers up at once, loaded in turn, the order alternating per round; medians;"
+echo "   shape: connections x requests in flight per connection)"
+printf '%-8s %-6s %14s %14s %8s   %s\n' wal_mode shape spindle_ops tarantool_ops ratio 'ratio per round'
 port=3420
 for mode in none write fsync; do
     declare -A pids=() ports=()
@@ -81,22 +85,25 @@ for mode in none write fsync; do
         pids[$name]=$!
         wait_port $port
     done
-    s_ops=() t_ops=()
-    for r in $(seq "$ROUNDS"); do
-        order="spindle tarantool"; [ $((r % 2)) = 0 ] && order="tarantool spindle"
-        for name in $order; do
-            v=$(bin/spindle bench -json -d "$DUR" -c 4 -p 32 -mix replace=100 127.0.0.1:${ports[$name]} | python3 -c 'import json,sys; print(round(json.load(sys.stdin)["total"]["ops_per_sec"]))')
-            if [ $name = spindle ]; then s_ops+=("$v"); else t_ops+=("$v"); fi
+    for shape in $SHAPES; do
+        conns=${shape%x*} inflight=${shape#*x}
+        s_ops=() t_ops=()
+        for r in $(seq "$ROUNDS"); do
+            order="spindle tarantool"; [ $((r % 2)) = 0 ] && order="tarantool spindle"
+            for name in $order; do
+                v=$(bin/spindle bench -json -d "$DUR" -c "$conns" -p "$inflight" -mix replace=100 127.0.0.1:${ports[$name]} | python3 -c 'import json,sys; print(round(json.load(sys.stdin)["total"]["ops_per_sec"]))')
+                if [ $name = spindle ]; then s_ops+=("$v"); else t_ops+=("$v"); fi
+            done
         done
-    done
-    kill "${pids[@]}"; wait "${pids[@]}" 2>/dev/null || true
-    python3 - "$mode" "${s_ops[*]}" "${t_ops[*]}" <<'PY'
+        python3 - "$mode" "$shape" "${s_ops[*]}" "${t_ops[*]}" <<'PY'
 import statistics, sys
-mode, s, t = sys.argv[1], [int(x) for x in sys.argv[2].split()], [int(x) for x in sys.argv[3].split()]
+mode, shape, s, t = sys.argv[1], sys.argv[2], [int(x) for x in sys.argv[3].split()], [int(x) for x in sys.argv[4].split()]
 ratios = [a / b for a, b in zip(s, t)]
-print('%-8s %14d %14d %8.2f   %s' % (mode, statistics.median(s), statistics.median(t),
+print('%-8s %-6s %14d %14d %8.2f   %s' % (mode, shape, statistics.median(s), statistics.median(t),
       statistics.median(ratios), ' '.join('%.2f' % r for r in ratios)))
 PY
+    done
+    kill "${pids[@]}"; wait "${pids[@]}" 2>/dev/null || true
 done
 
 echo "== $N tuples of ~100 bytes"
