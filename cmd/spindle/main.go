@@ -17,6 +17,7 @@ import (
 	"io"
 	"os"
 	"runtime/pprof"
+	"runtime/trace"
 	"sync"
 
 	"github.com/spindledb/spindle/internal/bench"
@@ -142,9 +143,25 @@ func runScript(path, chunk, name string, args ...string) int {
 //
 // SPINDLE_CPUPROFILE=FILE records a CPU profile, SPINDLE_MEMPROFILE=FILE
 // the allocations made until the process stops (`go tool pprof
-// -sample_index=alloc_space`).
+// -sample_index=alloc_space`), SPINDLE_TRACE=FILE an execution trace
+// (`go tool trace`): which goroutine ran when, on which processor, and
+// what it waited for.
 func startProfiles() (func(), error) {
 	var stops []func()
+	if path := os.Getenv("SPINDLE_TRACE"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			return nil, err
+		}
+		if err := trace.Start(f); err != nil {
+			f.Close()
+			return nil, err
+		}
+		stops = append(stops, func() {
+			trace.Stop()
+			f.Close()
+		})
+	}
 	if path := os.Getenv("SPINDLE_CPUPROFILE"); path != "" {
 		f, err := os.Create(path)
 		if err != nil {
