@@ -286,6 +286,7 @@ box.cfg{
     replication_connect_quorum = tonumber(os.getenv('QUORUM') or ''),
     replication_timeout = 0.2,
     replication_connect_timeout = tonumber(os.getenv('CONNECT_TIMEOUT') or '') or 30,
+    replication_sync_timeout = tonumber(os.getenv('SYNC_TIMEOUT') or ''),
 }
 box.once('schema', function()
     box.schema.user.create('replicator', {password = 'password'})
