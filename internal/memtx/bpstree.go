@@ -247,31 +247,18 @@ type pathStep struct {
 	i int
 }
 
-// ownInner returns the inner node in *slot, first copied into t if
-// another tree may share it.
-func (t *bpsTree) ownInner(slot *unsafe.Pointer) *bpsInner {
-	n := (*bpsInner)(*slot)
-	if n.cow != t.cow {
-		c := new(bpsInner)
+// own returns the node in *slot, first copied into t if another tree may
+// share it (its cow is not t's; cow is the first field of both node types).
+func own[N bpsLeaf | bpsInner](t *bpsTree, slot *unsafe.Pointer) *N {
+	n := (*N)(*slot)
+	if *(*uint64)(*slot) != t.cow {
+		c := new(N)
 		*c = *n
-		c.cow = t.cow
+		*(*uint64)(unsafe.Pointer(c)) = t.cow
 		*slot = unsafe.Pointer(c)
 		n = c
 	}
 	return n
-}
-
-// ownLeaf is ownInner for a leaf.
-func (t *bpsTree) ownLeaf(slot *unsafe.Pointer) *bpsLeaf {
-	l := (*bpsLeaf)(*slot)
-	if l.cow != t.cow {
-		c := new(bpsLeaf)
-		*c = *l
-		c.cow = t.cow
-		*slot = unsafe.Pointer(c)
-		l = c
-	}
-	return l
 }
 
 func (t *bpsTree) newLeaf() *bpsLeaf {
@@ -289,12 +276,12 @@ func (t *bpsTree) newInner() *bpsInner {
 func (t *bpsTree) descend(e indexEntry, path *[maxHeight]pathStep) *bpsLeaf {
 	slot := &t.root
 	for d := 0; d < t.height; d++ {
-		n := t.ownInner(slot)
+		n := own[bpsInner](t, slot)
 		i := t.route(n, e.hint, e.t)
 		path[d] = pathStep{n, i}
 		slot = &n.kids[i]
 	}
-	return t.ownLeaf(slot)
+	return own[bpsLeaf](t, slot)
 }
 
 // Set inserts e, or replaces the entry equal to it and returns that.
@@ -354,11 +341,11 @@ func (t *bpsTree) Load(e indexEntry) (indexEntry, bool) {
 	var path [maxHeight]pathStep
 	slot := &t.root
 	for d := 0; d < t.height; d++ {
-		n := t.ownInner(slot)
+		n := own[bpsInner](t, slot)
 		path[d] = pathStep{n, n.n - 1}
 		slot = &n.kids[n.n-1]
 	}
-	l := t.ownLeaf(slot)
+	l := own[bpsLeaf](t, slot)
 	if t.compare(l.hints[l.n-1], l.ts[l.n-1], e.hint, e.t) >= 0 {
 		return t.Set(e)
 	}
@@ -515,7 +502,7 @@ func (t *bpsTree) rebalance(path *[maxHeight]pathStep) {
 			li = 0
 		}
 		if d == t.height-1 {
-			left, right := t.ownLeaf(&p.kids[li]), t.ownLeaf(&p.kids[li+1])
+			left, right := own[bpsLeaf](t, &p.kids[li]), own[bpsLeaf](t, &p.kids[li+1])
 			if left.n+right.n <= leafMax {
 				moveLeaf(left, left.n, right, 0, right.n)
 				t.leaves--
@@ -530,7 +517,7 @@ func (t *bpsTree) rebalance(path *[maxHeight]pathStep) {
 				p.hints[li+1], p.ts[li+1] = right.hints[0], right.ts[0]
 			}
 		} else {
-			left, right := t.ownInner(&p.kids[li]), t.ownInner(&p.kids[li+1])
+			left, right := own[bpsInner](t, &p.kids[li]), own[bpsInner](t, &p.kids[li+1])
 			// The parent's separator of right becomes the separator of
 			// right's first child while the two nodes exchange children.
 			right.hints[0], right.ts[0] = p.hints[li+1], p.ts[li+1]

@@ -85,6 +85,20 @@ type bpsModel struct {
 	hints map[int]uint64
 }
 
+func newBPSModel(c bpsCase) *bpsModel { return &bpsModel{c: c, hints: map[int]uint64{}} }
+
+// entry returns the entry of key k the test uses (made on first use and
+// kept in entries), noting its hint for the model's order.
+func (m *bpsModel) entry(t *testing.T, entries map[int]indexEntry, k int) indexEntry {
+	e, ok := entries[k]
+	if !ok {
+		e = m.c.entry(t, k)
+		entries[k] = e
+		m.hints[k] = e.hint
+	}
+	return e
+}
+
 func (m *bpsModel) less(a, b int) int {
 	if m.c.hash && m.hints[a] != m.hints[b] {
 		if m.hints[a] < m.hints[b] {
@@ -202,18 +216,8 @@ func TestBPSTreeAgainstModel(t *testing.T) {
 	for _, c := range bpsCases() {
 		t.Run(c.name, func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(1, uint64(len(c.name))))
-			tr := c.tree(t)
-			m := &bpsModel{c: c, hints: map[int]uint64{}}
-			entries := map[int]indexEntry{}
-			entry := func(k int) indexEntry {
-				e, ok := entries[k]
-				if !ok {
-					e = c.entry(t, k)
-					entries[k] = e
-					m.hints[k] = e.hint
-				}
-				return e
-			}
+			tr, m, entries := c.tree(t), newBPSModel(c), map[int]indexEntry{}
+			entry := func(k int) indexEntry { return m.entry(t, entries, k) }
 			type view struct {
 				tr   *bpsTree
 				keys []int
@@ -465,18 +469,8 @@ func FuzzBPSTree(f *testing.F) {
 			return
 		}
 		for _, c := range bpsCases() {
-			tr := c.tree(t)
-			m := &bpsModel{c: c, hints: map[int]uint64{}}
-			entries := map[int]indexEntry{}
-			entry := func(k int) indexEntry {
-				e, ok := entries[k]
-				if !ok {
-					e = c.entry(t, k)
-					entries[k] = e
-					m.hints[k] = e.hint
-				}
-				return e
-			}
+			tr, m, entries := c.tree(t), newBPSModel(c), map[int]indexEntry{}
+			entry := func(k int) indexEntry { return m.entry(t, entries, k) }
 			var view *bpsTree
 			var viewKeys []int
 			for i := 0; i+2 < len(data); i += 3 {
