@@ -17,7 +17,8 @@ import (
 // package used github.com/tidwall/btree before) calls a comparator closure
 // per step over interleaved {hint, tuple} items that sit behind a slice
 // header of their own; the tree was the largest user-space cost of a
-// REPLACE on the server's profile. BenchmarkBPSTree* compares the two.
+// REPLACE on the server's profile. BenchmarkBPSTree measures this one;
+// docs/BENCHMARKS.md has the engine benchmarks before and after the switch.
 //
 // Layout and invariants:
 //
@@ -36,8 +37,8 @@ import (
 //   - All leaves are at depth height; kids of an inner node at height 1
 //     are *bpsLeaf, higher up *bpsInner (unsafe.Pointer spares an
 //     interface's dispatch and a word per child; the height says which).
-//   - Copy-on-write: every node carries the isolation id (cow) of the
-//     one tree that may modify it. Copy gives both trees fresh ids, so
+//   - Copy-on-write: every node carries, as its first field, the
+//     isolation id (cow) of the one tree that may modify it. Copy gives both trees fresh ids, so
 //     each copies a shared node (and the path to it) before its first
 //     write to it; a node reachable from a read view is never written.
 //
