@@ -43,7 +43,8 @@ type Meta struct {
 	// Version is the writer's version string; DefaultVersion when empty on
 	// write.
 	Version string
-	// InstanceUUID is the writer's instance UUID, canonical lowercase.
+	// InstanceUUID is the writer's instance UUID, canonical lowercase;
+	// empty for none (no key, or the all-zero UUID).
 	InstanceUUID string
 	// VClock is the vclock before the first row (xlog) or of the
 	// checkpoint (snap); nil when the header has no VClock line.
@@ -69,7 +70,11 @@ func AppendMeta(dst []byte, m *Meta) []byte {
 	dst = append(dst, "Version: "...)
 	dst = append(dst, version...)
 	dst = append(dst, "\nInstance: "...)
-	dst = append(dst, m.InstanceUUID...)
+	if m.InstanceUUID == "" {
+		dst = append(dst, nilUUID...) // as Tarantool formats its nil tt_uuid
+	} else {
+		dst = append(dst, m.InstanceUUID...)
+	}
 	dst = append(dst, '\n')
 	if m.VClock != nil {
 		dst = append(dst, "VClock: "...)
@@ -140,6 +145,9 @@ func ParseMeta(b []byte) (Meta, int, error) {
 			if !ok {
 				return fail("can't parse instance UUID")
 			}
+			if uuid == nilUUID {
+				uuid = "" // no instance, as when the key is absent
+			}
 			m.InstanceUUID = uuid
 		case "VClock", "PrevVClock":
 			if len(val) > vclockStrLenMax {
@@ -162,6 +170,10 @@ func ParseMeta(b []byte) (Meta, int, error) {
 	}
 	return m, end + 1, nil
 }
+
+// nilUUID is the text of the all-zero UUID, which Tarantool writes for
+// (and reads as) no instance.
+const nilUUID = "00000000-0000-0000-0000-000000000000"
 
 // parseUUID validates a 36-character UUID in 8-4-4-4-12 hex form and
 // returns it in canonical lowercase.
