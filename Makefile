@@ -32,11 +32,21 @@ bench:
 e2e:
 	$(GO) test -count=1 -v ./tests/...
 
-# Runs every fuzz target for FUZZTIME each.
+# Runs every fuzz target for FUZZTIME each. A run that fails with only
+# "context deadline exceeded" and writes no failing input under testdata/
+# is Go 1.26's fuzz-coordinator race at the end of -fuzztime
+# (go.dev/issue/75804), reported and skipped; any written input fails.
 FUZZTIME ?= 30s
 fuzz:
 	@for pkg in $$($(GO) list $(PKGS)); do \
 	  for t in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
-	    echo "== $$pkg $$t"; $(GO) test -run='^$$' -fuzz="^$$t$$" -fuzztime=$(FUZZTIME) $$pkg || exit 1; \
+	    echo "== $$pkg $$t"; dir=$$($(GO) list -f '{{.Dir}}' $$pkg)/testdata/fuzz/$$t; \
+	    before=$$(ls $$dir 2>/dev/null | wc -l); \
+	    out=$$($(GO) test -run='^$$' -fuzz="^$$t$$" -fuzztime=$(FUZZTIME) $$pkg 2>&1); rc=$$?; echo "$$out" | tail -3; \
+	    if [ $$rc != 0 ]; then \
+	      if [ $$(ls $$dir 2>/dev/null | wc -l) = $$before ] && echo "$$out" | grep -q '^    context deadline exceeded$$'; then \
+	        echo "   (the fuzz coordinator's deadline race, go.dev/issue/75804: no failing input; ignored)"; \
+	      else echo "$$out"; exit 1; fi; \
+	    fi; \
 	  done; \
 	done
