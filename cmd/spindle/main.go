@@ -148,31 +148,36 @@ func runScript(path, chunk, name string, args ...string) int {
 // what it waited for.
 func startProfiles() (func(), error) {
 	var stops []func()
-	if path := os.Getenv("SPINDLE_TRACE"); path != "" {
-		f, err := os.Create(path)
-		if err != nil {
-			return nil, err
+	stopAll := func() {
+		for _, stop := range stops {
+			stop()
 		}
-		if err := trace.Start(f); err != nil {
-			f.Close()
-			return nil, err
-		}
-		stops = append(stops, func() {
-			trace.Stop()
-			f.Close()
-		})
 	}
-	if path := os.Getenv("SPINDLE_CPUPROFILE"); path != "" {
-		f, err := os.Create(path)
-		if err != nil {
-			return nil, err
+	// The recorders that stream to their file while the process runs.
+	for _, r := range []struct {
+		env   string
+		start func(io.Writer) error
+		stop  func()
+	}{
+		{"SPINDLE_TRACE", trace.Start, trace.Stop},
+		{"SPINDLE_CPUPROFILE", pprof.StartCPUProfile, pprof.StopCPUProfile},
+	} {
+		path := os.Getenv(r.env)
+		if path == "" {
+			continue
 		}
-		if err := pprof.StartCPUProfile(f); err != nil {
-			f.Close()
+		f, err := os.Create(path)
+		if err == nil {
+			if err = r.start(f); err != nil {
+				f.Close()
+			}
+		}
+		if err != nil {
+			stopAll()
 			return nil, err
 		}
 		stops = append(stops, func() {
-			pprof.StopCPUProfile()
+			r.stop()
 			f.Close()
 		})
 	}
@@ -184,13 +189,7 @@ func startProfiles() (func(), error) {
 		})
 	}
 	var once sync.Once
-	return func() {
-		once.Do(func() {
-			for _, stop := range stops {
-				stop()
-			}
-		})
-	}, nil
+	return func() { once.Do(stopAll) }, nil
 }
 
 // writeHeapProfile writes the heap profile (live and allocated since the

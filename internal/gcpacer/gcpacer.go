@@ -77,15 +77,16 @@ var pacer struct {
 	once   sync.Once
 	armed  atomic.Bool
 	cycles atomic.Int64
-	// mu guards the pause state; paused counts nested pauses.
+	// mu guards the pause state and last; paused counts nested pauses.
 	mu          sync.Mutex
 	paused      int
 	savePercent int
 	// percentDue: GOGC is still off after a pause, to be restored when
 	// the first cycle after it ends.
 	percentDue bool
-	// last is the reading the latest limit was set from.
-	last atomic.Pointer[Heap]
+	// last is the reading adjust last set the limit from (tests compare
+	// the two).
+	last Heap
 }
 
 // Start starts pacing, once per process; later calls do nothing. It
@@ -189,6 +190,6 @@ func adjust() {
 		debug.SetGCPercent(pacer.savePercent)
 		pacer.percentDue = false
 	}
-	pacer.last.Store(&h)
+	pacer.last = h
 	debug.SetMemoryLimit(int64(min(limit(h), math.MaxInt64)))
 }

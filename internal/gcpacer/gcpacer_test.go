@@ -84,15 +84,15 @@ func TestPacerBoundsHeap(t *testing.T) {
 	// sets both under pacer.mu, and a late cycle may still end here.
 	pacer.mu.Lock()
 	got := debug.SetMemoryLimit(-1)
-	last := pacer.last.Load()
+	last := pacer.last
 	pacer.mu.Unlock()
 	want := liveBytes + headroom(liveBytes)
-	t.Logf("live %d MB, memory limit %d MB, largest heap goal %d MB, largest heap %d MB, last reading %+v", liveBytes>>20, got>>20, maxGoal>>20, maxObjects>>20, *last)
+	t.Logf("live %d MB, memory limit %d MB, largest heap goal %d MB, largest heap %d MB, last reading %+v", liveBytes>>20, got>>20, maxGoal>>20, maxObjects>>20, last)
 	// The limit is the last reading's: live plus headroom plus what the
 	// runtime holds outside the heap (under a parallel test run that part
 	// was seen from 20 to 82 MB, so it is taken from the reading).
-	if got != int64(limit(*last)) {
-		t.Errorf("memory limit %d, want %d from the last reading", got, limit(*last))
+	if got != int64(limit(last)) {
+		t.Errorf("memory limit %d, want %d from the last reading", got, limit(last))
 	}
 	if got < int64(want) {
 		t.Errorf("memory limit %d MB, want at least live plus headroom %d MB", got>>20, want>>20)

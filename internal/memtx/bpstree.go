@@ -305,10 +305,17 @@ func (t *bpsTree) Set(e indexEntry) (indexEntry, bool) {
 		l.hints[i], l.ts[i] = e.hint, e.t
 		return prev, true
 	}
+	t.insert(&path, l, i, e)
+	return indexEntry{}, false
+}
+
+// insert puts e, absent from the tree, at position i of leaf l, the end
+// of path (both owned by t), splitting l if it is full.
+func (t *bpsTree) insert(path *[maxHeight]pathStep, l *bpsLeaf, i int, e indexEntry) {
 	t.count++
 	if l.n < leafMax {
 		leafInsert(l, i, e)
-		return indexEntry{}, false
+		return
 	}
 	r := t.newLeaf()
 	// The combined leafMax+1 entries split in halves, except that an
@@ -318,7 +325,7 @@ func (t *bpsTree) Set(e indexEntry) (indexEntry, bool) {
 	// than two entries (children), so every inner node has a sibling to
 	// rebalance with.
 	keep := (leafMax + 1) / 2
-	if i == leafMax && t.rightmost(&path, t.height) {
+	if i == leafMax && t.rightmost(path, t.height) {
 		keep = leafMax - 1
 	}
 	if i < keep {
@@ -328,8 +335,7 @@ func (t *bpsTree) Set(e indexEntry) (indexEntry, bool) {
 		moveLeaf(r, 0, l, keep, l.n)
 		leafInsert(r, i-keep, e)
 	}
-	t.grow(&path, r.hints[0], r.ts[0], unsafe.Pointer(r))
-	return indexEntry{}, false
+	t.grow(path, r.hints[0], r.ts[0], unsafe.Pointer(r))
 }
 
 // Load is Set for entries expected in increasing order (bulk loads): an
@@ -350,17 +356,7 @@ func (t *bpsTree) Load(e indexEntry) (indexEntry, bool) {
 	if t.compare(l.hints[l.n-1], l.ts[l.n-1], e.hint, e.t) >= 0 {
 		return t.Set(e)
 	}
-	t.count++
-	if l.n < leafMax {
-		l.hints[l.n], l.ts[l.n] = e.hint, e.t
-		l.n++
-		return indexEntry{}, false
-	}
-	// The split of Set for an append to the last leaf.
-	r := t.newLeaf()
-	moveLeaf(r, 0, l, leafMax-1, l.n)
-	leafInsert(r, 1, e)
-	t.grow(&path, r.hints[0], r.ts[0], unsafe.Pointer(r))
+	t.insert(&path, l, l.n, e)
 	return indexEntry{}, false
 }
 
@@ -468,6 +464,9 @@ func (t *bpsTree) Delete(e indexEntry) (indexEntry, bool) {
 	if t.root == nil {
 		return indexEntry{}, false
 	}
+	// One descent, owning the path as it goes: deleting an absent entry
+	// while a read view is open copies a few nodes for nothing, which is
+	// cheaper than a second descent on every delete.
 	var path [maxHeight]pathStep
 	l := t.descend(e, &path)
 	i, found := t.search(l.hints[:l.n], l.ts[:l.n], e.hint, e.t)
@@ -578,8 +577,7 @@ func (t *bpsTree) Random(rnd uint64) (indexEntry, bool) {
 
 // Scan calls fn for every entry in order until fn returns false.
 func (t *bpsTree) Scan(fn func(indexEntry) bool) {
-	var it bpsIter
-	it.init(t)
+	it := t.Iter()
 	for ok := it.First(); ok; ok = it.Next() {
 		if !fn(it.Item()) {
 			return
@@ -588,8 +586,7 @@ func (t *bpsTree) Scan(fn func(indexEntry) bool) {
 }
 
 // bpsIter walks a tree that does not change while it is used (callers
-// re-seek after a change, see treeIterator). Its zero value after init is
-// positioned nowhere.
+// re-seek after a change, see treeIterator).
 type bpsIter struct {
 	t    *bpsTree
 	path [maxHeight]pathStep
@@ -597,17 +594,8 @@ type bpsIter struct {
 	i    int
 }
 
-func (it *bpsIter) init(t *bpsTree) {
-	it.t = t
-	it.leaf = nil
-}
-
-// Iter returns an iterator over t.
-func (t *bpsTree) Iter() bpsIter {
-	var it bpsIter
-	it.init(t)
-	return it
-}
+// Iter returns an iterator over t, positioned nowhere.
+func (t *bpsTree) Iter() bpsIter { return bpsIter{t: t} }
 
 // Item returns the entry the iterator is on.
 func (it *bpsIter) Item() indexEntry {
@@ -634,7 +622,7 @@ func (it *bpsIter) edge(p unsafe.Pointer, d int, last bool) {
 
 // First positions on the first entry.
 func (it *bpsIter) First() bool {
-	if it.t.root == nil || it.t.count == 0 {
+	if it.t.root == nil {
 		it.leaf = nil
 		return false
 	}
@@ -644,7 +632,7 @@ func (it *bpsIter) First() bool {
 
 // Last positions on the last entry.
 func (it *bpsIter) Last() bool {
-	if it.t.root == nil || it.t.count == 0 {
+	if it.t.root == nil {
 		it.leaf = nil
 		return false
 	}
@@ -655,7 +643,7 @@ func (it *bpsIter) Last() bool {
 // Seek positions on the first entry not below e.
 func (it *bpsIter) Seek(e indexEntry) bool {
 	t := it.t
-	if t.root == nil || t.count == 0 {
+	if t.root == nil {
 		it.leaf = nil
 		return false
 	}

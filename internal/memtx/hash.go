@@ -163,7 +163,7 @@ func (i *hashIterator) Next() *Tuple {
 	case i.state == iterNew:
 		i.state = iterRunning
 		ok = i.start()
-	case i.tree != i.ix.hash || i.version != i.ix.version:
+	case i.tree != i.ix.bt || i.version != i.ix.version:
 		ok = i.restore()
 	default:
 		ok = i.it.Next()
@@ -177,7 +177,7 @@ func (i *hashIterator) Next() *Tuple {
 }
 
 func (i *hashIterator) reset() {
-	i.tree = i.ix.hash
+	i.tree = i.ix.bt
 	i.version = i.ix.version
 	i.it = i.tree.Iter()
 }

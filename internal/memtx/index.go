@@ -107,11 +107,10 @@ type Index struct {
 	def   IndexDef
 	space *Space
 	cmp   *cmpDef
-	// tree orders (hint, tuple) entries by cmp (TREE indexes).
-	tree *bpsTree
-	// hash orders (key hash, tuple) entries by hash, then cmp (HASH
-	// indexes).
-	hash    *bpsTree
+	// bt holds the entries: (hint, tuple) ordered by cmp in a TREE index,
+	// (key hash, tuple) ordered by hash, then cmp, in a HASH index
+	// (bt.hash).
+	bt      *bpsTree
 	version uint64
 	// pivot is the memory of the search key of lookups and iterator
 	// seeks, reused so that they allocate nothing (all access is
@@ -137,7 +136,7 @@ type indexEntry struct {
 
 // entry builds t's entry for this index.
 func (ix *Index) entry(t *Tuple) indexEntry {
-	if ix.tree != nil {
+	if !ix.bt.hash {
 		return indexEntry{hint: ix.cmp.tupleHint(t), t: t}
 	}
 	return indexEntry{hint: ix.hashTuple(t), t: t}
@@ -156,12 +155,7 @@ func newIndex(space *Space, def IndexDef, primary *IndexDef) (*Index, error) {
 		return nil, err
 	}
 	ix.cmp = cmp
-	switch def.Type {
-	case IndexTree:
-		ix.tree = newBPSTree(cmp, false)
-	case IndexHash:
-		ix.hash = newBPSTree(cmp, true)
-	}
+	ix.bt = newBPSTree(cmp, def.Type == IndexHash)
 	return ix, nil
 }
 
@@ -169,16 +163,11 @@ func newIndex(space *Space, def IndexDef, primary *IndexDef) (*Index, error) {
 func (ix *Index) Def() *IndexDef { return &ix.def }
 
 // Len returns the number of tuples in the index.
-func (ix *Index) Len() int {
-	if ix.tree != nil {
-		return ix.tree.Len()
-	}
-	return ix.hash.Len()
-}
+func (ix *Index) Len() int { return ix.bt.Len() }
 
 // Bsize returns the memory the index structure takes, without the
 // tuples: its B+tree's nodes, as Tarantool counts its tree's blocks.
-func (ix *Index) Bsize() int { return ix.btree().Bsize() }
+func (ix *Index) Bsize() int { return ix.bt.Bsize() }
 
 func (ix *Index) spaceName() string {
 	if ix.space == nil {
@@ -234,10 +223,10 @@ func (ix *Index) Get(key []byte) (*Tuple, error) {
 func (ix *Index) lookup(body []byte, n uint32) *Tuple {
 	pivot := ix.pivot.set(body, n, pivotExact)
 	var e indexEntry
-	if ix.tree != nil {
-		e, _ = ix.tree.Get(indexEntry{hint: ix.cmp.keyHint(body, n, pivotExact), t: pivot})
+	if !ix.bt.hash {
+		e, _ = ix.bt.Get(indexEntry{hint: ix.cmp.keyHint(body, n, pivotExact), t: pivot})
 	} else {
-		e, _ = ix.hash.Get(indexEntry{hint: ix.hashKey(body, n), t: pivot})
+		e, _ = ix.bt.Get(indexEntry{hint: ix.hashKey(body, n), t: pivot})
 	}
 	return e.t
 }
@@ -255,7 +244,7 @@ func (ix *Index) Iterator(it IterType, key []byte) (Iterator, error) {
 	if err != nil {
 		return nil, err
 	}
-	if ix.tree != nil {
+	if !ix.bt.hash {
 		if it > IterGT {
 			return nil, ix.unsupported("requested iterator type")
 		}
@@ -276,10 +265,10 @@ func (ix *Index) Count(it IterType, key []byte) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	if n, _, _ := keyHeader(key); n == 0 && (ix.tree != nil || it == IterALL || it == IterGT) {
+	if n, _, _ := keyHeader(key); n == 0 && (!ix.bt.hash || it == IterALL || it == IterGT) {
 		return ix.Len(), nil
 	}
-	if ix.hash != nil && it == IterALL {
+	if ix.bt.hash && it == IterALL {
 		return ix.Len(), nil
 	}
 	count := 0
@@ -291,7 +280,7 @@ func (ix *Index) Count(it IterType, key []byte) (int, error) {
 
 // Min returns the first tuple of a GE iteration over key (TREE only).
 func (ix *Index) Min(key []byte) (*Tuple, error) {
-	if ix.tree == nil {
+	if ix.bt.hash {
 		return nil, ix.unsupported("min()")
 	}
 	it, err := ix.Iterator(IterGE, key)
@@ -303,7 +292,7 @@ func (ix *Index) Min(key []byte) (*Tuple, error) {
 
 // Max returns the first tuple of an LE iteration over key (TREE only).
 func (ix *Index) Max(key []byte) (*Tuple, error) {
-	if ix.tree == nil {
+	if ix.bt.hash {
 		return nil, ix.unsupported("max()")
 	}
 	it, err := ix.Iterator(IterLE, key)
@@ -316,14 +305,14 @@ func (ix *Index) Max(key []byte) (*Tuple, error) {
 // Random returns a tuple chosen by seed as Tarantool's index:random
 // chooses it (bpsTree.Random), nil for an empty index.
 func (ix *Index) Random(seed uint64) *Tuple {
-	e, _ := ix.btree().Random(seed)
+	e, _ := ix.bt.Random(seed)
 	return e.t
 }
 
 // findDup returns the stored tuple that e (an entry of this index)
 // would replace: the one equal to it under the index's ordering, or nil.
 func (ix *Index) findDup(e indexEntry) *Tuple {
-	d, _ := ix.btree().Get(e)
+	d, _ := ix.bt.Get(e)
 	return d.t
 }
 
@@ -331,31 +320,19 @@ func (ix *Index) findDup(e indexEntry) *Tuple {
 // ordering), if any.
 func (ix *Index) set(e indexEntry) *Tuple {
 	ix.version++
-	prev, _ := ix.btree().Set(e)
+	prev, _ := ix.bt.Set(e)
 	return prev.t
 }
 
 // remove deletes the tuple equal to t under the index ordering.
 func (ix *Index) remove(t *Tuple) *Tuple {
 	ix.version++
-	d, _ := ix.btree().Delete(ix.entry(t))
+	d, _ := ix.bt.Delete(ix.entry(t))
 	return d.t
-}
-
-// btree returns the index's B-tree, whichever kind it is.
-func (ix *Index) btree() *bpsTree {
-	if ix.tree != nil {
-		return ix.tree
-	}
-	return ix.hash
 }
 
 // clear empties the index.
 func (ix *Index) clear() {
 	ix.version++
-	if ix.tree != nil {
-		ix.tree = newBPSTree(ix.cmp, false)
-	} else {
-		ix.hash = newBPSTree(ix.cmp, true)
-	}
+	ix.bt = newBPSTree(ix.cmp, ix.bt.hash)
 }

@@ -40,7 +40,7 @@ func (i *treeIterator) Next() *Tuple {
 	case i.state == iterNew:
 		i.state = iterRunning
 		ok = i.start()
-	case i.tree != i.ix.tree || i.version != i.ix.version:
+	case i.tree != i.ix.bt || i.version != i.ix.version:
 		ok = i.restore()
 	case i.typ.reverse():
 		ok = i.it.Prev()
@@ -61,7 +61,7 @@ func (i *treeIterator) Next() *Tuple {
 }
 
 func (i *treeIterator) reset() {
-	i.tree = i.ix.tree
+	i.tree = i.ix.bt
 	i.version = i.ix.version
 	i.it = i.tree.Iter()
 }

@@ -272,7 +272,7 @@ func (s *Space) checkAll(reqs []fieldReq, exact uint32) error {
 
 // scan visits every tuple in index order.
 func (ix *Index) scan(fn func(*Tuple) bool) {
-	ix.btree().Scan(func(e indexEntry) bool { return fn(e.t) })
+	ix.bt.Scan(func(e indexEntry) bool { return fn(e.t) })
 }
 
 // checkIndexDef applies memtx's restrictions on index definitions
@@ -450,7 +450,7 @@ func (s *Space) replaceOnly(pk *Index, old, newT *Tuple, e indexEntry, mode DupM
 		if dup != nil {
 			pk.set(indexEntry{hint: e.hint, t: dup}) // equal keys have equal hints
 		} else {
-			pk.btree().Delete(e)
+			pk.bt.Delete(e)
 		}
 		return nil, boxerr.New(code, pk.def.Name, s.Name)
 	}
@@ -577,11 +577,12 @@ func (s *Space) replace(old, newT *Tuple, mode DupMode, check bool) (*Tuple, err
 
 // Load inserts t during a bulk load (snapshot recovery, the initial data
 // of a join). Such tuples come in primary key order, so a TREE primary
-// index is appended to (the B+tree then leaves its leaves nearly full). A duplicate in any unique index fails
+// index is appended to (bpsTree.Load goes straight to the last leaf and
+// leaves the leaves nearly full). A duplicate in any unique index fails
 // with ER_TUPLE_FOUND and changes nothing.
 func (s *Space) Load(t *Tuple) error {
 	pk := s.Primary()
-	if pk == nil || pk.tree == nil || t.pivot != notPivot {
+	if pk == nil || pk.bt.hash || t.pivot != notPivot {
 		_, err := s.Replace(nil, t, DupInsert)
 		return err
 	}
@@ -599,8 +600,8 @@ func (s *Space) Load(t *Tuple) error {
 		}
 	}
 	pk.version++
-	if prev, replaced := pk.tree.Load(entries[0]); replaced {
-		pk.tree.Set(prev)
+	if prev, replaced := pk.bt.Load(entries[0]); replaced {
+		pk.bt.Set(prev)
 		return boxerr.New(boxerr.ER_TUPLE_FOUND, pk.def.Name, s.Name)
 	}
 	for i, ix := range s.indexes[1:] {
@@ -638,7 +639,7 @@ func (s *Space) ReadView() *ReadView {
 	if pk == nil {
 		return &ReadView{}
 	}
-	return &ReadView{tree: pk.btree().Copy()}
+	return &ReadView{tree: pk.bt.Copy()}
 }
 
 // Len returns the number of tuples in the view.
