@@ -24,6 +24,10 @@ type JournalEntry interface {
 type AsyncJournal interface {
 	Journal
 	Submit(rows []*xrow.Row) JournalEntry
+	// SubmitDeferred is Submit for an entry that will be waited for with
+	// Wait: the journal may leave the write to the waiter (see
+	// wal.Writer.SubmitDeferred), so watching Done alone may never end.
+	SubmitDeferred(rows []*xrow.Row) JournalEntry
 }
 
 // PendingCommit is an autocommit statement whose change is applied in
@@ -38,8 +42,10 @@ type PendingCommit struct {
 // Done is closed when the journal write has completed.
 func (p *PendingCommit) Done() <-chan struct{} { return p.entry.Done() }
 
-// Err is the outcome of the journal write; call it after Done.
-func (p *PendingCommit) Err() error { return p.entry.Wait() }
+// Wait waits for the journal write and returns its outcome. An
+// ExecuteAsync commit must be waited for with Wait, not Done alone: its
+// write may be left to the waiter.
+func (p *PendingCommit) Wait() error { return p.entry.Wait() }
 
 // NeedsBaton reports whether Finish must run under the baton even when
 // the write succeeded: statements that changed the catalog run commit
@@ -85,7 +91,7 @@ func (b *Box) ExecuteAsync(s *Session, req *Request) (*memtx.Tuple, *PendingComm
 	t, err := b.execute(s, nil, req, nil, true, func(txn *Txn) error {
 		txn.done = true
 		txn.rows[len(txn.rows)-1].IsCommit = true
-		e := aj.Submit(txn.rows)
+		e := aj.SubmitDeferred(txn.rows)
 		p := &txn.pending
 		*p = PendingCommit{b: b, txn: txn, entry: e}
 		select {

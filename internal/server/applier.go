@@ -798,7 +798,7 @@ func (u *upstream) complete(p *box.PendingCommit) {
 	s := u.s
 	defer func() { <-s.ups.inflight }()
 	<-p.Done()
-	if p.Err() == nil && !p.NeedsBaton() {
+	if p.Wait() == nil && !p.NeedsBaton() {
 		p.Finish()
 		return
 	}

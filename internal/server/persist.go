@@ -72,6 +72,11 @@ func (j walJournal) Submit(rows []*xrow.Row) box.JournalEntry {
 	return j.s.st.wal.Submit(rows)
 }
 
+// SubmitDeferred implements box.AsyncJournal.
+func (j walJournal) SubmitDeferred(rows []*xrow.Row) box.JournalEntry {
+	return j.s.st.wal.SubmitDeferred(rows)
+}
+
 func cfgString(cfg map[string]any, key, def string) string {
 	if v, ok := cfg[key].(string); ok && v != "" {
 		return v

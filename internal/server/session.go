@@ -321,8 +321,9 @@ type waiter struct {
 func (cs *session) complete(ws []waiter) {
 	for i := len(ws) - 1; i >= 0; i-- {
 		w := &ws[i]
-		<-w.p.Done()
-		if w.p.Err() == nil && !w.p.NeedsBaton() {
+		// Wait, not Done: when the WAL is idle this goroutine writes
+		// the batch itself.
+		if w.p.Wait() == nil && !w.p.NeedsBaton() {
 			w.p.Finish() // touches only the statement's own transaction
 			continue
 		}

@@ -10,50 +10,102 @@ import (
 	"github.com/spindledb/spindle/internal/xlog"
 )
 
-// loop is the writer goroutine (wal_writer_f).
+// loop is the writer goroutine (wal_writer_f). It writes whatever is
+// queued whenever no waiter is writing a batch itself (see lead).
 func (w *Writer) loop() {
 	defer close(w.done)
-	var batch []*Entry
-	// spare is the array of the queue the loop emptied last: Submit fills
-	// it next instead of growing a new one every round.
-	var spare []item
 	for {
 		w.mu.Lock()
-		for len(w.queue) == 0 && !w.closing {
+		for w.writing || len(w.queue) == 0 && !w.closing {
 			w.wake.Wait()
 		}
-		q := w.queue
-		w.queue = spare[:0]
-		closing := w.closing
-		w.mu.Unlock()
-		if len(q) == 0 && closing {
+		if len(w.queue) == 0 { // closing
+			// Nothing is queued and nothing can be (Submit refuses
+			// now): the file stays the loop's for good.
+			w.writing = true
+			w.mu.Unlock()
 			break
 		}
-		for i := 0; i < len(q); {
-			if c := q[i].ctl; c != nil {
-				w.control(c)
-				i++
-				continue
-			}
-			batch = batch[:0]
-			for ; i < len(q) && q[i].e != nil; i++ {
-				// Entries failed by an earlier batch of this round are
-				// already in the rollback chain.
-				if !q[i].e.failed {
-					batch = append(batch, q[i].e)
-				}
-			}
-			if len(batch) > 0 {
-				w.writeBatch(batch, q[i:])
-			}
-		}
-		clear(q)
-		spare = nil
-		if cap(q) <= 4096 {
-			spare = q
-		}
+		q := w.takeLocked()
+		w.mu.Unlock()
+		w.writeTaken(q)
 	}
 	w.shutdown()
+}
+
+// lead writes the queue on the calling goroutine when e is queued and
+// nobody else is writing: a deferred entry whose waiter finds the WAL
+// idle is written without waking the writer goroutine, which for a lone
+// transaction saves two goroutine hand-offs (to the writer and back).
+// When the waiter's batch is done and more was queued meanwhile, the
+// writer goroutine takes over, so a busy WAL still commits in groups.
+func (w *Writer) lead(e *Entry) {
+	w.mu.Lock()
+	// While writing is clear, an entry not yet complete is in the queue
+	// or failed in a cascade; a failed one is no longer queued (fail
+	// removes every entry), so a non-empty queue holds e.
+	if w.writing || len(w.queue) == 0 || e.failed || isClosed(e.done) {
+		w.mu.Unlock()
+		return
+	}
+	q := w.takeLocked()
+	w.mu.Unlock()
+	w.writeTaken(q)
+}
+
+// takeLocked hands the queue to the caller, who owns the file until it
+// clears writing; w.mu is held.
+func (w *Writer) takeLocked() []item {
+	q := w.queue
+	w.queue = w.spare[:0]
+	w.spare = nil
+	w.writing = true
+	return q
+}
+
+// writeTaken processes a taken queue and gives the file up, waking the
+// writer goroutine if more was queued meanwhile (from the writer
+// goroutine itself the signal finds nobody waiting and is lost).
+func (w *Writer) writeTaken(q []item) {
+	w.process(q)
+	w.mu.Lock()
+	w.writing = false
+	if len(w.queue) > 0 || w.closing {
+		w.wake.Signal()
+	}
+	w.mu.Unlock()
+}
+
+// process writes the entries and runs the controls of a taken queue in
+// order; the caller has set writing.
+func (w *Writer) process(q []item) {
+	batch := w.batch[:0]
+	for i := 0; i < len(q); {
+		if c := q[i].ctl; c != nil {
+			w.control(c)
+			i++
+			continue
+		}
+		batch = batch[:0]
+		for ; i < len(q) && q[i].e != nil; i++ {
+			// Entries failed by an earlier batch of this round are
+			// already in the rollback chain.
+			if !q[i].e.failed {
+				batch = append(batch, q[i].e)
+			}
+		}
+		if len(batch) > 0 {
+			w.writeBatch(batch, q[i:])
+		}
+	}
+	clear(batch)
+	w.batch = batch[:0]
+	clear(q)
+	// The emptied array is what Submit fills next instead of growing a
+	// new one every round.
+	if cap(q) <= 4096 {
+		w.spare = q
+	}
 }
 
 // writeBatch writes the entries of one batch; rest is what was dequeued

@@ -247,9 +247,20 @@ func TestModeNone(t *testing.T) {
 // TestWriteFaultCascade fails one block write: that entry and every entry
 // queued behind it fail, earlier ones stay durable, the cascade is released
 // newest first, and a later write succeeds again with the same LSNs.
+// TestWriteFaultCascade: a failed write fails its batch and everything
+// queued after it, newest first. With deferred entries the batch is
+// written by the goroutine waiting for the newest entry (lead).
 func TestWriteFaultCascade(t *testing.T) {
-	for _, op := range []vfs.Op{vfs.OpWrite, vfs.OpSync} {
-		t.Run(op.String(), func(t *testing.T) {
+	for _, tc := range []struct {
+		op       vfs.Op
+		deferred bool
+	}{{vfs.OpWrite, false}, {vfs.OpSync, false}, {vfs.OpWrite, true}, {vfs.OpSync, true}} {
+		op := tc.op
+		name := op.String()
+		if tc.deferred {
+			name += "/deferred"
+		}
+		t.Run(name, func(t *testing.T) {
 			fs := newMemFS(t)
 			log := &memLog{}
 			w := openMem(t, fs, Options{Mode: ModeFsync, InstanceID: 1, Log: log})
@@ -266,10 +277,20 @@ func TestWriteFaultCascade(t *testing.T) {
 			w.mu.Lock()
 			for i := uint64(4); i <= 8; i++ {
 				w.mu.Unlock()
-				entries = append(entries, w.Submit([]*xrow.Row{replace(i)}))
+				if tc.deferred {
+					entries = append(entries, w.SubmitDeferred([]*xrow.Row{replace(i)}))
+				} else {
+					entries = append(entries, w.Submit([]*xrow.Row{replace(i)}))
+				}
 				w.mu.Lock()
 			}
 			w.mu.Unlock()
+			newest := make(chan error, 1)
+			if tc.deferred {
+				// Nothing wakes the writer goroutine for deferred
+				// entries: the newest one's waiter writes the batch.
+				go func() { newest <- entries[len(entries)-1].Wait() }()
+			}
 			// The cascade is announced while the oldest entry still
 			// waits for the newer ones.
 			select {
@@ -284,7 +305,12 @@ func TestWriteFaultCascade(t *testing.T) {
 			}
 			// Failed entries are woken newest first, one per Release.
 			for i := len(entries) - 1; i >= 0; i-- {
-				err := entries[i].Wait()
+				var err error
+				if tc.deferred && i == len(entries)-1 {
+					err = <-newest
+				} else {
+					err = entries[i].Wait()
+				}
 				if !boxerr.Is(err, boxerr.ER_WAL_IO) {
 					t.Fatalf("entry %d: %v", i, err)
 				}
@@ -374,9 +400,27 @@ func TestCrashAfterWait(t *testing.T) {
 	}
 }
 
+// TestGroupCommit: concurrent transactions share blocks. In the mixed
+// case two thirds are deferred, so waiters writing their own batches, the
+// writer goroutine, checkpoints and plain entries share the file, without
+// losing or reordering a row, and a busy WAL still commits in groups.
 func TestGroupCommit(t *testing.T) {
+	for _, mixed := range []bool{false, true} {
+		name := "plain"
+		if mixed {
+			name = "mixed"
+		}
+		t.Run(name, func(t *testing.T) { testGroupCommit(t, mixed) })
+	}
+}
+
+func testGroupCommit(t *testing.T, mixed bool) {
 	fs := newMemFS(t)
-	w := openMem(t, fs, Options{Mode: ModeFsync, InstanceID: 1})
+	opts := Options{Mode: ModeFsync, InstanceID: 1}
+	if mixed {
+		opts.MaxSize = 4096
+	}
+	w := openMem(t, fs, opts)
 	var baton sync.Mutex
 	var wg sync.WaitGroup
 	const workers, per = 64, 20
@@ -385,8 +429,14 @@ func TestGroupCommit(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := 0; i < per; i++ {
+				rows := []*xrow.Row{replace(uint64(i))}
 				baton.Lock()
-				e := w.Submit([]*xrow.Row{replace(uint64(i))})
+				var e *Entry
+				if mixed && (g+i)%3 != 0 {
+					e = w.SubmitDeferred(rows)
+				} else {
+					e = w.Submit(rows)
+				}
 				baton.Unlock()
 				if err := e.Wait(); err != nil {
 					t.Error(err)
@@ -395,10 +445,30 @@ func TestGroupCommit(t *testing.T) {
 			}
 		}()
 	}
+	stop := make(chan struct{})
+	rotated := make(chan int, 1)
+	go func() {
+		n := 0
+		defer func() { rotated <- n }()
+		for mixed {
+			select {
+			case <-stop:
+				return
+			case <-time.After(time.Millisecond):
+			}
+			if _, err := w.Rotate(); err != nil {
+				t.Error(err)
+				return
+			}
+			n++
+		}
+	}()
 	wg.Wait()
+	close(stop)
+	checkpoints := <-rotated
 	writes := fs.Count(vfs.OpWrite)
 	w.Close()
-	rows, _ := readRows(t, fs, "wal")
+	rows, files := readRows(t, fs, "wal")
 	if len(rows) != workers*per {
 		t.Fatalf("%d rows", len(rows))
 	}
@@ -407,11 +477,59 @@ func TestGroupCommit(t *testing.T) {
 			t.Fatalf("row %d lsn %d", i, r.LSN)
 		}
 	}
-	// One write for the meta, then one per batch.
-	if writes-1 >= workers*per {
-		t.Fatalf("%d block writes for %d entries: no group commit", writes-1, workers*per)
+	// One write per file for the meta, then one per batch.
+	if blocks := writes - len(files); blocks >= workers*per {
+		t.Fatalf("%d block writes for %d entries: no group commit", blocks, workers*per)
 	}
-	t.Logf("%d entries in %d blocks", workers*per, writes-1)
+	t.Logf("%d entries in %d blocks, %d files, %d checkpoints", workers*per, writes-len(files), len(files), checkpoints)
+}
+
+// TestDeferredWaiterWrites: a deferred entry does not wake the writer
+// goroutine; its waiter writes it, and a deferred entry nobody waits for
+// is written by the next Sync (or Close).
+func TestDeferredWaiterWrites(t *testing.T) {
+	fs := newMemFS(t)
+	w := openMem(t, fs, Options{Mode: ModeFsync, InstanceID: 1})
+	// The writer goroutine writes whatever it finds queued when it runs:
+	// let it go idle first.
+	if _, err := w.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond)
+	e := w.SubmitDeferred([]*xrow.Row{replace(1)})
+	time.Sleep(20 * time.Millisecond)
+	select {
+	case <-e.Done():
+		t.Fatal("a deferred entry was written before anyone waited for it")
+	default:
+	}
+	if err := e.Wait(); err != nil || e.Rows[0].LSN != 1 {
+		t.Fatalf("Wait: %v, lsn %d", err, e.Rows[0].LSN)
+	}
+	if vc := w.VClock(); vc.Get(1) != 1 {
+		t.Fatalf("vclock %v after the waiter's write", vc)
+	}
+	unwaited := w.SubmitDeferred([]*xrow.Row{replace(2)})
+	vc, err := w.Sync()
+	if err != nil || vc.Get(1) != 2 {
+		t.Fatalf("Sync: %v %v", vc, err)
+	}
+	select {
+	case <-unwaited.Done():
+	default:
+		t.Fatal("Sync returned before an earlier deferred entry was written")
+	}
+	last := w.SubmitDeferred([]*xrow.Row{replace(3)})
+	w.Close()
+	select {
+	case <-last.Done():
+	default:
+		t.Fatal("Close left a deferred entry unwritten")
+	}
+	rows, _ := readRows(t, fs.Crash(), "wal")
+	if len(rows) != 3 || rows[2].LSN != 3 {
+		t.Fatalf("durable rows: %d", len(rows))
+	}
 }
 
 func TestRotationAndGC(t *testing.T) {

@@ -62,6 +62,10 @@ type Writer struct {
 	id       vclock.ReplicaID
 	queue    []item
 	closing  bool
+	// writing is set while a goroutine owns the file and the fields
+	// below: the writer goroutine, or a waiter writing a batch itself
+	// (lead). Whoever clears it with a non-empty queue wakes the loop.
+	writing bool
 	// chain holds the failed entries of a cascading rollback not yet
 	// released, oldest first; inRollback stays set until it is empty.
 	chain      []*Entry
@@ -79,6 +83,8 @@ type Writer struct {
 	cur       *xlog.Writer
 	curVClock vclock.VClock
 	files     []xlogFile // ascending signature, the current file included
+	spare     []item     // the array of the queue emptied last
+	batch     []*Entry
 	done      chan struct{}
 }
 
@@ -113,6 +119,9 @@ type Entry struct {
 	err     error
 	inChain bool
 	failed  bool
+	// deferred entries do not wake the writer goroutine: their waiter
+	// writes them (lead) or wakes it (SubmitDeferred).
+	deferred bool
 }
 
 // Wait blocks until the entry is written per mode and returns nil, or
@@ -125,6 +134,9 @@ func (e *Entry) Wait() error {
 		// one) is not waited for: receiving from the one closed channel
 		// they share takes its lock, and every writing goroutine would
 		// contend for it.
+		if e.deferred {
+			e.w.lead(e)
+		}
 		<-e.done
 	}
 	return e.err
@@ -313,6 +325,15 @@ func (w *Writer) VClock() vclock.VClock {
 // Mode returns the writer's mode.
 func (w *Writer) Mode() Mode { return w.opts.Mode }
 
+func isClosed(c chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
+}
+
 var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
 func (w *Writer) refuse(rows []*xrow.Row, err error) *Entry {
@@ -326,7 +347,16 @@ var written = &Entry{done: closedChan}
 
 // Submit queues the rows of one transaction; see the package doc. It never
 // blocks on I/O. The rows must not be touched until the entry completes.
-func (w *Writer) Submit(rows []*xrow.Row) *Entry {
+func (w *Writer) Submit(rows []*xrow.Row) *Entry { return w.submit(rows, false) }
+
+// SubmitDeferred is Submit for a caller that will call Wait on the entry
+// (not only watch Done): the writer goroutine is not woken for it. If
+// nothing is being written when Wait is called, the waiting goroutine
+// writes the queue itself; otherwise whoever is writing hands the queue
+// on when done. Waiting on Done alone would never end.
+func (w *Writer) SubmitDeferred(rows []*xrow.Row) *Entry { return w.submit(rows, true) }
+
+func (w *Writer) submit(rows []*xrow.Row, deferred bool) *Entry {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	switch {
@@ -349,9 +379,11 @@ func (w *Writer) Submit(rows []*xrow.Row) *Entry {
 		w.notifyLocked()
 		return written
 	}
-	e := &Entry{Rows: rows, w: w, done: make(chan struct{})}
+	e := &Entry{Rows: rows, w: w, done: make(chan struct{}), deferred: deferred}
 	w.queue = append(w.queue, item{e: e})
-	w.wake.Signal()
+	if !deferred {
+		w.wake.Signal()
+	}
 	return e
 }
 
