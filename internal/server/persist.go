@@ -41,12 +41,13 @@ type storage struct {
 }
 
 // walJournal is box's Journal: rows go to the WAL writer; the fiber gives
-// the baton up while the writer works (group commit with other fibers).
+// the baton up while the rows are written (group commit with other
+// fibers), and writes them itself when the WAL is idle.
 type walJournal struct{ s *Server }
 
 // Write implements box.Journal.
 func (j walJournal) Write(rows []*xrow.Row) error {
-	e := j.s.st.wal.Submit(rows)
+	e := j.s.st.wal.SubmitDeferred(rows) // waited for with Wait below
 	var err error
 	select {
 	case <-e.Done(): // wal_mode none, or a refused entry
