@@ -21,15 +21,16 @@
 //     and fsynced (mode fsync). In mode none nothing is written, LSNs still
 //     advance and Wait returns at once.
 //
-// SubmitDeferred queues without waking the writer goroutine. When the
-// entry's waiter calls Wait and nobody is writing, the waiter takes the
-// queue and writes it as a batch itself: a lone transaction is then
-// written and acknowledged on one goroutine, without the two goroutine
-// hand-offs (to the writer and back) that cost a single client about a
-// tenth of its fsync-mode throughput. Whoever writes, the file has one
-// owner at a time (the writing flag), and an owner that finishes with
-// entries queued wakes the writer goroutine, so under load the writer
-// goroutine keeps committing in groups as before.
+// SubmitDeferred is for a caller that will call Wait. In fsync mode, a
+// deferred entry submitted while no other entry is in flight does not
+// wake the writer goroutine: its waiter, when it calls Wait and nobody is
+// writing, takes the queue and writes and fsyncs it itself. A lone
+// transaction is then written and acknowledged on one goroutine, without
+// the two goroutine hand-offs (to the writer and back) that cost a single
+// client about a tenth of its fsync-mode throughput. Whoever writes, the
+// file has one owner at a time (the writing flag), and an owner that
+// finishes with entries queued wakes the writer goroutine, so concurrent
+// transactions are still committed in groups by the writer goroutine.
 //
 // # Failures: cascading rollback
 //

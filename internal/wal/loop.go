@@ -33,22 +33,23 @@ func (w *Writer) loop() {
 	w.shutdown()
 }
 
-// lead writes the queue on the calling goroutine when e is queued and
-// nobody else is writing: a deferred entry whose waiter finds the WAL
-// idle is written without waking the writer goroutine, which for a lone
-// transaction saves two goroutine hand-offs (to the writer and back).
-// When the waiter's batch is done and more was queued meanwhile, the
-// writer goroutine takes over, so a busy WAL still commits in groups.
+// lead runs in Wait for an entry that was the only transaction in flight
+// when it was submitted, for which the writer goroutine was not woken:
+// unless someone is writing already, the waiting goroutine writes the
+// queue itself. A lone transaction is so written without waking the
+// writer goroutine, saving two goroutine hand-offs (to the writer and
+// back).
 func (w *Writer) lead(e *Entry) {
 	w.mu.Lock()
-	// While writing is clear, an entry not yet complete is in the queue
-	// or failed in a cascade; a failed one is no longer queued (fail
-	// removes every entry), so a non-empty queue holds e.
-	if w.writing || len(w.queue) == 0 || e.failed || isClosed(e.done) {
+	// Whoever is writing wakes the loop when done if e is still queued
+	// then (writeTaken).
+	if w.writing || e.failed || isClosed(e.done) {
 		w.mu.Unlock()
 		return
 	}
+	// e is not complete, not failed and not being written: it is queued.
 	q := w.takeLocked()
+	w.leading = true
 	w.mu.Unlock()
 	w.writeTaken(q)
 }
@@ -69,7 +70,7 @@ func (w *Writer) takeLocked() []item {
 func (w *Writer) writeTaken(q []item) {
 	w.process(q)
 	w.mu.Lock()
-	w.writing = false
+	w.writing, w.leading = false, false
 	if len(w.queue) > 0 || w.closing {
 		w.wake.Signal()
 	}
@@ -146,6 +147,7 @@ func (w *Writer) writeBatch(batch []*Entry, rest []item) {
 		return
 	}
 	w.mu.Lock()
+	w.pending -= len(batch)
 	for _, e := range batch {
 		for _, r := range e.Rows {
 			if id := vclock.ReplicaID(r.ReplicaID); vclock.LSN(r.LSN) > w.written.Get(id) {
@@ -178,6 +180,7 @@ func (w *Writer) fail(batch []*Entry, rest []item, start *int64) {
 	errWAL := boxerr.New(boxerr.ER_WAL_IO)
 	add := func(e *Entry) {
 		e.failed, e.inChain, e.err = true, true, errWAL
+		w.pending--
 		w.chain = append(w.chain, e)
 	}
 	for _, e := range batch {

@@ -248,19 +248,10 @@ func TestModeNone(t *testing.T) {
 // queued behind it fail, earlier ones stay durable, the cascade is released
 // newest first, and a later write succeeds again with the same LSNs.
 // TestWriteFaultCascade: a failed write fails its batch and everything
-// queued after it, newest first. With deferred entries the batch is
-// written by the goroutine waiting for the newest entry (lead).
+// queued after it, newest first.
 func TestWriteFaultCascade(t *testing.T) {
-	for _, tc := range []struct {
-		op       vfs.Op
-		deferred bool
-	}{{vfs.OpWrite, false}, {vfs.OpSync, false}, {vfs.OpWrite, true}, {vfs.OpSync, true}} {
-		op := tc.op
-		name := op.String()
-		if tc.deferred {
-			name += "/deferred"
-		}
-		t.Run(name, func(t *testing.T) {
+	for _, op := range []vfs.Op{vfs.OpWrite, vfs.OpSync} {
+		t.Run(op.String(), func(t *testing.T) {
 			fs := newMemFS(t)
 			log := &memLog{}
 			w := openMem(t, fs, Options{Mode: ModeFsync, InstanceID: 1, Log: log})
@@ -277,20 +268,10 @@ func TestWriteFaultCascade(t *testing.T) {
 			w.mu.Lock()
 			for i := uint64(4); i <= 8; i++ {
 				w.mu.Unlock()
-				if tc.deferred {
-					entries = append(entries, w.SubmitDeferred([]*xrow.Row{replace(i)}))
-				} else {
-					entries = append(entries, w.Submit([]*xrow.Row{replace(i)}))
-				}
+				entries = append(entries, w.Submit([]*xrow.Row{replace(i)}))
 				w.mu.Lock()
 			}
 			w.mu.Unlock()
-			newest := make(chan error, 1)
-			if tc.deferred {
-				// Nothing wakes the writer goroutine for deferred
-				// entries: the newest one's waiter writes the batch.
-				go func() { newest <- entries[len(entries)-1].Wait() }()
-			}
 			// The cascade is announced while the oldest entry still
 			// waits for the newer ones.
 			select {
@@ -305,12 +286,7 @@ func TestWriteFaultCascade(t *testing.T) {
 			}
 			// Failed entries are woken newest first, one per Release.
 			for i := len(entries) - 1; i >= 0; i-- {
-				var err error
-				if tc.deferred && i == len(entries)-1 {
-					err = <-newest
-				} else {
-					err = entries[i].Wait()
-				}
+				err := entries[i].Wait()
 				if !boxerr.Is(err, boxerr.ER_WAL_IO) {
 					t.Fatalf("entry %d: %v", i, err)
 				}
@@ -395,6 +371,40 @@ func TestCrashAfterWait(t *testing.T) {
 				if r.LSN != int64(i+1) {
 					t.Fatalf("row %d has lsn %d", i, r.LSN)
 				}
+			}
+		})
+	}
+}
+
+// TestDeferredWriteFault: a lone deferred entry is written by its waiter
+// (lead); when that write fails, the waiter gets ER_WAL_IO, the file is
+// cut back and the next entry is written in a fresh one with the same
+// LSN.
+func TestDeferredWriteFault(t *testing.T) {
+	for _, op := range []vfs.Op{vfs.OpWrite, vfs.OpSync} {
+		t.Run(op.String(), func(t *testing.T) {
+			fs := newMemFS(t)
+			w := openMem(t, fs, Options{Mode: ModeFsync, InstanceID: 1, Log: &memLog{}})
+			if err := w.SubmitDeferred([]*xrow.Row{replace(1)}).Wait(); err != nil {
+				t.Fatal(err)
+			}
+			fs.Inject(vfs.Fault{Op: op, Match: ".xlog", Short: 7})
+			e := w.SubmitDeferred([]*xrow.Row{replace(2)})
+			if !e.lead {
+				t.Fatal("a lone deferred entry is not left to its waiter")
+			}
+			if err := e.Wait(); !boxerr.Is(err, boxerr.ER_WAL_IO) {
+				t.Fatalf("Wait: %v", err)
+			}
+			e.Release()
+			e = w.SubmitDeferred([]*xrow.Row{replace(3)})
+			if err := e.Wait(); err != nil || e.Rows[0].LSN != 2 {
+				t.Fatalf("after the failure: %v, lsn %d", err, e.Rows[0].LSN)
+			}
+			w.Close()
+			rows, _ := readRows(t, fs.Crash(), "wal")
+			if len(rows) != 2 || rows[1].LSN != 2 || string(rows[1].Body) != string(replace(3).Body) {
+				t.Fatalf("durable rows %+v", rows)
 			}
 		})
 	}
