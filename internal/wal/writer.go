@@ -49,7 +49,8 @@ type xlogFile struct {
 }
 
 // Writer is the WAL writer. Submit, SetInstanceID and VClock may be called
-// from any goroutine; the file belongs to the writer goroutine alone.
+// from any goroutine; the file belongs to whoever has set writing: the
+// writer goroutine or a waiter writing its own batch (lead).
 type Writer struct {
 	fs   vfs.FS
 	dir  string
@@ -84,7 +85,7 @@ type Writer struct {
 	watchers map[int]chan struct{}
 	nextW    int
 
-	// Owned by the writer goroutine.
+	// Owned by whoever has set writing.
 	cur       *xlog.Writer
 	curVClock vclock.VClock
 	files     []xlogFile // ascending signature, the current file included
