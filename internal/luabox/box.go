@@ -64,6 +64,14 @@ func (rt *Runtime) openBox() {
 		L.Push(lua.LString("ok"))
 		return 1
 	}))
+	backup := L.NewTable()
+	backup.RawSetString("start", L.NewFunction(rt.backupStart))
+	backup.RawSetString("stop", L.NewFunction(func(L *lua.LState) int {
+		rt.requireBox(L)
+		rt.Host.BackupStop()
+		return 0
+	}))
+	boxT.RawSetString("backup", backup)
 	ctl := L.NewTable()
 	ctl.RawSetString("wait_rw", L.NewFunction(func(L *lua.LState) int { return rt.waitRO(L, false) }))
 	ctl.RawSetString("wait_ro", L.NewFunction(func(L *lua.LState) int { return rt.waitRO(L, true) }))
@@ -370,13 +378,7 @@ func (rt *Runtime) infoTable(L *lua.LState) *lua.LTable {
 	if in.Listen != "" {
 		t.RawSetString("listen", lua.LString(in.Listen))
 	}
-	vc := L.NewTable()
-	for id, lsn := range in.VClock {
-		if lsn != 0 {
-			vc.RawSetInt(int(id), lua.LNumber(lsn))
-		}
-	}
-	t.RawSetString("vclock", vc)
+	t.RawSetString("vclock", rt.vclockTable(L, in.VClock))
 	cl := L.NewTable()
 	cl.RawSetString("uuid", lua.LString(in.ClusterUUID))
 	t.RawSetString("cluster", cl)
@@ -422,7 +424,86 @@ func (rt *Runtime) infoTable(L *lua.LState) *lua.LTable {
 		return 1
 	})
 	t.RawSetString("memory", mem)
+	// gc is a table called for the collector's state, as in 2.6.
+	gc := L.NewTable()
+	gcMT := L.NewTable()
+	gcMT.RawSetString("__call", L.NewFunction(rt.infoGC))
+	L.SetMetatable(gc, gcMT)
+	t.RawSetString("gc", gc)
 	return t
+}
+
+// vclockTable pushes a vclock as lbox_pushvclock does: {id = lsn} for
+// the non-zero components, with the map hint.
+func (rt *Runtime) vclockTable(L *lua.LState, m map[uint32]int64) *lua.LTable {
+	t := L.NewTable()
+	for id, lsn := range m {
+		if lsn != 0 {
+			t.RawSetInt(int(id), lua.LNumber(lsn))
+		}
+	}
+	L.SetMetatable(t, rt.mapMT)
+	return t
+}
+
+// infoGC is box.info.gc(). Fields go in in the order 2.6 prints them.
+func (rt *Runtime) infoGC(L *lua.LState) int {
+	g := rt.Host.GC()
+	vclockTable := func(m map[uint32]int64) *lua.LTable { return rt.vclockTable(L, m) }
+	t := L.NewTable()
+	t.RawSetString("signature", lua.LNumber(g.Signature))
+	t.RawSetString("checkpoint_is_in_progress", lua.LBool(g.CheckpointIsInProgress))
+	cps := L.NewTable()
+	for _, c := range g.Checkpoints {
+		ct := L.NewTable()
+		refs := L.NewTable()
+		for _, r := range c.References {
+			refs.Append(lua.LString(r))
+		}
+		ct.RawSetString("references", refs)
+		ct.RawSetString("vclock", vclockTable(c.VClock))
+		ct.RawSetString("signature", lua.LNumber(c.Signature))
+		cps.Append(ct)
+	}
+	t.RawSetString("checkpoints", cps)
+	t.RawSetString("vclock", vclockTable(g.VClock))
+	cons := L.NewTable()
+	for _, c := range g.Consumers {
+		ct := L.NewTable()
+		ct.RawSetString("name", lua.LString(c.Name))
+		ct.RawSetString("vclock", vclockTable(c.VClock))
+		ct.RawSetString("signature", lua.LNumber(c.Signature))
+		cons.Append(ct)
+	}
+	t.RawSetString("consumers", cons)
+	L.Push(t)
+	return 1
+}
+
+// backupStart is box.backup.start([checkpoint_idx]).
+func (rt *Runtime) backupStart(L *lua.LState) int {
+	rt.requireBox(L)
+	idx := 0
+	if L.GetTop() >= 1 && L.Get(1) != lua.LNil {
+		n, ok := toNumber(L.Get(1)) // luaL_optinteger
+		if !ok {
+			typeError(L, 1, "number")
+		}
+		idx = int(n)
+	}
+	if idx < 0 {
+		luaRaise(L, "invalid checkpoint index")
+	}
+	files, err := rt.Host.BackupStart(idx)
+	if err != nil {
+		return rt.raise(L, err)
+	}
+	t := L.NewTable()
+	for _, f := range files {
+		t.Append(lua.LString(f))
+	}
+	L.Push(t)
+	return 1
 }
 
 // goToLua converts plain Go values (as built by the host) to Lua.
@@ -457,11 +538,7 @@ func (rt *Runtime) goToLua(L *lua.LState, v any) lua.LValue {
 		}
 		return t
 	case map[uint32]int64:
-		t := L.NewTable()
-		for k, e := range x {
-			t.RawSetInt(int(k), lua.LNumber(e))
-		}
-		return t
+		return rt.vclockTable(L, x)
 	case []any:
 		t := L.NewTable()
 		for _, e := range x {

@@ -1,7 +1,8 @@
 // Package luabox binds Spindle's box core to the embedded Lua VM
 // (gopher-lua, Lua 5.1): box.cfg, box.space and index objects, tuples,
-// box.error, box.session, transactions, box.info, the fiber module, and
-// the execution of IPROTO CALL and EVAL requests.
+// box.error, box.session, transactions, box.info (and box.info.gc()),
+// box.snapshot, box.backup, the fiber module, and the execution of IPROTO
+// CALL and EVAL requests.
 //
 // The Go side provides the primitives; the parts of the box API that
 // Tarantool itself writes in Lua on top of system-space DML (box.schema.*,

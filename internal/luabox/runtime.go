@@ -40,6 +40,41 @@ type Host interface {
 	Snapshot() error
 	// Exit ends the process with code (os.exit), closing files first.
 	Exit(code int)
+	// GC returns the garbage collector's state (box.info.gc()).
+	GC() GCInfo
+	// BackupStart pins checkpoint idx (0 the newest) and the xlogs after
+	// it until BackupStop, and returns the files to copy
+	// (box.backup.start).
+	BackupStart(idx int) ([]string, error)
+	// BackupStop releases the pinned checkpoint (box.backup.stop); it
+	// runs on the calling fiber with the baton held and may yield.
+	BackupStop()
+}
+
+// GCInfo is box.info.gc(): the checkpoints kept, oldest first, and the
+// consumers holding xlogs back.
+type GCInfo struct {
+	// VClock is the oldest vclock whose rows are still kept.
+	VClock                 map[uint32]int64
+	Signature              int64
+	CheckpointIsInProgress bool
+	Checkpoints            []GCCheckpoint
+	Consumers              []GCConsumer
+}
+
+// GCCheckpoint is one checkpoint in GCInfo.
+type GCCheckpoint struct {
+	VClock    map[uint32]int64
+	Signature int64
+	// References name what holds the checkpoint ("backup").
+	References []string
+}
+
+// GCConsumer is one consumer in GCInfo.
+type GCConsumer struct {
+	Name      string // "replica <uuid>"
+	VClock    map[uint32]int64
+	Signature int64
 }
 
 // Info is the instance state shown by box.info.
@@ -83,8 +118,11 @@ type Runtime struct {
 	seenSchema                         uint64
 	// seq is box.sequence's state (also in the Lua registry, under
 	// sequenceRegistryKey), kept here for Refresh's check on every batch.
-	seq             *sequenceState
-	null            lua.LValue
+	seq  *sequenceState
+	null lua.LValue
+	// mapMT is {__serialize = 'map'}, Tarantool's map hint
+	// (luaL_setmaphint): a vclock prints as {1: 4}, not as an array.
+	mapMT           *lua.LTable
 	scriptName      string
 	evalCache       map[string]*lua.FunctionProto
 	storages        map[uint64]*lua.LTable // box.session.storage by session id
@@ -131,6 +169,8 @@ func New(sched *fiber.Scheduler, log *say.Logger, host Host) (*Runtime, error) {
 		return rt.newError(L, e)
 	}})
 	rt.null = luaconv.NULL(L)
+	rt.mapMT = L.NewTable()
+	rt.mapMT.RawSetString("__serialize", lua.LString("map"))
 	rt.openBox()
 	rt.openFiber()
 	rt.openPcall()

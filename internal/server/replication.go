@@ -88,6 +88,17 @@ func (r *replication) hasConsumer(uuid string) bool {
 	return ok
 }
 
+// consumerMap returns a copy of the replicas' vclocks by UUID.
+func (r *replication) consumerMap() map[string]vclock.VClock {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make(map[string]vclock.VClock, len(r.consumers))
+	for uuid, v := range r.consumers {
+		out[uuid] = v
+	}
+	return out
+}
+
 // walConsumers returns the vclocks checkpoint garbage collection must
 // keep xlogs for (snapshot.CollectOptions.Consumers).
 func (r *replication) walConsumers() []vclock.VClock {

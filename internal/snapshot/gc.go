@@ -3,6 +3,7 @@ package snapshot
 import (
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/spindledb/spindle/internal/say"
@@ -54,7 +55,12 @@ type CollectOptions struct {
 	// (relays, backups); component 0 is ignored as those never need local
 	// rows.
 	Consumers []vclock.VClock
-	Log       Logger
+	// Pinned are the signatures of checkpoints a backup holds
+	// (box.backup.start): the oldest of them and every newer checkpoint
+	// survive, whatever Keep says, as Tarantool's collector stops at the
+	// first referenced checkpoint.
+	Pinned []int64
+	Log    Logger
 	// Who names the writer of "removed" lines; "main" when empty.
 	Who string
 }
@@ -80,18 +86,22 @@ func Collect(fs vfs.FS, dir string, opts CollectOptions) (gcVClock vclock.VClock
 	if len(cps) == 0 {
 		return vclock.VClock{}, false, nil
 	}
-	keep := max(opts.Keep, 1)
-	if len(cps) > keep {
-		for _, c := range cps[:len(cps)-keep] {
-			name := xlog.FileName(c.Signature, xlog.TypeSnap)
-			if err := fs.Remove(c.Path); err != nil && !vfs.IsNotExist(err) {
-				logf(say.SysError, "error while removing %s: %s", filePath(dir, name), err.Error())
-				continue
-			}
-			logf(say.Info, "removed %s", filePath(dir, name))
+	drop := max(len(cps)-max(opts.Keep, 1), 0)
+	for i, c := range cps[:drop] {
+		if slices.Contains(opts.Pinned, c.Signature) {
+			drop = i
+			break
 		}
-		cps = cps[len(cps)-keep:]
 	}
+	for _, c := range cps[:drop] {
+		name := xlog.FileName(c.Signature, xlog.TypeSnap)
+		if err := fs.Remove(c.Path); err != nil && !vfs.IsNotExist(err) {
+			logf(say.SysError, "error while removing %s: %s", filePath(dir, name), err.Error())
+			continue
+		}
+		logf(say.Info, "removed %s", filePath(dir, name))
+	}
+	cps = cps[drop:]
 	names, err := fs.ReadDir(dir)
 	if err != nil {
 		return vclock.VClock{}, false, err
