@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"sort"
 	"sync"
@@ -34,18 +33,22 @@ type storage struct {
 	memtxDir string
 	walDir   string
 	wal      *wal.Writer
-	// keep is checkpoint_count; interval is checkpoint_interval.
-	keep     int
-	interval time.Duration
 	// checkpointing is set while a checkpoint runs (under the baton), so
 	// box.snapshot() calls do not overlap.
 	checkpointing bool
-	// daemon wakes the checkpoint daemon when its interval changes.
-	daemon chan struct{}
+	// schedMu guards sched, the checkpoint daemon's schedule
+	// (checkpoint_interval).
+	schedMu sync.Mutex
+	sched   schedule
+	// daemon wakes the checkpoint daemon when its schedule changes;
+	// threshold when the WAL has crossed checkpoint_wal_threshold.
+	daemon, threshold chan struct{}
 	// gcMu serializes garbage collection with box.backup.start, so a
 	// checkpoint is never deleted while a backup pins it; it guards
-	// backingUp and backup, the signature of the pinned checkpoint.
+	// keep (checkpoint_count), backingUp and backup, the signature of
+	// the pinned checkpoint.
 	gcMu      sync.Mutex
+	keep      int
 	backingUp bool
 	backup    int64
 }
@@ -111,13 +114,14 @@ func cfgNumber(cfg map[string]any, key string, def float64) float64 {
 func (s *Server) openStorage(cfg map[string]any) (*box.Box, error) {
 	who := s.who()
 	st := &storage{
-		fs:       storageFS(),
-		memtxDir: cfgString(cfg, "memtx_dir", "."),
-		walDir:   cfgString(cfg, "wal_dir", "."),
-		keep:     int(cfgNumber(cfg, "checkpoint_count", 2)),
-		interval: time.Duration(cfgNumber(cfg, "checkpoint_interval", 3600) * float64(time.Second)),
-		daemon:   make(chan struct{}, 1),
+		fs:        storageFS(),
+		memtxDir:  cfgString(cfg, "memtx_dir", "."),
+		walDir:    cfgString(cfg, "wal_dir", "."),
+		keep:      int(cfgNumber(cfg, "checkpoint_count", 2)),
+		daemon:    make(chan struct{}, 1),
+		threshold: make(chan struct{}, 1),
 	}
+	st.sched.cfg(time.Now(), seconds(cfgNumber(cfg, "checkpoint_interval", 3600)))
 	s.st = st
 	mode, ok := wal.ParseMode(cfgString(cfg, "wal_mode", "write"))
 	if !ok {
@@ -212,6 +216,9 @@ func (s *Server) openStorage(cfg map[string]any) (*box.Box, error) {
 		VClock:       vc,
 		InstanceID:   vclock.ReplicaID(b.InstanceID()),
 		Log:          s.Log,
+		// checkpoint_wal_threshold: the default, 1e18, is never reached.
+		CheckpointThreshold:   int64(cfgNumber(cfg, "checkpoint_wal_threshold", 1e18)),
+		OnCheckpointThreshold: func() { notify(st.threshold) },
 	})
 	if err != nil {
 		return nil, storageError(err)
@@ -264,8 +271,17 @@ func (s *Server) newBox() *box.Box {
 // on, and collects files no checkpoint needs. The calling fiber waits
 // (without the baton) until the snapshot is on disk.
 func (s *Server) Snapshot() error {
-	if s.Box == nil || s.st == nil {
+	st := s.st
+	if s.Box == nil || st == nil {
 		return boxerr.New(boxerr.ER_LOADING)
+	}
+	if !st.checkpointing {
+		// gc_checkpoint: the next scheduled checkpoint is a whole
+		// interval from this one.
+		st.schedMu.Lock()
+		st.sched.reset(time.Now())
+		st.schedMu.Unlock()
+		notify(st.daemon)
 	}
 	return s.writeCheckpoint(s.Box)
 }
@@ -298,6 +314,7 @@ func (s *Server) writeCheckpoint(b *box.Box) error {
 		if _, err := snapshot.Write(context.Background(), st.fs, st.memtxDir, meta, spaces, snapshot.Options{Log: s.Log}); err != nil {
 			return err
 		}
+		st.wal.CommitCheckpoint()
 		return s.collectGarbage()
 	}
 	if f := s.Sched.Current(); f != nil {
@@ -414,38 +431,6 @@ func (s *Server) GC() luabox.GCInfo {
 	gcv := s.gcVClock()
 	g.VClock, g.Signature = toMap(gcv), gcv.Sum()
 	return g
-}
-
-// runCheckpointDaemon makes a checkpoint every checkpoint_interval (with
-// Tarantool's random offset within the first interval), logging when the
-// next one is due.
-func (s *Server) runCheckpointDaemon() {
-	st := s.st
-	go func() {
-		for {
-			interval := st.interval
-			var timer <-chan time.Time
-			if interval > 0 {
-				delay := interval/2 + time.Duration(rand.Int64N(int64(interval)))%interval
-				next := time.Now().Add(delay)
-				s.Log.Logf("main/checkpoint_daemon", say.Info, "scheduled next checkpoint for %s", next.Format("Mon Jan _2 15:04:05 2006"))
-				timer = time.After(delay)
-			}
-			select {
-			case <-s.stopped:
-				return
-			case <-st.daemon:
-				continue
-			case <-timer:
-			}
-			f := s.Sched.New("checkpoint_daemon")
-			f.Acquire()
-			if err := s.writeCheckpoint(s.Box); err != nil {
-				s.Log.Logf(f.Who(), say.Error, "checkpoint failed: %s", err.Error())
-			}
-			f.Finish()
-		}
-	}()
 }
 
 // closeStorage stops the WAL at shutdown.

@@ -365,19 +365,24 @@ func (s *Server) applyDynamic(key string, v any) error {
 		orphan := s.ups.orphan
 		s.ups.mu.Unlock()
 		s.Box.SetReadOnly(ro || orphan)
-	case "checkpoint_interval", "checkpoint_count":
-		if s.st != nil {
-			if v, ok := v.(float64); ok {
-				if key == "checkpoint_count" {
-					s.st.keep = int(v)
-				} else {
-					s.st.interval = time.Duration(v * float64(time.Second))
-				}
-			}
-			select {
-			case s.st.daemon <- struct{}{}:
-			default:
-			}
+	case "checkpoint_interval", "checkpoint_count", "checkpoint_wal_threshold":
+		st := s.st
+		n, ok := v.(float64)
+		if st == nil || !ok {
+			break
+		}
+		switch key {
+		case "checkpoint_count":
+			st.gcMu.Lock()
+			st.keep = int(n)
+			st.gcMu.Unlock()
+		case "checkpoint_wal_threshold":
+			st.wal.SetCheckpointThreshold(int64(n))
+		default:
+			st.schedMu.Lock()
+			st.sched.cfg(time.Now(), seconds(n))
+			st.schedMu.Unlock()
+			notify(st.daemon)
 		}
 	case "log_level":
 		if lvl, ok := v.(float64); ok {

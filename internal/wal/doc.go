@@ -63,6 +63,12 @@
 // an empty xlog behind so that the next start finds its vclock without
 // scanning rows.
 //
+// The bytes of rows written since the last checkpoint are counted
+// (checkpoint_wal_size): when they exceed CheckpointThreshold
+// (checkpoint_wal_threshold), OnCheckpointThreshold is called once, and
+// CommitCheckpoint, after the checkpoint begun by Rotate, subtracts what
+// was written before that Rotate and re-arms it.
+//
 // CollectGarbage deletes xlogs whose rows are all older than a vclock
 // (wal_collect_garbage): the caller computes that vclock as the oldest
 // checkpoint kept, lowered by every consumer (relay, backup) still

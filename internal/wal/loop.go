@@ -155,8 +155,16 @@ func (w *Writer) writeBatch(batch []*Entry, rest []item) {
 			}
 		}
 	}
+	w.cpSize += w.cur.Offset() - start
+	trigger := !w.cpTriggered && w.cpThreshold > 0 && w.cpSize > w.cpThreshold
+	if trigger {
+		w.cpTriggered = true
+	}
 	w.notifyLocked()
 	w.mu.Unlock()
+	if trigger && w.opts.OnCheckpointThreshold != nil {
+		w.opts.OnCheckpointThreshold()
+	}
 	for _, e := range batch {
 		close(e.done)
 	}
@@ -308,6 +316,9 @@ func (w *Writer) control(c *control) {
 			w.closeCurrent()
 		}
 		c.result = written
+		w.mu.Lock()
+		w.cpBegin = w.cpSize
+		w.mu.Unlock()
 	case ctlGC:
 		w.collect(c.vclock, written)
 	}

@@ -654,3 +654,53 @@ func BenchmarkModeNoneParallel(b *testing.B) {
 		}
 	})
 }
+
+// TestCheckpointThreshold: crossing checkpoint_wal_threshold calls the
+// hook once until the checkpoint begun by Rotate commits; rows written
+// while the checkpoint runs count towards the next one.
+func TestCheckpointThreshold(t *testing.T) {
+	fs := newMemFS(t)
+	calls := make(chan struct{}, 10)
+	w := openMem(t, fs, Options{Mode: ModeWrite, InstanceID: 1, CheckpointThreshold: 1000,
+		OnCheckpointThreshold: func() { calls <- struct{}{} }})
+	defer w.Close()
+	write := func(n int) {
+		t.Helper()
+		for i := 0; i < n; i++ {
+			if err := w.SubmitDeferred([]*xrow.Row{replace(uint64(i))}).Wait(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	count := func() int { return len(calls) }
+	write(5) // some 300 bytes of blocks
+	if count() != 0 {
+		t.Fatal("the threshold fired early")
+	}
+	write(20)
+	if count() != 1 {
+		t.Fatalf("%d calls after crossing the threshold, want 1", count())
+	}
+	write(20)
+	if count() != 1 {
+		t.Fatalf("%d calls before the checkpoint, want 1", count())
+	}
+	if _, err := w.Rotate(); err != nil {
+		t.Fatal(err)
+	}
+	write(30) // during the checkpoint: counts towards the next
+	w.CommitCheckpoint()
+	if count() != 1 {
+		t.Fatalf("%d calls, want 1", count())
+	}
+	write(1)
+	if count() != 2 {
+		t.Fatalf("%d calls after a checkpoint with the rows since over the threshold, want 2", count())
+	}
+	w.CommitCheckpoint() // without a Rotate: nothing more to subtract
+	w.SetCheckpointThreshold(0)
+	write(40)
+	if count() != 2 {
+		t.Fatalf("%d calls with no threshold, want 2", count())
+	}
+}

@@ -40,6 +40,14 @@ type Options struct {
 	Log Logger
 	// NoCompression writes every block plain.
 	NoCompression bool
+	// CheckpointThreshold is checkpoint_wal_threshold: once the rows
+	// written since the last checkpoint exceed this many bytes,
+	// OnCheckpointThreshold is called, once until CommitCheckpoint.
+	// Zero means no threshold.
+	CheckpointThreshold int64
+	// OnCheckpointThreshold is called by the goroutine that wrote the
+	// batch crossing the threshold; it must not block.
+	OnCheckpointThreshold func()
 }
 
 // xlogFile is one .xlog in the WAL directory.
@@ -72,6 +80,12 @@ type Writer struct {
 	leading bool
 	// pending counts the entries queued or being written.
 	pending int
+	// cpSize is the bytes of rows written since the last checkpoint
+	// (checkpoint_wal_size), cpBegin its value when the checkpoint in
+	// progress began (Rotate), cpThreshold checkpoint_wal_threshold and
+	// cpTriggered set once OnCheckpointThreshold was called for it.
+	cpSize, cpBegin, cpThreshold int64
+	cpTriggered                  bool
 	// chain holds the failed entries of a cascading rollback not yet
 	// released, oldest first; inRollback stays set until it is empty.
 	chain      []*Entry
@@ -202,7 +216,7 @@ func Open(fs vfs.FS, dir string, opts Options) (*Writer, error) {
 		opts.MaxSize = DefaultMaxSize
 	}
 	w := &Writer{
-		fs: fs, dir: dir, opts: opts,
+		fs: fs, dir: dir, opts: opts, cpThreshold: opts.CheckpointThreshold,
 		assigned: opts.VClock, written: opts.VClock, id: opts.InstanceID,
 		watchers: map[int]chan struct{}{},
 		done:     make(chan struct{}),
@@ -507,6 +521,26 @@ func (w *Writer) Rotate() (vclock.VClock, error) {
 	c := &control{kind: ctlRotate}
 	err := w.call(c)
 	return c.result, err
+}
+
+// CommitCheckpoint tells the writer that the checkpoint begun by the last
+// Rotate is complete (wal_commit_checkpoint): the rows written before it
+// no longer count towards CheckpointThreshold, and the threshold may
+// trigger again.
+func (w *Writer) CommitCheckpoint() {
+	w.mu.Lock()
+	w.cpSize -= w.cpBegin
+	w.cpBegin = 0
+	w.cpTriggered = false
+	w.mu.Unlock()
+}
+
+// SetCheckpointThreshold changes checkpoint_wal_threshold; zero means
+// none.
+func (w *Writer) SetCheckpointThreshold(n int64) {
+	w.mu.Lock()
+	w.cpThreshold = n
+	w.mu.Unlock()
 }
 
 // Sync waits until every entry submitted before it is complete and
