@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/spindledb/spindle/internal/box"
@@ -51,6 +53,16 @@ type storage struct {
 	keep      int
 	backingUp bool
 	backup    int64
+	// rateLimit is snap_io_rate_limit in bytes per second (0: none), the
+	// bits of a float64; box.cfg sets it while a snapshot may run.
+	rateLimit atomic.Uint64
+}
+
+// setRateLimit takes snap_io_rate_limit, in megabytes per second as
+// box.cfg gives it; nil or 0 lifts the limit.
+func (st *storage) setRateLimit(v any) {
+	mb, _ := v.(float64)
+	st.rateLimit.Store(math.Float64bits(max(mb, 0) * (1 << 20)))
 }
 
 // walJournal is box's Journal: rows go to the WAL writer; the fiber gives
@@ -122,6 +134,7 @@ func (s *Server) openStorage(cfg map[string]any) (*box.Box, error) {
 		threshold: make(chan struct{}, 1),
 	}
 	st.sched.cfg(time.Now(), seconds(cfgNumber(cfg, "checkpoint_interval", 3600)))
+	st.setRateLimit(cfg["snap_io_rate_limit"])
 	s.st = st
 	mode, ok := wal.ParseMode(cfgString(cfg, "wal_mode", "write"))
 	if !ok {
@@ -311,7 +324,8 @@ func (s *Server) writeCheckpoint(b *box.Box) error {
 	}
 	meta := snapshot.Meta{InstanceUUID: s.uuid, VClock: vc}
 	write := func() error {
-		if _, err := snapshot.Write(context.Background(), st.fs, st.memtxDir, meta, spaces, snapshot.Options{Log: s.Log}); err != nil {
+		if _, err := snapshot.Write(context.Background(), st.fs, st.memtxDir, meta, spaces, snapshot.Options{Log: s.Log,
+			RateLimit: math.Float64frombits(st.rateLimit.Load())}); err != nil {
 			return err
 		}
 		st.wal.CommitCheckpoint()

@@ -365,6 +365,10 @@ func (s *Server) applyDynamic(key string, v any) error {
 		orphan := s.ups.orphan
 		s.ups.mu.Unlock()
 		s.Box.SetReadOnly(ro || orphan)
+	case "snap_io_rate_limit":
+		if s.st != nil {
+			s.st.setRateLimit(v)
+		}
 	case "checkpoint_interval", "checkpoint_count", "checkpoint_wal_threshold":
 		st := s.st
 		n, ok := v.(float64)

@@ -46,7 +46,15 @@ type Options struct {
 	Timestamp float64
 	// NoCompression writes every block plain.
 	NoCompression bool
+	// RateLimit is snap_io_rate_limit in bytes per second: the file is
+	// written no faster, checked every SyncInterval bytes, as xlog.c
+	// throttles a snapshot. Zero means no limit.
+	RateLimit float64
 }
+
+// SyncInterval is SNAP_SYNC_INTERVAL: how many bytes of the file are
+// written between two checks of RateLimit.
+const SyncInterval = 2 << 20
 
 const insertType = 2 // IPROTO_INSERT
 
@@ -110,6 +118,10 @@ func Write(ctx context.Context, fs vfs.FS, dir string, meta Meta, spaces []Space
 		rows = []*xrow.Row{&row}
 		body []byte
 		werr error
+		// checked and checkedAt are the file size and time of the last
+		// rate check.
+		checked   = w.Offset()
+		checkedAt = time.Now()
 	)
 	for _, sp := range ordered {
 		sp.View.Iterate(func(t *memtx.Tuple) bool {
@@ -122,6 +134,15 @@ func Write(ctx context.Context, fs vfs.FS, dir string, meta Meta, spaces []Space
 			row = xrow.Row{Type: insertType, GroupID: sp.GroupID, LSN: n, TSN: n, IsCommit: true, Timestamp: ts, Body: body}
 			if werr = w.WriteTxn(rows); werr != nil {
 				return false
+			}
+			if opts.RateLimit > 0 && w.Offset() >= checked+SyncInterval {
+				// Sleep off what this stretch was written too fast for
+				// the limit.
+				due := time.Duration(float64(w.Offset()-checked) / opts.RateLimit * float64(time.Second))
+				if d := due - time.Since(checkedAt); d > 0 {
+					time.Sleep(d)
+				}
+				checked, checkedAt = w.Offset(), time.Now()
 			}
 			if n+1 > 0 && (n+1)%rowsPerReport == 0 {
 				logf(say.Crit, "%.1fM rows written", float64(n+1)/1e6)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/spindledb/spindle/internal/memtx"
 	"github.com/spindledb/spindle/internal/msgpack"
@@ -252,6 +253,31 @@ func TestCollectPinned(t *testing.T) {
 	if strings.Join(names, " ") != "00000000000000000007.snap" || gcv.String() != "{1: 7}" {
 		t.Fatalf("kept %v, gc vclock %s", names, gcv.String())
 	}
+}
+
+// TestRateLimit: with snap_io_rate_limit the file is written no faster
+// than the limit, checked every SyncInterval bytes.
+func TestRateLimit(t *testing.T) {
+	fs := memDir(t)
+	s := space(t, 512, 200_000) // about 8 MB of rows, written plain
+	const limit = 64 << 20      // bytes per second
+	start := time.Now()
+	path, err := Write(context.Background(), fs, "snap", Meta{InstanceUUID: testUUID}, []Space{{ID: 512, View: s.ReadView()}},
+		Options{NoCompression: true, RateLimit: limit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	elapsed := time.Since(start)
+	size, err := fs.Size(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Every whole SyncInterval written was held to the limit.
+	checked := size / SyncInterval * SyncInterval
+	if min := time.Duration(float64(checked) / limit * float64(time.Second)); elapsed < min {
+		t.Fatalf("%d bytes in %v, faster than %d bytes/s allows (%v)", size, elapsed, limit, min)
+	}
+	t.Logf("%d bytes in %v", size, elapsed)
 }
 
 func BenchmarkWrite1M(b *testing.B) {

@@ -233,6 +233,34 @@ func tarantoolBin(t testing.TB) string {
 	return p
 }
 
+// forBoth runs fn as subtest "spindle" with spindle and as subtest
+// "tarantool" with the reference, which is skipped where it is absent.
+func forBoth(t *testing.T, fn func(t *testing.T, bin string)) {
+	t.Run("spindle", func(t *testing.T) { fn(t, spindleBin) })
+	t.Run("tarantool", func(t *testing.T) { fn(t, tarantoolBin(t)) })
+}
+
+// runStep runs script as step.lua in dir with bin (spindle or the
+// reference tarantool), WORK_DIR=., bounded in time, and returns its
+// stdout and stderr (the log); a failed run fails the test.
+func runStep(t testing.TB, bin, dir, script string) (stdout, stderr string) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(dir, "step.lua"), []byte(script), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "step.lua")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "WORK_DIR=.")
+	var out, log bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &log
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%s in %s: %v\nstdout:\n%s\nstderr:\n%s", filepath.Base(bin), dir, err, out.String(), log.String())
+	}
+	return out.String(), log.String()
+}
+
 // runClient runs a Lua client script under the reference tarantool with
 // ADDR set, bounded in time, and returns its stdout.
 func runClient(t testing.TB, tarantool, script, addr string) string {

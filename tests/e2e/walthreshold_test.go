@@ -1,9 +1,6 @@
 package e2e
 
 import (
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -51,33 +48,15 @@ os.exit(0)
 // grows past checkpoint_wal_threshold and log why.
 func TestCheckpointWALThreshold(t *testing.T) {
 	want := "under the threshold\ttrue\nfirst\ttrue\nsecond\ttrue\nlifted\ttrue"
-	for _, name := range []string{"spindle", "tarantool"} {
-		t.Run(name, func(t *testing.T) {
-			bin := spindleBin
-			if name == "tarantool" {
-				bin = tarantoolBin(t)
-			}
-			dir := t.TempDir()
-			if err := os.WriteFile(filepath.Join(dir, "step.lua"), []byte(walThresholdScript), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			cmd := exec.Command(bin, "step.lua")
-			cmd.Dir = dir
-			cmd.Env = append(os.Environ(), "WORK_DIR=.")
-			var stderr strings.Builder
-			cmd.Stderr = &stderr
-			out, err := cmd.Output()
-			if err != nil {
-				t.Fatalf("%v\n%s%s", err, out, stderr.String())
-			}
-			if got := strings.TrimSpace(string(out)); got != want {
-				t.Fatalf("got:\n%s\nwant:\n%s\nlog:\n%s", got, want, stderr.String())
-			}
-			// How many checkpoints the writes trigger depends on when the
-			// daemon runs; at least the two waited for.
-			if n := strings.Count(stderr.String(), "main I> WAL threshold exceeded, triggering checkpoint"); n < 2 {
-				t.Fatalf("%d threshold lines in the log, want 2 or more:\n%s", n, stderr.String())
-			}
-		})
-	}
+	forBoth(t, func(t *testing.T, bin string) {
+		out, log := runStep(t, bin, t.TempDir(), walThresholdScript)
+		if got := strings.TrimSpace(out); got != want {
+			t.Fatalf("got:\n%s\nwant:\n%s\nlog:\n%s", got, want, log)
+		}
+		// How many checkpoints the writes trigger depends on when the
+		// daemon runs; at least the two waited for.
+		if n := strings.Count(log, "main I> WAL threshold exceeded, triggering checkpoint"); n < 2 {
+			t.Fatalf("%d threshold lines in the log, want 2 or more:\n%s", n, log)
+		}
+	})
 }
