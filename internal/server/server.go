@@ -95,7 +95,8 @@ func New(logOut io.Writer) (*Server, error) {
 
 // watchSignals makes SIGINT and SIGTERM stop the instance cleanly. A
 // signal that arrives while the instance file still runs takes effect
-// when it ends; a second one exits at once.
+// when it ends; a second one exits at once. SIGUSR1 makes a checkpoint,
+// as in 2.6.
 func (s *Server) watchSignals() {
 	s.signals = make(chan os.Signal, 2)
 	signal.Notify(s.signals, syscall.SIGINT, syscall.SIGTERM)
@@ -106,6 +107,36 @@ func (s *Server) watchSignals() {
 		s.Log.Log("main", say.Crit, "got a second signal, exiting")
 		os.Exit(1)
 	}()
+	usr1 := make(chan os.Signal, 1)
+	signal.Notify(usr1, syscall.SIGUSR1)
+	go func() {
+		defer signal.Stop(usr1)
+		for {
+			select {
+			case <-s.stopped:
+				return
+			case <-usr1:
+				s.signalCheckpoint()
+			}
+		}
+	}()
+}
+
+// signalCheckpoint is sig_checkpoint: a checkpoint in a fiber of its
+// own, unless one is running already or box is not configured yet.
+func (s *Server) signalCheckpoint() {
+	f := s.Sched.New("checkpoint")
+	f.Acquire()
+	defer f.Finish()
+	switch {
+	case s.Box == nil || s.st == nil:
+	case s.st.checkpointing:
+		s.Log.Log("main", say.Warn, "Checkpoint is already in progress, the signal is ignored")
+	default:
+		if err := s.Snapshot(); err != nil {
+			s.Log.Logf(f.Who(), say.Error, "%s", err.Error())
+		}
+	}
 }
 
 // RunFile runs an instance file in the main fiber, as `tarantool FILE`
