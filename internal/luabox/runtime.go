@@ -427,3 +427,6 @@ func (a logAdapter) Log(level int, msg string) {
 	}
 	a.rt.Log.Log(who, say.Level(level), msg)
 }
+
+// Rotate reopens the log file (log.rotate()).
+func (a logAdapter) Rotate() error { return a.rt.Log.Rotate() }

@@ -48,7 +48,8 @@ func SetLogLevel(L *lua.LState, level int) {
 var logSpecialFields = []string{"file", "level", "pid", "line", "cord_name", "fiber_name", "fiber_id", "error"}
 
 // PreloadLog registers the log module as Tarantool 2.6 has it: error,
-// warn, info, verbose, debug (there is no log.crit), level and pid.
+// warn, info, verbose, debug (there is no log.crit), level, pid and
+// rotate.
 // Messages go to logger; nil discards them.
 func PreloadLog(L *lua.LState, logger Logger) {
 	register(L, "log", func(L *lua.LState) int {
@@ -101,6 +102,16 @@ func newLogModule(L *lua.LState, logger Logger) *lua.LTable {
 		"pid": func(L *lua.LState) int {
 			L.Push(lua.LNumber(pid()))
 			return 1
+		},
+		// rotate reopens the log file, as SIGHUP does, when the logger
+		// writes one.
+		"rotate": func(L *lua.LState) int {
+			if r, ok := logger.(interface{ Rotate() error }); ok {
+				if err := r.Rotate(); err != nil {
+					logger.Log(LevelError, err.Error())
+				}
+			}
+			return 0
 		},
 	})
 	return mod

@@ -40,6 +40,7 @@ type Logger struct {
 	mu    sync.Mutex
 	out   io.Writer
 	file  *os.File // non-nil when out is a file this logger opened
+	path  string   // file's path, for Rotate
 	level atomic.Int32
 	pid   int
 	now   func() time.Time
@@ -72,17 +73,39 @@ func (l *Logger) Open(dest string) error {
 	case strings.HasPrefix(dest, "pipe:"), strings.HasPrefix(dest, "syslog:"):
 		return fmt.Errorf("log destination %q is not supported", dest)
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640) // as 2.6: rw-r-----
 	if err != nil {
 		return err
 	}
 	l.mu.Lock()
 	old := l.file
-	l.out, l.file = f, f
+	l.out, l.file, l.path = f, f, path
 	l.mu.Unlock()
 	if old != nil {
 		old.Close()
 	}
+	return nil
+}
+
+// Rotate reopens a log file by its path (say_logrotate, on SIGHUP and
+// log.rotate()), so that lines go to a new file once the old one has
+// been renamed away, and logs that it did as 2.6 does (from its coio
+// thread). A log that is not a file is left alone.
+func (l *Logger) Rotate() error {
+	l.mu.Lock()
+	if l.file == nil {
+		l.mu.Unlock()
+		return nil
+	}
+	f, err := os.OpenFile(l.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640) // as 2.6: rw-r-----
+	if err != nil {
+		l.mu.Unlock()
+		return fmt.Errorf("logrotate can't open %s: %w", l.path, err)
+	}
+	l.file.Close()
+	l.out, l.file = f, f
+	l.mu.Unlock()
+	l.Log("coio", Info, "log file has been reopened")
 	return nil
 }
 

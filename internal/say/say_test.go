@@ -2,6 +2,7 @@ package say
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -56,5 +57,38 @@ func TestOpenFile(t *testing.T) {
 	}
 	if err := l.Open("syslog:identity=x"); err == nil {
 		t.Fatal("syslog destination accepted")
+	}
+}
+
+// TestRotate: after the file is renamed away, Rotate makes the log go to
+// a new file at the old path, which starts with 2.6's line about it.
+func TestRotate(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "t.log")
+	l := New(io.Discard)
+	if err := l.Open("file:" + path); err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	l.Log("main", Info, "before")
+	if err := os.Rename(path, path+".1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Rotate(); err != nil {
+		t.Fatal(err)
+	}
+	l.Log("main", Info, "after")
+	old, _ := os.ReadFile(path + ".1")
+	cur, _ := os.ReadFile(path)
+	if !strings.HasSuffix(string(old), "main I> before\n") || strings.Contains(string(old), "after") {
+		t.Fatalf("old file:\n%s", old)
+	}
+	lines := strings.Split(strings.TrimSpace(string(cur)), "\n")
+	if len(lines) != 2 || !strings.HasSuffix(lines[0], " coio I> log file has been reopened") || !strings.HasSuffix(lines[1], "main I> after") {
+		t.Fatalf("new file:\n%s", cur)
+	}
+	// A log that is not a file has nothing to reopen.
+	if err := New(io.Discard).Rotate(); err != nil {
+		t.Fatal(err)
 	}
 }

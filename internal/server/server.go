@@ -95,8 +95,8 @@ func New(logOut io.Writer) (*Server, error) {
 
 // watchSignals makes SIGINT and SIGTERM stop the instance cleanly. A
 // signal that arrives while the instance file still runs takes effect
-// when it ends; a second one exits at once. SIGUSR1 makes a checkpoint,
-// as in 2.6.
+// when it ends; a second one exits at once. SIGUSR1 makes a checkpoint
+// and SIGHUP reopens the log file, as in 2.6.
 func (s *Server) watchSignals() {
 	s.signals = make(chan os.Signal, 2)
 	signal.Notify(s.signals, syscall.SIGINT, syscall.SIGTERM)
@@ -107,15 +107,22 @@ func (s *Server) watchSignals() {
 		s.Log.Log("main", say.Crit, "got a second signal, exiting")
 		os.Exit(1)
 	}()
-	usr1 := make(chan os.Signal, 1)
-	signal.Notify(usr1, syscall.SIGUSR1)
+	other := make(chan os.Signal, 1)
+	signal.Notify(other, syscall.SIGUSR1, syscall.SIGHUP)
 	go func() {
-		defer signal.Stop(usr1)
+		defer signal.Stop(other)
 		for {
 			select {
 			case <-s.stopped:
 				return
-			case <-usr1:
+			case sig := <-other:
+				if sig == syscall.SIGHUP {
+					// logrotate: reopen the log file by its path.
+					if err := s.Log.Rotate(); err != nil {
+						s.Log.Log("main", say.Error, err.Error())
+					}
+					continue
+				}
 				s.signalCheckpoint()
 			}
 		}
