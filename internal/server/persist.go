@@ -56,6 +56,39 @@ type storage struct {
 	// rateLimit is snap_io_rate_limit in bytes per second (0: none), the
 	// bits of a float64; box.cfg sets it while a snapshot may run.
 	rateLimit atomic.Uint64
+	// dirLock holds the flock on wal_dir while the instance runs.
+	dirLock *os.File
+}
+
+// lockStorage checks that memtx_dir and wal_dir are directories and locks
+// wal_dir against other instances, Spindle's or Tarantool's. A directory
+// another instance holds fails box.cfg with ER_ALREADY_RUNNING, as in
+// 2.6; with hot_standby = true 2.6 would wait for it to be released, a
+// mode Spindle does not have.
+func lockStorage(cfg map[string]any) (*os.File, error) {
+	memtxDir, walDir := cfgString(cfg, "memtx_dir", "."), cfgString(cfg, "wal_dir", ".")
+	for _, d := range []struct{ option, dir string }{{"memtx_dir", memtxDir}, {"wal_dir", walDir}} {
+		if fi, err := os.Stat(d.dir); err != nil || !fi.IsDir() {
+			return nil, boxerr.New(boxerr.ER_CFG, d.option, fmt.Sprintf("can't open directory '%s'", d.dir))
+		}
+	}
+	f, busy, err := lockDir(walDir)
+	switch {
+	case err != nil:
+		return nil, &boxerr.Error{Code: boxerr.ER_SYSTEM, Type: "SystemError",
+			Message: fmt.Sprintf("Can't lock path: %s: %s", walDir, err.Error())}
+	case busy && cfg["hot_standby"] == true:
+		return nil, boxerr.New(boxerr.ER_UNSUPPORTED, "Spindle", "hot standby")
+	case busy:
+		return nil, boxerr.New(boxerr.ER_ALREADY_RUNNING, walDir)
+	}
+	return f, nil
+}
+
+func closeLock(f *os.File) {
+	if f != nil {
+		f.Close()
+	}
 }
 
 // setRateLimit takes snap_io_rate_limit, in megabytes per second as
@@ -123,7 +156,7 @@ func cfgNumber(cfg map[string]any, key string, def float64) float64 {
 
 // openStorage recovers the instance from memtx_dir/wal_dir, or bootstraps
 // a new one, and starts the WAL. It returns the ready box.
-func (s *Server) openStorage(cfg map[string]any) (*box.Box, error) {
+func (s *Server) openStorage(cfg map[string]any, dirLock *os.File) (*box.Box, error) {
 	who := s.who()
 	st := &storage{
 		fs:        storageFS(),
@@ -132,6 +165,7 @@ func (s *Server) openStorage(cfg map[string]any) (*box.Box, error) {
 		keep:      int(cfgNumber(cfg, "checkpoint_count", 2)),
 		daemon:    make(chan struct{}, 1),
 		threshold: make(chan struct{}, 1),
+		dirLock:   dirLock,
 	}
 	st.sched.cfg(time.Now(), seconds(cfgNumber(cfg, "checkpoint_interval", 3600)))
 	st.setRateLimit(cfg["snap_io_rate_limit"])
@@ -139,11 +173,6 @@ func (s *Server) openStorage(cfg map[string]any) (*box.Box, error) {
 	mode, ok := wal.ParseMode(cfgString(cfg, "wal_mode", "write"))
 	if !ok {
 		return nil, boxerr.New(boxerr.ER_CFG, "wal_mode", "expected 'none', 'write' or 'fsync'")
-	}
-	for _, d := range []string{st.memtxDir, st.walDir} {
-		if fi, err := os.Stat(d); err != nil || !fi.IsDir() {
-			return nil, boxerr.New(boxerr.ER_CFG, dirOption(st, d), fmt.Sprintf("can't open directory '%s'", d))
-		}
 	}
 	rec, err := recovery.Open(st.fs, recovery.Options{
 		MemtxDir:      st.memtxDir,
@@ -244,14 +273,6 @@ func (s *Server) openStorage(cfg map[string]any) (*box.Box, error) {
 		}
 	}
 	return b, nil
-}
-
-// dirOption names the option a missing directory came from.
-func dirOption(st *storage, d string) string {
-	if d == st.memtxDir {
-		return "memtx_dir"
-	}
-	return "wal_dir"
 }
 
 // storageError turns recovery and WAL errors into box errors with the
@@ -451,5 +472,8 @@ func (s *Server) GC() luabox.GCInfo {
 func (s *Server) closeStorage() {
 	if s.st != nil && s.st.wal != nil {
 		s.st.wal.Close()
+	}
+	if s.st != nil {
+		closeLock(s.st.dirLock)
 	}
 }

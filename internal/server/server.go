@@ -326,14 +326,23 @@ func (s *Server) load(cfg map[string]any) error {
 	s.readOnly, _ = cfg["read_only"].(bool)
 	s.status = "loading"
 	s.newUpstreams(cfg, sources)
+	// The data directory is locked before the port is bound, so that a
+	// second instance on it fails before it takes the port (box_cfg_xc).
+	dirLock, err := lockStorage(cfg)
+	if err != nil {
+		s.status = "unknown"
+		return err
+	}
 	if l, ok := cfg["listen"]; ok && l != nil {
 		if err := s.bind(l); err != nil {
+			closeLock(dirLock)
 			return err
 		}
 	}
-	b, err := s.openStorage(cfg)
+	b, err := s.openStorage(cfg, dirLock)
 	if err != nil {
 		s.status = "unknown"
+		closeLock(dirLock)
 		return err
 	}
 	if b.InstanceID() == 0 && !s.anon {
