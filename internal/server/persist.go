@@ -3,17 +3,14 @@ package server
 import (
 	"context"
 	"errors"
-	"fmt"
 	"math"
 	"os"
-	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/spindledb/spindle/internal/box"
 	"github.com/spindledb/spindle/internal/boxerr"
-	"github.com/spindledb/spindle/internal/luabox"
 	"github.com/spindledb/spindle/internal/msgpack"
 	"github.com/spindledb/spindle/internal/recovery"
 	"github.com/spindledb/spindle/internal/say"
@@ -21,7 +18,6 @@ import (
 	"github.com/spindledb/spindle/internal/vclock"
 	"github.com/spindledb/spindle/internal/vfs"
 	"github.com/spindledb/spindle/internal/wal"
-	"github.com/spindledb/spindle/internal/xlog"
 	"github.com/spindledb/spindle/internal/xrow"
 )
 
@@ -58,37 +54,6 @@ type storage struct {
 	rateLimit atomic.Uint64
 	// dirLock holds the flock on wal_dir while the instance runs.
 	dirLock *os.File
-}
-
-// lockStorage checks that memtx_dir and wal_dir are directories and locks
-// wal_dir against other instances, Spindle's or Tarantool's. A directory
-// another instance holds fails box.cfg with ER_ALREADY_RUNNING, as in
-// 2.6; with hot_standby = true 2.6 would wait for it to be released, a
-// mode Spindle does not have.
-func lockStorage(cfg map[string]any) (*os.File, error) {
-	memtxDir, walDir := cfgString(cfg, "memtx_dir", "."), cfgString(cfg, "wal_dir", ".")
-	for _, d := range []struct{ option, dir string }{{"memtx_dir", memtxDir}, {"wal_dir", walDir}} {
-		if fi, err := os.Stat(d.dir); err != nil || !fi.IsDir() {
-			return nil, boxerr.New(boxerr.ER_CFG, d.option, fmt.Sprintf("can't open directory '%s'", d.dir))
-		}
-	}
-	f, busy, err := lockDir(walDir)
-	switch {
-	case err != nil:
-		return nil, &boxerr.Error{Code: boxerr.ER_SYSTEM, Type: "SystemError",
-			Message: fmt.Sprintf("Can't lock path: %s: %s", walDir, err.Error())}
-	case busy && cfg["hot_standby"] == true:
-		return nil, boxerr.New(boxerr.ER_UNSUPPORTED, "Spindle", "hot standby")
-	case busy:
-		return nil, boxerr.New(boxerr.ER_ALREADY_RUNNING, walDir)
-	}
-	return f, nil
-}
-
-func closeLock(f *os.File) {
-	if f != nil {
-		f.Close()
-	}
 }
 
 // setRateLimit takes snap_io_rate_limit, in megabytes per second as
@@ -362,110 +327,6 @@ func (s *Server) writeCheckpoint(b *box.Box) error {
 		return storageError(err)
 	}
 	return nil
-}
-
-// collectGarbage deletes the snapshots beyond checkpoint_count that no
-// backup pins, and the xlogs neither the oldest checkpoint kept nor a
-// replica still needs (gc_run_cleanup).
-func (s *Server) collectGarbage() error {
-	st := s.st
-	st.gcMu.Lock()
-	defer st.gcMu.Unlock()
-	opts := snapshot.CollectOptions{Keep: st.keep, Log: s.Log, Consumers: s.repl.walConsumers()}
-	if st.backingUp {
-		opts.Pinned = []int64{st.backup}
-	}
-	gc, ok, err := snapshot.Collect(st.fs, st.memtxDir, opts)
-	if err == nil && ok {
-		err = st.wal.CollectGarbage(gc)
-	}
-	return err
-}
-
-// BackupStart implements luabox.Host: box.backup.start(idx) pins the
-// idx-th newest checkpoint, and with it the xlogs after it, and returns
-// its snapshot file, named under memtx_dir as Tarantool names it.
-func (s *Server) BackupStart(idx int) ([]string, error) {
-	st := s.st
-	if s.Box == nil || st == nil {
-		return nil, boxerr.New(boxerr.ER_LOADING)
-	}
-	st.gcMu.Lock()
-	defer st.gcMu.Unlock()
-	if st.backingUp {
-		return nil, boxerr.New(boxerr.ER_BACKUP_IN_PROGRESS)
-	}
-	cps, err := snapshot.List(st.fs, st.memtxDir)
-	if err != nil {
-		return nil, storageError(err)
-	}
-	if idx >= len(cps) {
-		return nil, boxerr.New(boxerr.ER_MISSING_SNAPSHOT)
-	}
-	cp := cps[len(cps)-1-idx]
-	st.backingUp, st.backup = true, cp.Signature
-	return []string{st.memtxDir + "/" + xlog.FileName(cp.Signature, xlog.TypeSnap)}, nil
-}
-
-// BackupStop implements luabox.Host: the checkpoint a backup pinned is
-// released, and what it held back is collected.
-func (s *Server) BackupStop() {
-	st := s.st
-	if st == nil {
-		return
-	}
-	st.gcMu.Lock()
-	was := st.backingUp
-	st.backingUp = false
-	st.gcMu.Unlock()
-	if !was {
-		return
-	}
-	var err error
-	if f := s.Sched.Current(); f != nil {
-		f.Block(func() { err = s.collectGarbage() })
-	} else {
-		err = s.collectGarbage()
-	}
-	if err != nil {
-		s.Log.Logf(s.who(), say.Error, "garbage collection failed: %s", err.Error())
-	}
-}
-
-// GC implements luabox.Host (box.info.gc()).
-func (s *Server) GC() luabox.GCInfo {
-	g := luabox.GCInfo{VClock: map[uint32]int64{}}
-	st := s.st
-	if st == nil {
-		return g
-	}
-	toMap := func(v vclock.VClock) map[uint32]int64 {
-		m := map[uint32]int64{}
-		v.Each(func(id vclock.ReplicaID, lsn vclock.LSN) { m[uint32(id)] = int64(lsn) })
-		return m
-	}
-	g.CheckpointIsInProgress = st.checkpointing
-	st.gcMu.Lock()
-	cps, _ := snapshot.List(st.fs, st.memtxDir)
-	backingUp, backup := st.backingUp, st.backup
-	st.gcMu.Unlock()
-	for _, c := range cps {
-		gc := luabox.GCCheckpoint{VClock: toMap(c.VClock), Signature: c.Signature, References: []string{}}
-		if backingUp && c.Signature == backup {
-			gc.References = append(gc.References, "backup")
-		}
-		g.Checkpoints = append(g.Checkpoints, gc)
-	}
-	for uuid, v := range s.repl.consumerMap() {
-		g.Consumers = append(g.Consumers, luabox.GCConsumer{Name: "replica " + uuid, VClock: toMap(v), Signature: v.Sum()})
-	}
-	sort.Slice(g.Consumers, func(i, j int) bool {
-		a, b := g.Consumers[i], g.Consumers[j]
-		return a.Signature < b.Signature || a.Signature == b.Signature && a.Name < b.Name
-	})
-	gcv := s.gcVClock()
-	g.VClock, g.Signature = toMap(gcv), gcv.Sum()
-	return g
 }
 
 // closeStorage stops the WAL at shutdown.
