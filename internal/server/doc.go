@@ -21,6 +21,13 @@
 // goroutine finishes those transactions in WAL order and wakes the
 // appliers' ACK writers once rows are durable (completer.go).
 //
+// Persistence: persist.go opens the storage (recovery, the WAL writer,
+// the journal box writes through) and makes checkpoints; checkpoint.go
+// is the checkpoint daemon with 2.6's schedule and
+// checkpoint_wal_threshold; gc.go collects old snapshots and xlogs and
+// serves box.backup and box.info.gc(); dirlock.go locks wal_dir against
+// other instances, Spindle's or Tarantool's.
+//
 // When the event loop has been idle for a second after a burst of work,
 // the server collects garbage and returns free heap pages to the system
 // (idlegc.go), so an idle instance does not keep the collector's headroom
