@@ -424,12 +424,15 @@ func (rt *Runtime) infoTable(L *lua.LState) *lua.LTable {
 		return 1
 	})
 	t.RawSetString("memory", mem)
-	// gc is a table called for the collector's state, as in 2.6.
-	gc := L.NewTable()
-	gcMT := L.NewTable()
-	gcMT.RawSetString("__call", L.NewFunction(rt.infoGC))
-	L.SetMetatable(gc, gcMT)
-	t.RawSetString("gc", gc)
+	// gc is a table called for the collector's state, as in 2.6; made
+	// once, as it does not change.
+	if rt.infoGCT == nil {
+		rt.infoGCT = L.NewTable()
+		mt := L.NewTable()
+		mt.RawSetString("__call", L.NewFunction(rt.infoGC))
+		L.SetMetatable(rt.infoGCT, mt)
+	}
+	t.RawSetString("gc", rt.infoGCT)
 	return t
 }
 
@@ -449,7 +452,6 @@ func (rt *Runtime) vclockTable(L *lua.LState, m map[uint32]int64) *lua.LTable {
 // infoGC is box.info.gc(). Fields go in in the order 2.6 prints them.
 func (rt *Runtime) infoGC(L *lua.LState) int {
 	g := rt.Host.GC()
-	vclockTable := func(m map[uint32]int64) *lua.LTable { return rt.vclockTable(L, m) }
 	t := L.NewTable()
 	t.RawSetString("signature", lua.LNumber(g.Signature))
 	t.RawSetString("checkpoint_is_in_progress", lua.LBool(g.CheckpointIsInProgress))
@@ -461,17 +463,17 @@ func (rt *Runtime) infoGC(L *lua.LState) int {
 			refs.Append(lua.LString(r))
 		}
 		ct.RawSetString("references", refs)
-		ct.RawSetString("vclock", vclockTable(c.VClock))
+		ct.RawSetString("vclock", rt.vclockTable(L, c.VClock))
 		ct.RawSetString("signature", lua.LNumber(c.Signature))
 		cps.Append(ct)
 	}
 	t.RawSetString("checkpoints", cps)
-	t.RawSetString("vclock", vclockTable(g.VClock))
+	t.RawSetString("vclock", rt.vclockTable(L, g.VClock))
 	cons := L.NewTable()
 	for _, c := range g.Consumers {
 		ct := L.NewTable()
 		ct.RawSetString("name", lua.LString(c.Name))
-		ct.RawSetString("vclock", vclockTable(c.VClock))
+		ct.RawSetString("vclock", rt.vclockTable(L, c.VClock))
 		ct.RawSetString("signature", lua.LNumber(c.Signature))
 		cons.Append(ct)
 	}

@@ -123,6 +123,7 @@ type Runtime struct {
 	// mapMT is {__serialize = 'map'}, Tarantool's map hint
 	// (luaL_setmaphint): a vclock prints as {1: 4}, not as an array.
 	mapMT           *lua.LTable
+	infoGCT         *lua.LTable // box.info.gc, callable; made on first use
 	scriptName      string
 	evalCache       map[string]*lua.FunctionProto
 	storages        map[uint64]*lua.LTable // box.session.storage by session id

@@ -501,38 +501,31 @@ func (t *bpsTree) rebalance(path *[maxHeight]pathStep) {
 		if ci == 0 {
 			li = 0
 		}
+		// Merged, right is gone; evened out, right's first entry
+		// changed and becomes its separator in p.
+		var merged bool
+		var first uint64
+		var firstT *Tuple
 		if d == t.height-1 {
 			left, right := own[bpsLeaf](t, &p.kids[li]), own[bpsLeaf](t, &p.kids[li+1])
-			if left.n+right.n <= leafMax {
-				moveLeaf(left, left.n, right, 0, right.n)
+			if merged = balancePair(left, right, left.n, right.n, leafMax, moveLeaf); merged {
 				t.leaves--
-				innerRemove(p, li+1)
-			} else {
-				// Even out; the right node's first entry changes.
-				if left.n < right.n {
-					moveLeaf(left, left.n, right, 0, (right.n-left.n)/2)
-				} else {
-					moveLeaf(right, 0, left, left.n-(left.n-right.n)/2, left.n)
-				}
-				p.hints[li+1], p.ts[li+1] = right.hints[0], right.ts[0]
 			}
+			first, firstT = right.hints[0], right.ts[0]
 		} else {
 			left, right := own[bpsInner](t, &p.kids[li]), own[bpsInner](t, &p.kids[li+1])
 			// The parent's separator of right becomes the separator of
 			// right's first child while the two nodes exchange children.
 			right.hints[0], right.ts[0] = p.hints[li+1], p.ts[li+1]
-			if left.n+right.n <= innerMax {
-				moveInner(left, left.n, right, 0, right.n)
+			if merged = balancePair(left, right, left.n, right.n, innerMax, moveInner); merged {
 				t.inners--
-				innerRemove(p, li+1)
-			} else {
-				if left.n < right.n {
-					moveInner(left, left.n, right, 0, (right.n-left.n)/2)
-				} else {
-					moveInner(right, 0, left, left.n-(left.n-right.n)/2, left.n)
-				}
-				p.hints[li+1], p.ts[li+1] = right.hints[0], right.ts[0]
 			}
+			first, firstT = right.hints[0], right.ts[0]
+		}
+		if merged {
+			innerRemove(p, li+1)
+		} else {
+			p.hints[li+1], p.ts[li+1] = first, firstT
 		}
 		if d == 0 {
 			if p.n == 1 { // only the root may get down to one child
@@ -546,6 +539,22 @@ func (t *bpsTree) rebalance(path *[maxHeight]pathStep) {
 			return
 		}
 	}
+}
+
+// balancePair moves all of right into left when the two fit in max
+// entries (and reports true), else evens their sizes out; move is
+// moveLeaf or moveInner, ln and rn the nodes' sizes.
+func balancePair[N any](left, right *N, ln, rn, max int, move func(dst *N, at int, src *N, from, to int)) bool {
+	switch {
+	case ln+rn <= max:
+		move(left, ln, right, 0, rn)
+		return true
+	case ln < rn:
+		move(left, ln, right, 0, (rn-ln)/2)
+	default:
+		move(right, 0, left, ln-(ln-rn)/2, ln)
+	}
+	return false
 }
 
 // innerRemove drops child i (i >= 1) and its separator.

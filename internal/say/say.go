@@ -73,7 +73,13 @@ func (l *Logger) Open(dest string) error {
 	case strings.HasPrefix(dest, "pipe:"), strings.HasPrefix(dest, "syslog:"):
 		return fmt.Errorf("log destination %q is not supported", dest)
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640) // as 2.6: rw-r-----
+	return l.openFile(path)
+}
+
+// openFile makes path, created rw-r----- as 2.6 does, the log's file in
+// place of the one it had.
+func (l *Logger) openFile(path string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
 	if err != nil {
 		return err
 	}
@@ -93,18 +99,14 @@ func (l *Logger) Open(dest string) error {
 // thread). A log that is not a file is left alone.
 func (l *Logger) Rotate() error {
 	l.mu.Lock()
-	if l.file == nil {
-		l.mu.Unlock()
+	path, isFile := l.path, l.file != nil
+	l.mu.Unlock()
+	if !isFile {
 		return nil
 	}
-	f, err := os.OpenFile(l.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640) // as 2.6: rw-r-----
-	if err != nil {
-		l.mu.Unlock()
-		return fmt.Errorf("logrotate can't open %s: %w", l.path, err)
+	if err := l.openFile(path); err != nil {
+		return fmt.Errorf("logrotate can't open %s: %w", path, err)
 	}
-	l.file.Close()
-	l.out, l.file = f, f
-	l.mu.Unlock()
 	l.Log("coio", Info, "log file has been reopened")
 	return nil
 }

@@ -73,22 +73,21 @@ func (s *Server) runCheckpointDaemon() {
 				timer = time.NewTimer(timeout)
 				due = timer.C
 			}
-			triggered := false
+			rescheduled, triggered := false, false
 			select {
 			case <-s.stopped:
 				return
 			case <-st.daemon:
-				// The schedule changed: announce the next time.
-				if timer != nil {
-					timer.Stop()
-				}
-				continue
+				rescheduled = true
 			case <-st.threshold:
 				triggered = true
-				if timer != nil {
-					timer.Stop()
-				}
 			case <-due:
+			}
+			if timer != nil {
+				timer.Stop()
+			}
+			if rescheduled {
+				continue // announce the new next time
 			}
 			f.Acquire()
 			if !st.checkpointing {

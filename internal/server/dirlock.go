@@ -22,8 +22,7 @@ func lockStorage(cfg map[string]any) (*os.File, error) {
 	f, busy, err := lockDir(walDir)
 	switch {
 	case err != nil:
-		return nil, &boxerr.Error{Code: boxerr.ER_SYSTEM, Type: "SystemError",
-			Message: fmt.Sprintf("Can't lock path: %s: %s", walDir, err.Error())}
+		return nil, &boxerr.Error{Code: boxerr.ER_SYSTEM, Type: "SystemError", Message: err.Error()}
 	case busy && cfg["hot_standby"] == true:
 		return nil, boxerr.New(boxerr.ER_UNSUPPORTED, "Spindle", "hot standby")
 	case busy:

@@ -86,31 +86,35 @@ func (s *Server) GC() luabox.GCInfo {
 	if st == nil {
 		return g
 	}
-	toMap := func(v vclock.VClock) map[uint32]int64 {
-		m := map[uint32]int64{}
-		v.Each(func(id vclock.ReplicaID, lsn vclock.LSN) { m[uint32(id)] = int64(lsn) })
-		return m
-	}
 	g.CheckpointIsInProgress = st.checkpointing
 	st.gcMu.Lock()
 	cps, _ := snapshot.List(st.fs, st.memtxDir)
 	backingUp, backup := st.backingUp, st.backup
 	st.gcMu.Unlock()
 	for _, c := range cps {
-		gc := luabox.GCCheckpoint{VClock: toMap(c.VClock), Signature: c.Signature, References: []string{}}
+		gc := luabox.GCCheckpoint{VClock: vclockMap(c.VClock), Signature: c.Signature, References: []string{}}
 		if backingUp && c.Signature == backup {
 			gc.References = append(gc.References, "backup")
 		}
 		g.Checkpoints = append(g.Checkpoints, gc)
 	}
+	var consumers []vclock.VClock
 	for uuid, v := range s.repl.consumerMap() {
-		g.Consumers = append(g.Consumers, luabox.GCConsumer{Name: "replica " + uuid, VClock: toMap(v), Signature: v.Sum()})
+		consumers = append(consumers, v)
+		g.Consumers = append(g.Consumers, luabox.GCConsumer{Name: "replica " + uuid, VClock: vclockMap(v), Signature: v.Sum()})
 	}
 	sort.Slice(g.Consumers, func(i, j int) bool {
 		a, b := g.Consumers[i], g.Consumers[j]
 		return a.Signature < b.Signature || a.Signature == b.Signature && a.Name < b.Name
 	})
-	gcv := s.gcVClock()
-	g.VClock, g.Signature = toMap(gcv), gcv.Sum()
+	gcv := snapshot.GCVClock(cps, consumers)
+	g.VClock, g.Signature = vclockMap(gcv), gcv.Sum()
 	return g
+}
+
+// vclockMap is a vclock as box.info tables carry it.
+func vclockMap(v vclock.VClock) map[uint32]int64 {
+	m := map[uint32]int64{}
+	v.Each(func(id vclock.ReplicaID, lsn vclock.LSN) { m[uint32(id)] = int64(lsn) })
+	return m
 }

@@ -113,11 +113,26 @@ func cfgString(cfg map[string]any, key, def string) string {
 var storageFS = func() vfs.FS { return vfs.OS{} }
 
 func cfgNumber(cfg map[string]any, key string, def float64) float64 {
-	if v, ok := cfg[key].(float64); ok {
-		return v
+	return numberOr(cfg[key], def)
+}
+
+// numberOr is a box.cfg number, or def when the option is unset or reset
+// to box.NULL.
+func numberOr(v any, def float64) float64 {
+	if n, ok := v.(float64); ok {
+		return n
 	}
 	return def
 }
+
+// Defaults of the checkpoint options, which box.cfg may also reset to.
+const (
+	defaultCheckpointCount    = 2
+	defaultCheckpointInterval = 3600 // seconds
+	// defaultWALThreshold is checkpoint_wal_threshold's 1e18: never
+	// reached.
+	defaultWALThreshold = 1e18
+)
 
 // openStorage recovers the instance from memtx_dir/wal_dir, or bootstraps
 // a new one, and starts the WAL. It returns the ready box.
@@ -127,12 +142,12 @@ func (s *Server) openStorage(cfg map[string]any, dirLock *os.File) (*box.Box, er
 		fs:        storageFS(),
 		memtxDir:  cfgString(cfg, "memtx_dir", "."),
 		walDir:    cfgString(cfg, "wal_dir", "."),
-		keep:      int(cfgNumber(cfg, "checkpoint_count", 2)),
+		keep:      int(cfgNumber(cfg, "checkpoint_count", defaultCheckpointCount)),
 		daemon:    make(chan struct{}, 1),
 		threshold: make(chan struct{}, 1),
 		dirLock:   dirLock,
 	}
-	st.sched.cfg(time.Now(), seconds(cfgNumber(cfg, "checkpoint_interval", 3600)))
+	st.sched.cfg(time.Now(), seconds(cfgNumber(cfg, "checkpoint_interval", defaultCheckpointInterval)))
 	st.setRateLimit(cfg["snap_io_rate_limit"])
 	s.st = st
 	mode, ok := wal.ParseMode(cfgString(cfg, "wal_mode", "write"))
@@ -217,14 +232,13 @@ func (s *Server) openStorage(cfg map[string]any, dirLock *os.File) (*box.Box, er
 		}
 	}
 	w, err := wal.Open(st.fs, st.walDir, wal.Options{
-		Mode:         mode,
-		MaxSize:      int64(cfgNumber(cfg, "wal_max_size", wal.DefaultMaxSize)),
-		InstanceUUID: s.uuid,
-		VClock:       vc,
-		InstanceID:   vclock.ReplicaID(b.InstanceID()),
-		Log:          s.Log,
-		// checkpoint_wal_threshold: the default, 1e18, is never reached.
-		CheckpointThreshold:   int64(cfgNumber(cfg, "checkpoint_wal_threshold", 1e18)),
+		Mode:                  mode,
+		MaxSize:               int64(cfgNumber(cfg, "wal_max_size", wal.DefaultMaxSize)),
+		InstanceUUID:          s.uuid,
+		VClock:                vc,
+		InstanceID:            vclock.ReplicaID(b.InstanceID()),
+		Log:                   s.Log,
+		CheckpointThreshold:   int64(cfgNumber(cfg, "checkpoint_wal_threshold", defaultWALThreshold)),
 		OnCheckpointThreshold: func() { notify(st.threshold) },
 	})
 	if err != nil {

@@ -233,19 +233,11 @@ func (s *Server) replicationAnonInfo() []map[string]any {
 // gcVClock is the ballot's gc_vclock: the oldest checkpoint's vclock
 // lowered by the WAL consumers, as gc.vclock is.
 func (s *Server) gcVClock() vclock.VClock {
-	var v vclock.VClock
 	if s.st == nil {
-		return v
+		return vclock.VClock{}
 	}
-	cps, err := snapshot.List(s.st.fs, s.st.memtxDir)
-	if err != nil || len(cps) == 0 {
-		return v
-	}
-	v = cps[0].VClock
-	for _, c := range s.repl.walConsumers() {
-		v.MinIgnore0(&c)
-	}
-	return v
+	cps, _ := snapshot.List(s.st.fs, s.st.memtxDir)
+	return snapshot.GCVClock(cps, s.repl.walConsumers())
 }
 
 // vote answers VOTE and VOTE_DEPRECATED; it works before box.cfg is done.

@@ -416,22 +416,21 @@ func (s *Server) applyDynamic(key string, v any) error {
 		if s.st != nil {
 			s.st.setRateLimit(v)
 		}
-	case "checkpoint_interval", "checkpoint_count", "checkpoint_wal_threshold":
-		st := s.st
-		n, ok := v.(float64)
-		if st == nil || !ok {
-			break
-		}
-		switch key {
-		case "checkpoint_count":
+	// box.NULL puts an option back to its default.
+	case "checkpoint_count":
+		if st := s.st; st != nil {
 			st.gcMu.Lock()
-			st.keep = int(n)
+			st.keep = int(numberOr(v, defaultCheckpointCount))
 			st.gcMu.Unlock()
-		case "checkpoint_wal_threshold":
-			st.wal.SetCheckpointThreshold(int64(n))
-		default:
+		}
+	case "checkpoint_wal_threshold":
+		if st := s.st; st != nil {
+			st.wal.SetCheckpointThreshold(int64(numberOr(v, defaultWALThreshold)))
+		}
+	case "checkpoint_interval":
+		if st := s.st; st != nil {
 			st.schedMu.Lock()
-			st.sched.cfg(time.Now(), seconds(n))
+			st.sched.cfg(time.Now(), seconds(numberOr(v, defaultCheckpointInterval)))
 			st.schedMu.Unlock()
 			notify(st.daemon)
 		}
@@ -511,7 +510,6 @@ func (s *Server) Info() luabox.Info {
 		Uptime:      int64(time.Since(s.start).Seconds()),
 		PID:         os.Getpid(),
 		RO:          s.readOnly,
-		VClock:      map[uint32]int64{},
 	}
 	if s.Box != nil {
 		in.ID = s.Box.InstanceID()
@@ -521,9 +519,7 @@ func (s *Server) Info() luabox.Info {
 	if s.st != nil && s.st.wal != nil {
 		vc = s.st.wal.VClock()
 	}
-	vc.Each(func(id vclock.ReplicaID, lsn vclock.LSN) {
-		in.VClock[uint32(id)] = int64(lsn)
-	})
+	in.VClock = vclockMap(vc)
 	in.Signature = vc.Sum()
 	in.Anon = s.anon
 	if in.ID != 0 || s.anon {

@@ -116,9 +116,20 @@ func Collect(fs vfs.FS, dir string, opts CollectOptions) (gcVClock vclock.VClock
 		}
 		logf(say.Info, "removed %s", filePath(dir, name))
 	}
-	gcVClock = cps[0].VClock
-	for i := range opts.Consumers {
-		gcVClock.MinIgnore0(&opts.Consumers[i])
+	return GCVClock(cps, opts.Consumers), true, nil
+}
+
+// GCVClock is the collector's vclock (gc.vclock): the oldest of cps
+// (oldest first) lowered by every consumer, whose component 0 is
+// ignored; the zero vclock when there is no checkpoint.
+func GCVClock(cps []Checkpoint, consumers []vclock.VClock) vclock.VClock {
+	var v vclock.VClock
+	if len(cps) == 0 {
+		return v
 	}
-	return gcVClock, true, nil
+	v = cps[0].VClock
+	for i := range consumers {
+		v.MinIgnore0(&consumers[i])
+	}
+	return v
 }

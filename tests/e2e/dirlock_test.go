@@ -1,13 +1,9 @@
 package e2e
 
 import (
-	"context"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 )
 
 // TestWALDirLock: an instance holds its wal_dir, so a second one on the
@@ -17,18 +13,11 @@ import (
 func TestWALDirLock(t *testing.T) {
 	second := func(t *testing.T, bin, dir, cfg string) string {
 		t.Helper()
-		if err := os.WriteFile(filepath.Join(dir, "second.lua"), []byte("box.cfg{"+cfg+"} os.exit(0)"), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, bin, "second.lua")
-		cmd.Dir = dir
-		out, err := cmd.CombinedOutput()
+		stdout, stderr, err := runLua(t, bin, dir, "box.cfg{"+cfg+"} os.exit(0)")
 		if err == nil {
-			t.Fatalf("%s started on a directory in use:\n%s", filepath.Base(bin), out)
+			t.Fatalf("%s started on a directory in use:\n%s%s", filepath.Base(bin), stdout, stderr)
 		}
-		return string(out)
+		return stdout + stderr
 	}
 	const holder = "box.cfg{listen = os.getenv('LISTEN')}"
 	bin := func(t *testing.T, name string) string {

@@ -245,6 +245,16 @@ func forBoth(t *testing.T, fn func(t *testing.T, bin string)) {
 // stdout and stderr (the log); a failed run fails the test.
 func runStep(t testing.TB, bin, dir, script string) (stdout, stderr string) {
 	t.Helper()
+	stdout, stderr, err := runLua(t, bin, dir, script)
+	if err != nil {
+		t.Fatalf("%s in %s: %v\nstdout:\n%s\nstderr:\n%s", filepath.Base(bin), dir, err, stdout, stderr)
+	}
+	return stdout, stderr
+}
+
+// runLua is runStep that hands a failed run back to the caller.
+func runLua(t testing.TB, bin, dir, script string) (stdout, stderr string, err error) {
+	t.Helper()
 	if err := os.WriteFile(filepath.Join(dir, "step.lua"), []byte(script), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -255,10 +265,8 @@ func runStep(t testing.TB, bin, dir, script string) (stdout, stderr string) {
 	cmd.Env = append(os.Environ(), "WORK_DIR=.")
 	var out, log bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &log
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("%s in %s: %v\nstdout:\n%s\nstderr:\n%s", filepath.Base(bin), dir, err, out.String(), log.String())
-	}
-	return out.String(), log.String()
+	err = cmd.Run()
+	return out.String(), log.String(), err
 }
 
 // runClient runs a Lua client script under the reference tarantool with
