@@ -1,0 +1,179 @@
+/*
+ * sp.h: the C half of package lua. Everything that walks Lua values in
+ * bulk (serializers, tuples, calls) is C, so that a Lua value crosses
+ * into Go as bytes in one cgo call instead of one call per element.
+ */
+#ifndef SPINDLE_LUA_SP_H
+#define SPINDLE_LUA_SP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <lua.h>
+#include <lauxlib.h>
+#include <lualib.h>
+#include <luajit.h>
+
+/* lua_type of a cdata value; LuaJIT does not name it in lua.h. */
+#define SP_TCDATA 10
+
+/* LuaJIT's built-in ctype ids (lj_ctype.h CTTYDEF), checked at start-up
+ * by sp_cdata_selftest. */
+enum {
+	SP_CTID_BOOL = 3,
+	SP_CTID_CCHAR = 4,
+	SP_CTID_INT8 = 5,
+	SP_CTID_UINT8 = 6,
+	SP_CTID_INT16 = 7,
+	SP_CTID_UINT16 = 8,
+	SP_CTID_INT32 = 9,
+	SP_CTID_UINT32 = 10,
+	SP_CTID_INT64 = 11,
+	SP_CTID_UINT64 = 12,
+	SP_CTID_FLOAT = 13,
+	SP_CTID_DOUBLE = 14,
+	SP_CTID_P_VOID = 17,
+	SP_CTID_P_CVOID = 18,
+	SP_CTID_CTYPEID = 21,
+};
+
+/* Serializer configuration (Tarantool's struct luaL_serializer). */
+struct sp_serializer {
+	int encode_sparse_convert;
+	int encode_sparse_ratio;
+	int encode_sparse_safe;
+	int encode_max_depth;
+	int encode_deep_as_nil;
+	int encode_invalid_numbers;
+	int encode_number_precision;
+	int encode_load_metatables;
+	int encode_use_tostring;
+	int encode_invalid_as_nil;
+	int decode_invalid_numbers;
+	int decode_save_metatables;
+	int decode_max_depth;
+	/* Hinted output (yaml, console): containers whose __serialize is
+	 * exactly "seq" or "map" are preceded by an empty ext of type
+	 * SP_EXT_COMPACT, and values made by tostring() by SP_EXT_... */
+	int hints;
+};
+/* Registry slots every state has (integer keys of LUA_REGISTRYINDEX
+ * above luaL_ref's range would collide, so these are refs taken at
+ * start-up and stored in struct sp_globals). */
+struct sp_globals {
+	int null_ref;      /* box.NULL: cdata<void *> NULL */
+	int u64_ctor_ref;  /* ffi.typeof('uint64_t') */
+	int i64_ctor_ref;  /* ffi.typeof('int64_t') */
+	int array_mt_ref;  /* {__serialize = 'seq'} */
+	int map_mt_ref;    /* {__serialize = 'map'} */
+	int tuple_mt_ref;  /* box.tuple's metatable, 0 until registered */
+	const void *tuple_mt;
+	int gofunc_mt_ref; /* metatable of Go function upvalues (__gc) */
+	int errhook_ref;   /* function(msg) -> error object, 0 if none */
+	int ext_decode_ref;/* table ext_type -> function(data) */
+	int uuid_ctid;     /* ctype id of struct tt_uuid, 0 until set */
+	struct sp_serializer *mp_cfg; /* msgpack.cfg: tuples, CALL, box */
+	int vm_id;
+	/* Cached C closures of the protected helpers: lua_pushcfunction
+	 * would allocate a new closure on every call. */
+	int encode_f_ref, decode_f_ref, gettable_f_ref, settable_f_ref;
+	int tostring_f_ref, concat_f_ref;
+};
+
+struct sp_globals *sp_globals(lua_State *L);
+lua_State *sp_newstate(int vm_id);
+void sp_close(lua_State *L);
+
+/* Go functions: a C closure whose first upvalue is a userdata holding
+ * the function's id in the VM's table. */
+void sp_push_gofunction(lua_State *L, uint64_t id);
+int sp_gofunction_id(lua_State *L, int idx, uint64_t *id);
+
+/* Protected helpers called from Go: each returns 0 or a lua_pcall
+ * status with the error value on the stack. */
+int sp_pgetfield(lua_State *L, int idx, const char *k, size_t klen);
+int sp_psetfield(lua_State *L, int idx, const char *k, size_t klen);
+int sp_pgettable(lua_State *L, int idx);
+int sp_psettable(lua_State *L, int idx);
+int sp_ptostring(lua_State *L, int idx);
+int sp_pconcat(lua_State *L, int n);
+
+void sp_rawgetfield(lua_State *L, int idx, const char *k, size_t klen);
+void sp_rawsetfield(lua_State *L, int idx, const char *k, size_t klen);
+void sp_getglobal(lua_State *L, const char *k, size_t klen);
+void sp_setglobal(lua_State *L, const char *k, size_t klen);
+int sp_load(lua_State *L, const char *buf, size_t len, const char *name);
+void sp_where(lua_State *L, int level);
+void sp_argerror_msg(lua_State *L, int narg, const char *msg, size_t len);
+
+/* Numbers. */
+void sp_pushnull(lua_State *L);
+int sp_isnull(lua_State *L, int idx);
+void sp_pushuint64(lua_State *L, uint64_t v);
+void sp_pushint64(lua_State *L, int64_t v);
+/* sp_cdata_ctypeid: the ctype id of the cdata at idx (0 if not cdata). */
+uint32_t sp_cdata_ctypeid(lua_State *L, int idx);
+/* sp_tointeger classifies idx as an exact integer: 1 unsigned (*u),
+ * -1 negative (*i), 0 not an integer. */
+int sp_tointeger(lua_State *L, int idx, uint64_t *u, int64_t *i);
+int sp_cdata_selftest(lua_State *L);
+
+/* A growable output buffer owned by C. */
+struct sp_buf {
+	char *data;
+	size_t len;
+	size_t cap;
+};
+void sp_buf_reserve(struct sp_buf *b, size_t n);
+void sp_buf_free(struct sp_buf *b);
+
+void sp_serializer_defaults(struct sp_serializer *cfg);
+int sp_encode_f(lua_State *L);
+int sp_decode_f(lua_State *L);
+/* sp_pushcached pushes a cached helper closure by its ref. */
+#define sp_pushcached(L, field) lua_rawgeti((L), LUA_REGISTRYINDEX, sp_globals(L)->field)
+size_t sp_memused(lua_State *L);
+
+/* Tuples (tuple.c). */
+void sp_tuple_setmt(lua_State *L, int tuple_mt_ref);
+void sp_tuple_push(lua_State *L, const char *data, size_t len, uint64_t ident, int fmt_idx);
+const char *sp_tuple_data(lua_State *L, int idx, size_t *len);
+uint64_t sp_tuple_ident(lua_State *L, int idx);
+const char *sp_mp_next(const char *p);
+int sp_tuple_index(lua_State *L);
+int sp_tuple_len(lua_State *L);
+int sp_tuple_eq(lua_State *L);
+int sp_tuple_bsize(lua_State *L);
+int sp_tuple_totable(lua_State *L);
+int sp_tuple_unpack(lua_State *L);
+int sp_tuple_tomap(lua_State *L);
+int sp_tuple_next(lua_State *L);
+int sp_tuple_is(lua_State *L);
+
+/* Private extension type marking a flow-style container in hinted
+ * output; it never leaves the process. */
+#define SP_EXT_COMPACT 127
+
+/* msgpack: encode the value at idx (raises on error: call through
+ * sp_pencode from Go). */
+void sp_mp_encode(lua_State *L, struct sp_serializer *cfg, struct sp_buf *b, int idx);
+/* sp_pencode runs sp_mp_encode protected: 0 or a lua status with the
+ * error value on top. */
+int sp_pencode(lua_State *L, struct sp_serializer *cfg, struct sp_buf *b, int idx);
+/* sp_pencode_multi encodes the values from..top as one array and pops
+ * them. */
+int sp_pencode_multi(lua_State *L, struct sp_serializer *cfg, struct sp_buf *b, int from);
+/* sp_pdecode pushes the value at data (protected); on success *used
+ * gets its length. Returns 0, a lua status, or -1 for invalid msgpack
+ * (with a message pushed). */
+int sp_pdecode(lua_State *L, struct sp_serializer *cfg, const char *data, size_t len, size_t *used);
+long sp_mp_checklen(const char *data, size_t len, int depth);
+/* sp_pdecode_args pushes the elements of the msgpack array at data;
+ * *n gets their count. */
+int sp_pdecode_args(lua_State *L, struct sp_serializer *cfg, const char *data, size_t len, int *n);
+
+/* msgpack parsing helpers shared by the C side. */
+int sp_mp_check(const char **data, const char *end, int depth);
+void sp_mp_decode(lua_State *L, struct sp_serializer *cfg, const char **data);
+
+
+#endif
