@@ -9,7 +9,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/spindledb/spindle/internal/box"
-	"github.com/spindledb/spindle/internal/console"
+	"github.com/spindledb/spindle/internal/gopherlua/console"
 	"github.com/spindledb/spindle/internal/fiber"
 )
 

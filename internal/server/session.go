@@ -9,7 +9,7 @@ import (
 	"github.com/spindledb/spindle/internal/boxerr"
 	"github.com/spindledb/spindle/internal/fiber"
 	"github.com/spindledb/spindle/internal/iproto"
-	"github.com/spindledb/spindle/internal/luabox"
+	"github.com/spindledb/spindle/internal/gopherlua/luabox"
 	"github.com/spindledb/spindle/internal/memtx"
 	"github.com/spindledb/spindle/internal/proto"
 	"github.com/spindledb/spindle/internal/say"

@@ -11,7 +11,7 @@ import (
 	"github.com/spindledb/spindle/client"
 	"github.com/spindledb/spindle/internal/boxerr"
 	"github.com/spindledb/spindle/internal/fiber"
-	"github.com/spindledb/spindle/internal/luaconv"
+	"github.com/spindledb/spindle/internal/gopherlua/luaconv"
 )
 
 // Futures: 2.6's asynchronous requests (opts.is_async) and the pushes of

@@ -3,7 +3,7 @@ package luamod
 import (
 	"errors"
 
-	"github.com/spindledb/spindle/internal/luaconv"
+	"github.com/spindledb/spindle/internal/gopherlua/luaconv"
 	lua "github.com/yuin/gopher-lua"
 )
 

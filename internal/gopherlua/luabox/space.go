@@ -7,7 +7,7 @@ import (
 
 	"github.com/spindledb/spindle/internal/box"
 	"github.com/spindledb/spindle/internal/boxerr"
-	"github.com/spindledb/spindle/internal/luaconv"
+	"github.com/spindledb/spindle/internal/gopherlua/luaconv"
 	"github.com/spindledb/spindle/internal/memtx"
 	"github.com/spindledb/spindle/internal/msgpack"
 )

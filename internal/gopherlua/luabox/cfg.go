@@ -3,7 +3,7 @@ package luabox
 import (
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/spindledb/spindle/internal/luamod"
+	"github.com/spindledb/spindle/internal/gopherlua/luamod"
 )
 
 // cfgApply is box.internal.cfg_apply(first, changed, all), called by

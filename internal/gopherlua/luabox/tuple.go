@@ -8,7 +8,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/spindledb/spindle/internal/boxerr"
-	"github.com/spindledb/spindle/internal/luaconv"
+	"github.com/spindledb/spindle/internal/gopherlua/luaconv"
 	"github.com/spindledb/spindle/internal/memtx"
 	"github.com/spindledb/spindle/internal/msgpack"
 	"github.com/spindledb/spindle/internal/tupleupdate"

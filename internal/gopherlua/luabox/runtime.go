@@ -14,8 +14,8 @@ import (
 	"github.com/spindledb/spindle/internal/box"
 	"github.com/spindledb/spindle/internal/boxerr"
 	"github.com/spindledb/spindle/internal/fiber"
-	"github.com/spindledb/spindle/internal/luaconv"
-	"github.com/spindledb/spindle/internal/luamod"
+	"github.com/spindledb/spindle/internal/gopherlua/luaconv"
+	"github.com/spindledb/spindle/internal/gopherlua/luamod"
 	"github.com/spindledb/spindle/internal/say"
 )
 

@@ -3,8 +3,8 @@ package console
 import (
 	"errors"
 
-	"github.com/spindledb/spindle/internal/luaconv"
-	"github.com/spindledb/spindle/internal/luamod"
+	"github.com/spindledb/spindle/internal/gopherlua/luaconv"
+	"github.com/spindledb/spindle/internal/gopherlua/luamod"
 	lua "github.com/yuin/gopher-lua"
 )
 

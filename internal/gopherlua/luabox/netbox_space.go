@@ -8,7 +8,7 @@ import (
 
 	"github.com/spindledb/spindle/client"
 	"github.com/spindledb/spindle/internal/boxerr"
-	"github.com/spindledb/spindle/internal/luaconv"
+	"github.com/spindledb/spindle/internal/gopherlua/luaconv"
 	"github.com/spindledb/spindle/internal/msgpack"
 	"github.com/spindledb/spindle/internal/proto"
 )

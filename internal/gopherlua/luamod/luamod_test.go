@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/spindledb/spindle/internal/luaconv"
+	"github.com/spindledb/spindle/internal/gopherlua/luaconv"
 	lua "github.com/yuin/gopher-lua"
 )
 

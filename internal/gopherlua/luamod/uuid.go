@@ -5,7 +5,7 @@ import (
 	"encoding/hex"
 
 	"github.com/google/uuid"
-	"github.com/spindledb/spindle/internal/luaconv"
+	"github.com/spindledb/spindle/internal/gopherlua/luaconv"
 	lua "github.com/yuin/gopher-lua"
 )
 

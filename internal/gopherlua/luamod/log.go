@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"fmt"
 
-	"github.com/spindledb/spindle/internal/luaconv"
+	"github.com/spindledb/spindle/internal/gopherlua/luaconv"
 	lua "github.com/yuin/gopher-lua"
 )
 

@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/spindledb/spindle/internal/luaconv"
+	"github.com/spindledb/spindle/internal/gopherlua/luaconv"
 	lua "github.com/yuin/gopher-lua"
 	yamlv3 "gopkg.in/yaml.v3"
 )
