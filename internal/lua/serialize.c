@@ -113,7 +113,7 @@ sp_mp_double(struct sp_buf *b, double d)
 	putbe(b, 0xcb, bits, 8);
 }
 
-static void
+void
 sp_mp_float(struct sp_buf *b, float f)
 {
 	uint32_t bits;
@@ -197,37 +197,6 @@ sp_mp_exthdr(struct sp_buf *b, int8_t type, uint32_t len)
 /* ---------------------------------------------------------------------- */
 /* Classification (luaL_tofield)                                           */
 
-enum sp_ftype {
-	SPF_NIL,
-	SPF_BOOL,
-	SPF_UINT,
-	SPF_INT,
-	SPF_FLOAT,
-	SPF_DOUBLE,
-	SPF_STR,
-	SPF_ARRAY,
-	SPF_MAP,
-	SPF_RAW,     /* s/len is one complete msgpack value (tuples) */
-	SPF_UUID,    /* s points at a struct tt_uuid */
-	SPF_UNKNOWN, /* needs sp_convertfield */
-};
-
-struct sp_field {
-	int type;
-	union {
-		uint64_t u;
-		int64_t i;
-		double d;
-		float f;
-		int b;
-	};
-	const char *s;
-	size_t len;
-	uint32_t size;
-	int compact;
-};
-
-static int sp_tofield(lua_State *L, struct sp_serializer *cfg, int idx, struct sp_field *f);
 
 static void
 sp_check_number(lua_State *L, struct sp_serializer *cfg, struct sp_field *f, double d)
@@ -356,10 +325,8 @@ sp_is_tuple(lua_State *L, int idx)
 	return ok;
 }
 
-/* Tuple userdata layout: see tuple.c. */
-const char *sp_tuple_data(lua_State *L, int idx, size_t *len);
 
-static int
+int
 sp_tofield(lua_State *L, struct sp_serializer *cfg, int idx, struct sp_field *f)
 {
 	double num, ip;
@@ -519,7 +486,7 @@ sp_inspect_ucdata(lua_State *L, struct sp_serializer *cfg, int idx, struct sp_fi
 
 /* sp_convertfield is luaL_convertfield: __serialize of userdata and
  * non-primitive cdata, then tostring(), then nil or an error. */
-static void
+void
 sp_convertfield(lua_State *L, struct sp_serializer *cfg, int idx, struct sp_field *f)
 {
 	if (cfg->encode_load_metatables) {
@@ -549,7 +516,7 @@ sp_convertfield(lua_State *L, struct sp_serializer *cfg, int idx, struct sp_fiel
 /* ---------------------------------------------------------------------- */
 /* Encoding                                                                */
 
-static void
+void
 sp_uuid_pack(struct sp_buf *b, const unsigned char *u)
 {
 	/* struct tt_uuid { uint32 time_low; uint16 time_mid;

@@ -176,4 +176,59 @@ int sp_mp_check(const char **data, const char *end, int depth);
 void sp_mp_decode(lua_State *L, struct sp_serializer *cfg, const char **data);
 
 
+/*
+ * Classification of a Lua value for serializers (luaL_tofield and
+ * luaL_convertfield): every encoder (msgpack, json, yaml) walks values
+ * through these, so they agree on what is an array, a map, an integer.
+ */
+enum sp_ftype {
+	SPF_NIL,
+	SPF_BOOL,
+	SPF_UINT,
+	SPF_INT,
+	SPF_FLOAT,
+	SPF_DOUBLE,
+	SPF_STR,
+	SPF_ARRAY,
+	SPF_MAP,
+	SPF_RAW,     /* s/len is one complete msgpack value (tuples) */
+	SPF_UUID,    /* s points at a struct tt_uuid */
+	SPF_UNKNOWN, /* needs sp_convertfield */
+};
+
+struct sp_field {
+	int type;
+	union {
+		uint64_t u;
+		int64_t i;
+		double d;
+		float f;
+		int b;
+	};
+	const char *s;
+	size_t len;
+	uint32_t size;
+	int compact;
+};
+
+/* sp_tofield classifies the value at idx (absolute); may call
+ * __serialize and raise. SPF_UNKNOWN values go through sp_convertfield,
+ * which may replace the value at idx (with __serialize's or tostring's
+ * result) and raises when nothing applies. */
+int sp_tofield(lua_State *L, struct sp_serializer *cfg, int idx, struct sp_field *f);
+void sp_convertfield(lua_State *L, struct sp_serializer *cfg, int idx, struct sp_field *f);
+
+/* MessagePack writers. */
+void sp_mp_uint(struct sp_buf *b, uint64_t v);
+void sp_mp_int(struct sp_buf *b, int64_t v);
+void sp_mp_double(struct sp_buf *b, double d);
+void sp_mp_float(struct sp_buf *b, float f);
+void sp_mp_strhdr(struct sp_buf *b, size_t n);
+void sp_mp_str(struct sp_buf *b, const char *s, size_t n);
+void sp_mp_arrayhdr(struct sp_buf *b, uint32_t n);
+void sp_mp_maphdr(struct sp_buf *b, uint32_t n);
+void sp_mp_raw(struct sp_buf *b, const char *p, size_t n);
+void sp_mp_exthdr(struct sp_buf *b, int8_t type, uint32_t len);
+void sp_uuid_pack(struct sp_buf *b, const unsigned char *uuid);
+
 #endif
