@@ -74,6 +74,9 @@ type VM struct {
 	// becomes a Lua error instead of unwinding through C frames.
 	Panic func(msg string, stack []byte)
 
+	objects    map[uint64]any // ObjectType values by id
+	nextObject uint64
+
 	closed bool
 }
 
@@ -542,6 +545,15 @@ func (L State) PCall(nargs, nresults int) error {
 		return L.popError()
 	}
 	return nil
+}
+
+// Call calls the function below nargs arguments and propagates a Lua
+// error as a Raise of the same value. It may be used only inside a
+// Function, where raising is allowed.
+func (L State) Call(nargs, nresults int) {
+	if C.lua_pcall(L.p, C.int(nargs), C.int(nresults), 0) != 0 {
+		L.Raise()
+	}
 }
 
 // PCallValue is PCall that leaves the error value on the stack instead

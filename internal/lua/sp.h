@@ -88,6 +88,11 @@ void sp_close(lua_State *L);
 void sp_push_gofunction(lua_State *L, uint64_t id);
 int sp_gofunction_id(lua_State *L, int idx, uint64_t *id);
 
+/* Object handles (object.c). */
+int sp_object_gc(lua_State *L);
+uint64_t sp_object_id(lua_State *L, int idx, int mt_ref);
+void sp_object_push(lua_State *L, uint64_t vm, uint64_t id, int mt_ref);
+
 /* Protected helpers called from Go: each returns 0 or a lua_pcall
  * status with the error value on the stack. */
 int sp_pgetfield(lua_State *L, int idx, const char *k, size_t klen);
