@@ -30,11 +30,22 @@ type Channel struct {
 	buf     []any
 	closed  bool
 	waiters WaitQueue
+	// Discard, when set, receives each buffered message Close drops (the
+	// Lua layer releases what the message holds).
+	Discard func(v any)
 }
 
 // NewChannel returns a channel buffering up to size messages (0: every
 // put waits for a get).
 func NewChannel(size int) *Channel { return &Channel{size: size} }
+
+// Drain removes and returns the buffered messages (for a channel nobody
+// can reach any more).
+func (c *Channel) Drain() []any {
+	b := c.buf
+	c.buf = nil
+	return b
+}
 
 // Size is the buffer capacity.
 func (c *Channel) Size() int { return c.size }
@@ -183,6 +194,9 @@ func (c *Channel) Close() {
 		return
 	}
 	for i := range c.buf {
+		if c.Discard != nil {
+			c.Discard(c.buf[i])
+		}
 		c.buf[i] = nil
 	}
 	c.buf = nil

@@ -3,8 +3,11 @@ package lua
 /*
 #cgo CFLAGS: -I/usr/include/luajit-2.1 -O2 -Wall -Wno-unused-function
 #cgo LDFLAGS: -l:libluajit-5.1.a -lm -ldl
+#include <stdio.h>
 #include <stdlib.h>
 #include "sp.h"
+
+static void sp_fflush(void) { fflush(NULL); }
 */
 import "C"
 
@@ -74,7 +77,7 @@ type VM struct {
 	// becomes a Lua error instead of unwinding through C frames.
 	Panic func(msg string, stack []byte)
 
-	objects    map[uint64]any // ObjectType values by id
+	objects    map[uint64]object // ObjectType values by id
 	nextObject uint64
 
 	closed bool
@@ -623,6 +626,18 @@ func (L State) Where(level int) string {
 	return s
 }
 
+// CallerPosition returns the chunk and current line of the function at
+// level (1: the Lua function calling the running Go function); a file
+// chunk's name loses its '@'. Empty when there is no such level.
+func (L State) CallerPosition(level int) (file string, line int) {
+	var f *C.char
+	var l C.int
+	if C.sp_caller_position(L.p, C.int(level), &f, &l) == 0 {
+		return "", 0
+	}
+	return C.GoString(f), int(l)
+}
+
 // ArgError raises "bad argument #n to 'name' (msg)".
 func (L State) ArgError(n int, msg string) {
 	C.sp_argerror_msg(L.p, C.int(n), cstr(msg), C.size_t(len(msg)))
@@ -703,6 +718,18 @@ const (
 	GCStep    = int(C.LUA_GCSTEP)
 )
 
+// Equal compares two values with == (metamethods honoured); an error
+// raised by __eq counts as not equal.
+func (L State) Equal(a, b int) bool {
+	switch C.sp_pequal(L.p, C.int(a), C.int(b)) {
+	case 1:
+		return true
+	case -1:
+		L.Pop(1)
+	}
+	return false
+}
+
 // Concat concatenates the n values on top (lua_concat, protected).
 func (L State) Concat(n int) error {
 	if C.sp_pconcat(L.p, C.int(n)) != 0 {
@@ -710,6 +737,11 @@ func (L State) Concat(n int) error {
 	}
 	return nil
 }
+
+// FlushStdio flushes C stdio's buffers (io.write, io.stdout:write), so
+// that output written through them comes before what Go writes next and
+// is not lost when the process exits.
+func FlushStdio() { C.sp_fflush() }
 
 // cstr passes a Go string's bytes to C without copying; C must not keep
 // the pointer past the call.

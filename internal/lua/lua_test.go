@@ -360,9 +360,9 @@ func TestTuples(t *testing.T) {
 		L.RawSetI(-2, i+1)
 	}
 	L.RawSetI(-2, 0)
-	L.PushTuple(data, 1, -1)
+	fmtRef := L.Ref()
+	L.PushTuple(data, 1, fmtRef)
 	L.SetGlobal("t")
-	L.Pop(1)
 	L.PushTuple(data, 1, 0)
 	L.SetGlobal("t2")
 	expect(t, L, "return t[1], t[2], #t, t[5], t[0], t[1.5]", "1", "two", "4", "nil", "nil", "nil")

@@ -12,6 +12,16 @@ import "C"
 type ObjectType struct {
 	mtRef int
 	Name  string
+	// Finalize, when set, runs when Lua collects an object of the type
+	// (with the baton held, inside whatever Lua call triggered the
+	// collection): it may release registry references, not call Lua.
+	Finalize func(L State, v any)
+}
+
+// object is an entry of the VM's object table.
+type object struct {
+	v any
+	t *ObjectType
 }
 
 // NewObjectType creates a type whose metatable is the table on top of
@@ -29,17 +39,24 @@ func (t *ObjectType) PushMetatable(L State) { L.PushRef(t.mtRef) }
 //export spindleObjectRelease
 func spindleObjectRelease(vmID, id C.uint64_t) {
 	vm := vmByID(uint64(vmID))
+	o, ok := vm.objects[uint64(id)]
+	if !ok {
+		return
+	}
 	delete(vm.objects, uint64(id))
+	if o.t.Finalize != nil {
+		o.t.Finalize(vm.main, o.v)
+	}
 }
 
 // PushObject pushes a new userdata for v.
 func (L State) PushObject(t *ObjectType, v any) {
 	vm := L.vm
 	if vm.objects == nil {
-		vm.objects = make(map[uint64]any)
+		vm.objects = make(map[uint64]object)
 	}
 	vm.nextObject++
-	vm.objects[vm.nextObject] = v
+	vm.objects[vm.nextObject] = object{v: v, t: t}
 	C.sp_object_push(L.p, C.uint64_t(vm.id), C.uint64_t(vm.nextObject), C.int(t.mtRef))
 }
 
@@ -49,8 +66,8 @@ func (L State) ToObject(idx int, t *ObjectType) (any, bool) {
 	if id == 0 {
 		return nil, false
 	}
-	v, ok := L.vm.objects[id]
-	return v, ok
+	o, ok := L.vm.objects[id]
+	return o.v, ok
 }
 
 // CheckObject is ToObject raising luaL_checkudata's error.

@@ -101,6 +101,7 @@ int sp_pgettable(lua_State *L, int idx);
 int sp_psettable(lua_State *L, int idx);
 int sp_ptostring(lua_State *L, int idx);
 int sp_pconcat(lua_State *L, int n);
+int sp_pequal(lua_State *L, int a, int b);
 
 void sp_rawgetfield(lua_State *L, int idx, const char *k, size_t klen);
 void sp_rawsetfield(lua_State *L, int idx, const char *k, size_t klen);
@@ -108,6 +109,7 @@ void sp_getglobal(lua_State *L, const char *k, size_t klen);
 void sp_setglobal(lua_State *L, const char *k, size_t klen);
 int sp_load(lua_State *L, const char *buf, size_t len, const char *name);
 void sp_where(lua_State *L, int level);
+int sp_caller_position(lua_State *L, int level, const char **file, int *line);
 void sp_argerror_msg(lua_State *L, int narg, const char *msg, size_t len);
 
 /* Numbers. */
@@ -140,7 +142,7 @@ size_t sp_memused(lua_State *L);
 
 /* Tuples (tuple.c). */
 void sp_tuple_setmt(lua_State *L, int tuple_mt_ref);
-void sp_tuple_push(lua_State *L, const char *data, size_t len, uint64_t ident, int fmt_idx);
+void sp_tuple_push(lua_State *L, const char *data, size_t len, uint64_t ident, int fmt_ref);
 const char *sp_tuple_data(lua_State *L, int idx, size_t *len);
 uint64_t sp_tuple_ident(lua_State *L, int idx);
 const char *sp_mp_next(const char *p);

@@ -205,6 +205,34 @@ sp_tostring_f(lua_State *L)
 }
 
 static int
+sp_equal_f(lua_State *L)
+{
+	lua_pushboolean(L, lua_equal(L, 1, 2));
+	return 1;
+}
+
+/* sp_pequal compares a and b with ==, metamethods honoured: 1, 0, or -1
+ * with the error value pushed. */
+int
+sp_pequal(lua_State *L, int a, int b)
+{
+	if (a < 0 && a > LUA_REGISTRYINDEX)
+		a = lua_gettop(L) + a + 1;
+	if (b < 0 && b > LUA_REGISTRYINDEX)
+		b = lua_gettop(L) + b + 1;
+	if (lua_rawequal(L, a, b))
+		return 1;
+	lua_pushcfunction(L, sp_equal_f);
+	lua_pushvalue(L, a);
+	lua_pushvalue(L, b);
+	if (lua_pcall(L, 2, 1, 0) != 0)
+		return -1;
+	int r = lua_toboolean(L, -1);
+	lua_pop(L, 1);
+	return r;
+}
+
+static int
 sp_concat_f(lua_State *L)
 {
 	lua_concat(L, lua_gettop(L));
@@ -567,4 +595,19 @@ sp_tointeger(lua_State *L, int idx, uint64_t *u, int64_t *i)
 	}
 	}
 	return 0;
+}
+
+/* sp_caller_position returns the source and line of the function at
+ * level (1: the Lua function calling the running C function), with a
+ * file chunk's leading '@' dropped, as Tarantool records error traces.
+ * 0 when there is no such level. */
+int
+sp_caller_position(lua_State *L, int level, const char **file, int *line)
+{
+	lua_Debug ar;
+	if (!lua_getstack(L, level, &ar) || !lua_getinfo(L, "Sl", &ar))
+		return 0;
+	*file = ar.source[0] == '@' ? ar.source + 1 : ar.short_src;
+	*line = ar.currentline;
+	return 1;
 }

@@ -105,15 +105,13 @@ sp_tuple_setmt(lua_State *L, int tuple_mt_ref)
 
 /*
  * sp_tuple_push pushes a tuple of the msgpack array data (checked by the
- * caller). The format table (name -> fieldno) is at fmt_idx, or 0 for
- * none.
+ * caller). fmt_ref is the registry reference of the format table
+ * (name -> fieldno, [0] = list of names), or 0 for none.
  */
 void
-sp_tuple_push(lua_State *L, const char *data, size_t len, uint64_t ident, int fmt_idx)
+sp_tuple_push(lua_State *L, const char *data, size_t len, uint64_t ident, int fmt_ref)
 {
 	struct sp_globals *g = sp_globals(L);
-	if (fmt_idx < 0 && fmt_idx > LUA_REGISTRYINDEX)
-		fmt_idx = lua_gettop(L) + fmt_idx + 1;
 	struct sp_tuple *t = lua_newuserdata(L, sizeof(*t) + len);
 	t->ident = ident;
 	t->len = (uint32_t)len;
@@ -123,8 +121,8 @@ sp_tuple_push(lua_State *L, const char *data, size_t len, uint64_t ident, int fm
 	memcpy(t->data, data, len);
 	lua_rawgeti(L, LUA_REGISTRYINDEX, g->tuple_mt_ref);
 	lua_setmetatable(L, -2);
-	if (fmt_idx != 0) {
-		lua_pushvalue(L, fmt_idx);
+	if (fmt_ref > 0) {
+		lua_rawgeti(L, LUA_REGISTRYINDEX, fmt_ref);
 		lua_setfenv(L, -2);
 	}
 }

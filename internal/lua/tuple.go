@@ -29,10 +29,10 @@ func (L State) SetTupleMetatable() {
 
 // PushTuple pushes a tuple holding a copy of data, a MessagePack array
 // the caller has validated. ident identifies the stored tuple for ==
-// (0: equal only to itself). fmtIdx is the stack index of the format
-// table (field name -> 1-based number, [0] = list of names), or 0.
-func (L State) PushTuple(data []byte, ident uint64, fmtIdx int) {
-	C.sp_tuple_push(L.p, (*C.char)(unsafe.Pointer(unsafe.SliceData(data))), C.size_t(len(data)), C.uint64_t(ident), C.int(fmtIdx))
+// (0: equal only to itself). fmtRef is the registry reference of the
+// format table (field name -> 1-based number, [0] = list of names), or 0.
+func (L State) PushTuple(data []byte, ident uint64, fmtRef int) {
+	C.sp_tuple_push(L.p, (*C.char)(unsafe.Pointer(unsafe.SliceData(data))), C.size_t(len(data)), C.uint64_t(ident), C.int(fmtRef))
 }
 
 // TupleData returns a view of the MessagePack array of the tuple at idx

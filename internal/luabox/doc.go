@@ -1,0 +1,34 @@
+// Package luabox binds Spindle's box core to the embedded LuaJIT (package
+// lua): box.cfg, box.space and index objects, tuples, box.error,
+// box.session, transactions, box.info (and box.info.gc()), box.snapshot,
+// box.backup, the fiber module, net.box, and the execution of IPROTO CALL
+// and EVAL requests.
+//
+// The Go side provides the primitives; the parts of the box API that
+// Tarantool itself writes in Lua on top of system-space DML (box.schema.*,
+// box.once, space:create_index, ...) live in the embedded lua/ directory,
+// and box.cfg's option checking in boot/cfg.lua, both run at start-up.
+//
+// Execution model: one LuaJIT state. Every fiber runs on a Lua thread of
+// its own and touches the VM only while it holds the tx baton (package
+// fiber), so Lua code between yield points is atomic as in Tarantool. Box
+// calls made from Lua run with the running fiber's session and open
+// transaction, found through the scheduler (Runtime.ctx), whichever Lua
+// thread or coroutine makes them. Go keeps Lua values only as registry
+// references (space objects, trigger functions, channel messages, fiber
+// results).
+//
+// A fiber with an open transaction that yields after its first
+// statement has the transaction rolled back (fiber OnYield, 2.6's memtx
+// rule). box.session answers type, peer, fd and push from the Transport
+// the server registers for a client session (transport.go); a session
+// without one is 'background', as the instance file's.
+//
+// net.box (netbox*.go) dials other instances through the Go client,
+// whose goroutines hand replies to the connection's worker fiber, which
+// delivers them — to waiting requests, is_async futures and on_push
+// callbacks — under the baton.
+//
+// The package never opens listening sockets or files itself: the server
+// wires the listener, the WAL and logging in through the Host interface.
+package luabox

@@ -1,0 +1,4 @@
+package luabox
+
+// openNetBox registers net.box.
+func (rt *Runtime) openNetBox() {}
