@@ -396,19 +396,16 @@ func yamlStrtod(s string) (float64, int) {
 	return sign(v), j
 }
 
-// yamlBase64Decode is Tarantool's base64_decode as frombase64 uses it:
-// characters outside the alphabet are skipped, '=' ends the data, and a
-// trailing incomplete group yields its whole bytes.
+// yamlBase64Decode is Tarantool's base64_decode (third_party/base64.c) as
+// frombase64 uses it: every character outside the alphabet, '='
+// included, is skipped, and a trailing incomplete group yields its
+// whole bytes.
 func yamlBase64Decode(s string) string {
 	out := make([]byte, 0, len(s)*3/4+1)
 	var acc uint32
 	n := 0
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c == '=' {
-			break
-		}
-		v := strings.IndexByte(yamlBase64Alphabet, c)
+		v := strings.IndexByte(yamlBase64Alphabet, s[i])
 		if v < 0 {
 			continue
 		}
@@ -437,35 +434,33 @@ const yamlBase64Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz
 // document start.
 func yamlDecodeTag(L lua.State, doc string) int {
 	var tags [][2]string
-	directives := 0
-	rest := doc
-	for rest != "" {
-		line := rest
-		next := ""
-		if i := strings.IndexByte(rest, '\n'); i >= 0 {
-			line, next = rest[:i], rest[i+1:]
+	// directives ends the last directive line, body starts the first
+	// line that is neither a directive, blank nor a comment.
+	directives, body := 0, len(doc)
+	for off := 0; off < len(doc); {
+		line := doc[off:]
+		next := len(doc)
+		if i := strings.IndexByte(line, '\n'); i >= 0 {
+			line, next = line[:i], off+i+1
 		}
 		trimmed := strings.TrimRight(strings.TrimSuffix(line, "\r"), " \t")
-		switch {
-		case trimmed == "" || strings.HasPrefix(strings.TrimLeft(trimmed, " \t"), "#"):
-		case strings.HasPrefix(trimmed, "%"):
-			directives = len(doc) - len(next)
+		if t := strings.TrimLeft(trimmed, " \t"); t != "" && t[0] != '#' {
+			if trimmed[0] != '%' {
+				body = off
+				break
+			}
+			directives = next
 			if f := strings.Fields(trimmed); len(f) >= 3 && f[0] == "%TAG" {
 				tags = append(tags, [2]string{f[1], f[2]})
 			}
-		default:
-			next = ""
-			rest = ""
-			continue
 		}
-		rest = next
+		off = next
 	}
 	if directives > 0 {
 		// Let the parser judge the directives, followed by a document
 		// start as libyaml requires after them.
 		head := doc[:directives]
-		body := strings.TrimLeft(doc[directives:], " \t\r\n")
-		if !strings.HasPrefix(body, "---") {
+		if !strings.HasPrefix(doc[body:], "---") {
 			L.PushNil()
 			L.PushString("did not find expected <document start> at document: 0\n")
 			return 2

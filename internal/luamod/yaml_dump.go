@@ -620,7 +620,8 @@ func (d *yamlDumper) collection(n int, isMap, flow bool, anchor string, inTuple 
 }
 
 // yamlFormatNumber is fpconv_g_fmt: printf("%.<prec>g") with glibc's
-// spelling of non-finite values ("-nan" for a NaN with the sign bit).
+// spelling of non-finite values ("-nan" for a NaN with the sign bit); a
+// precision outside 1..14 means 14.
 func yamlFormatNumber(f float64, prec int) string {
 	switch {
 	case math.IsNaN(f):
@@ -633,8 +634,8 @@ func yamlFormatNumber(f float64, prec int) string {
 	case math.IsInf(f, -1):
 		return "-inf"
 	}
-	if prec < 1 {
-		prec = 1
+	if prec <= 0 || prec > 14 {
+		prec = 14
 	}
 	return strconv.FormatFloat(f, 'g', prec, 64)
 }
