@@ -264,7 +264,9 @@ func (d *yamlDumper) uint(n int) (uint64, error) {
 // container marked seq/map, numbers as Lua numbers.
 func (d *yamlDumper) node(inTuple bool) (*yamlNode, error) {
 	flow, anchor := inTuple, ""
-	for {
+	// Hints are read outside tuples only: a tuple's own MessagePack may
+	// hold extensions of any type.
+	for !inTuple {
 		typ, payload, ok, err := d.hint()
 		if err != nil {
 			return nil, err
