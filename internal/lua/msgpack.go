@@ -146,14 +146,14 @@ func (L State) EncodeView(idx int, s *Serializer) ([]byte, error) {
 	return L.scratchBytes(), nil
 }
 
-// EncodeViewRaise is EncodeView for Functions: an error raised while
-// encoding (by a __serialize function, or for an unsupported value)
-// propagates unchanged as the running Function's Lua error.
-func (L State) EncodeViewRaise(idx int, s *Serializer) []byte {
+// EncodeViewValue is EncodeView that keeps the error: on failure it
+// returns false with the Lua error value (from a __serialize function,
+// or the encoder's message) left on top of the stack.
+func (L State) EncodeViewValue(idx int, s *Serializer) ([]byte, bool) {
 	if C.sp_pencode(L.p, L.serializer(s), L.scratch(), C.int(idx)) != 0 {
-		L.Raise()
+		return nil, false
 	}
-	return L.scratchBytes()
+	return L.scratchBytes(), true
 }
 
 // EncodeMulti appends the values from..top as one MessagePack array and

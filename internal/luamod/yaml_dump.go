@@ -35,8 +35,8 @@ func (e *yamlEmitterError) Error() string { return e.problem }
 // tags holds at most one %TAG directive. scratch is a serializer the
 // encoder may overwrite, used only when a directive is refused. Errors
 // raised while serializing (a __serialize function, an unsupported
-// value) propagate as the running Function's Lua error; a refused
-// directive is a *yamlEmitterError. L must be inside a Function.
+// value) are raised as yaml.encode raises them; a refused directive is a
+// *yamlEmitterError. L must be inside a Function.
 func yamlEncode(L lua.State, s *lua.Serializer, idx int, tags []yamlTagDirective, scratch *lua.Serializer) (string, error) {
 	problem := ""
 	for i := range tags {
@@ -62,10 +62,31 @@ func yamlEncode(L lua.State, s *lua.Serializer, idx int, tags []yamlTagDirective
 		o := s.Options()
 		o.Hints, o.EncodeMaxDepth, o.EncodeDeepAsNil = false, 0, true
 		scratch.SetOptions(o)
-		L.EncodeViewRaise(idx, scratch)
+		if _, ok := L.EncodeViewValue(idx, scratch); !ok {
+			yamlRaiseEncodeError(L)
+		}
 		return "", &yamlEmitterError{problem: problem}
 	}
-	return yamlDump(L.EncodeViewRaise(idx, s), s.Options(), tags)
+	data, ok := L.EncodeViewValue(idx, s)
+	if !ok {
+		yamlRaiseEncodeError(L)
+	}
+	return yamlDump(data, s.Options(), tags)
+}
+
+// yamlRaiseEncodeError raises the encoder's error value on top as
+// yaml.encode does: an error of a __serialize function unchanged, and
+// luaL_convertfield's "unsupported Lua type" (raised in C, where it
+// carries no position) with the position of yaml.encode's caller, as
+// luaL_error gives it in Tarantool.
+func yamlRaiseEncodeError(L lua.State) {
+	if L.Type(-1) == lua.TypeString {
+		if msg, _ := L.ToString(-1); strings.HasPrefix(msg, "unsupported Lua type '") {
+			L.Pop(1)
+			raise(L, msg)
+		}
+	}
+	L.Raise()
 }
 
 // yamlDump writes the hinted MessagePack value data as a YAML document
