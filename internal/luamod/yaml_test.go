@@ -501,3 +501,21 @@ func TestYAMLEncodeRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// FuzzYAMLDump feeds arbitrary bytes to the dumper as hinted
+// MessagePack: it must return a document or an error, never panic (a
+// tuple's MessagePack reaches it as stored).
+func FuzzYAMLDump(f *testing.F) {
+	for _, s := range [][]byte{{0x91, 0x01}, {0xc7, 0x00, 0x7f, 0x92, 0xa1, 'a', 0xc0},
+		{0xd4, 0x7f, 0x01, 0x91, 0xd6, 0x01, 0x02, 0x12, 0x34, 0x5d},
+		{0x92, 0xd6, 0x7e, 0, 0, 0, 0, 0x90, 0xd6, 0x7d, 0, 0, 0, 0}, {0x81, 0xcb, 0x7f, 0xf8, 0, 0, 0, 0, 0, 0, 0xc3}} {
+		f.Add(s)
+	}
+	o := newYAMLSerializer().Options()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		out, err := yamlDump(data, o, nil)
+		if err == nil && !strings.HasSuffix(out, "...\n") {
+			t.Fatalf("% x: document %q", data, out)
+		}
+	})
+}
