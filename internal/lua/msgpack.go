@@ -146,6 +146,16 @@ func (L State) EncodeView(idx int, s *Serializer) ([]byte, error) {
 	return L.scratchBytes(), nil
 }
 
+// EncodeViewValue is EncodeView that keeps the error: on failure it
+// returns false with the Lua error value (from a __serialize function,
+// or the encoder's message) left on top of the stack.
+func (L State) EncodeViewValue(idx int, s *Serializer) ([]byte, bool) {
+	if C.sp_pencode(L.p, L.serializer(s), L.scratch(), C.int(idx)) != 0 {
+		return nil, false
+	}
+	return L.scratchBytes(), true
+}
+
 // EncodeMulti appends the values from..top as one MessagePack array and
 // pops them.
 func (L State) EncodeMulti(dst []byte, from int, s *Serializer) ([]byte, error) {
@@ -232,6 +242,16 @@ func (L State) SetMapHint(idx int) {
 	L.SetMetatable(idx)
 }
 
-// ExtCompact is the private extension type that precedes flow-style
-// containers in hinted encodings.
-const ExtCompact = int8(C.SP_EXT_COMPACT)
+// Hints of hinted encodings (SerializerOptions.Hints), private
+// extension types that precede or replace a value (see sp.h):
+// ExtCompact (empty) before a container whose __serialize is exactly
+// "seq" or "map"; ExtCompact with the one byte CompactTuple before a
+// tuple's raw MessagePack array; ExtAnchor (4-byte big-endian number)
+// before a table referenced more than once, written the first time;
+// ExtAlias (likewise) instead of such a table written before.
+const (
+	ExtCompact   = int8(C.SP_EXT_COMPACT)
+	ExtAnchor    = int8(C.SP_EXT_ANCHOR)
+	ExtAlias     = int8(C.SP_EXT_ALIAS)
+	CompactTuple = byte(C.SP_COMPACT_TUPLE)
+)

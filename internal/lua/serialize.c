@@ -532,10 +532,109 @@ sp_uuid_pack(struct sp_buf *b, const unsigned char *u)
 	b->len += 16;
 }
 
-/* The value to encode is at the top of the stack and f describes it. */
+/*
+ * Anchors of hinted encodings: lua-yaml's anchor table. refs is the
+ * stack index of a table mapping each table reachable from the value to
+ * false (seen once), true (seen more than once, not written yet) or its
+ * anchor number (written).
+ */
+struct sp_refs {
+	int idx;
+	uint32_t next;
+};
+
+/* sp_find_refs is lua-yaml's find_references for the value on top:
+ * every table reachable through raw keys and values (before any
+ * __serialize), counted up to twice. */
+static void
+sp_find_refs(lua_State *L, int refs, int level)
+{
+	if (lua_type(L, -1) != LUA_TTABLE)
+		return;
+	if (level >= SP_HINTS_MAX_DEPTH)
+		luaL_error(L, "Too high nest level - %d", level + 1);
+	luaL_checkstack(L, 4, "serializer");
+	lua_pushvalue(L, -1);
+	lua_rawget(L, refs);
+	int seen = !lua_isnil(L, -1);
+	int more = seen && lua_toboolean(L, -1);
+	lua_pop(L, 1);
+	if (more)
+		return;
+	lua_pushvalue(L, -1);
+	lua_pushboolean(L, seen);
+	lua_rawset(L, refs);
+	if (seen)
+		return;
+	lua_pushnil(L);
+	while (lua_next(L, -2) != 0) {
+		sp_find_refs(L, refs, level + 1);
+		lua_pop(L, 1);
+		sp_find_refs(L, refs, level + 1);
+	}
+}
+
+static void
+sp_put_hint32(struct sp_buf *b, int8_t type, uint32_t v)
+{
+	sp_mp_exthdr(b, type, 4);
+	sp_buf_reserve(b, 4);
+	char *p = b->data + b->len;
+	p[0] = (char)(v >> 24);
+	p[1] = (char)(v >> 16);
+	p[2] = (char)(v >> 8);
+	p[3] = (char)v;
+	b->len += 4;
+}
+
+/* sp_anchor is lua-yaml's get_yaml_anchor for the table at idx (after
+ * __serialize): it writes an anchor hint for a multiply referenced table
+ * met for the first time, or an alias for one already written, and
+ * returns 1 when the alias replaces the table. */
+static int
+sp_anchor(lua_State *L, struct sp_refs *refs, struct sp_buf *b, int idx)
+{
+	lua_pushvalue(L, idx);
+	lua_rawget(L, refs->idx);
+	if (!lua_toboolean(L, -1)) {
+		lua_pop(L, 1);
+		return 0;
+	}
+	if (lua_isboolean(L, -1)) {
+		lua_pop(L, 1);
+		uint32_t n = refs->next++;
+		lua_pushvalue(L, idx);
+		lua_pushnumber(L, n);
+		lua_rawset(L, refs->idx);
+		sp_put_hint32(b, SP_EXT_ANCHOR, n);
+		return 0;
+	}
+	uint32_t n = (uint32_t)lua_tonumber(L, -1);
+	lua_pop(L, 1);
+	sp_put_hint32(b, SP_EXT_ALIAS, n);
+	return 1;
+}
+
+/* sp_too_deep applies the nesting limit at level: encode_max_depth, or
+ * SP_HINTS_MAX_DEPTH for hinted encodings (lua-yaml has no limit).
+ * Returns 1 when the container is replaced by nil. */
+static int
+sp_too_deep(lua_State *L, struct sp_serializer *cfg, struct sp_buf *b, int level)
+{
+	int max = cfg->hints ? SP_HINTS_MAX_DEPTH : cfg->encode_max_depth;
+	if (level < max)
+		return 0;
+	if (cfg->hints || !cfg->encode_deep_as_nil)
+		luaL_error(L, "Too high nest level - %d", level + 1);
+	put1(b, 0xc0);
+	return 1;
+}
+
+/* The value to encode is at the top of the stack and f describes it.
+ * refs is NULL unless cfg->hints. */
 static void
 sp_encode_r(lua_State *L, struct sp_serializer *cfg, struct sp_buf *b,
-	    struct sp_field *f, int level)
+	    struct sp_field *f, int level, struct sp_refs *refs)
 {
 	int top = lua_gettop(L);
 restart:
@@ -562,24 +661,25 @@ restart:
 		sp_mp_str(b, f->s, f->len);
 		return;
 	case SPF_RAW:
-		if (cfg->hints && f->compact)
-			sp_mp_exthdr(b, SP_EXT_COMPACT, 0);
+		if (cfg->hints) {
+			sp_mp_exthdr(b, SP_EXT_COMPACT, 1);
+			put1(b, SP_COMPACT_TUPLE);
+		}
 		sp_mp_raw(b, f->s, f->len);
 		return;
 	case SPF_UUID:
 		sp_uuid_pack(b, (const unsigned char *)f->s);
 		return;
 	case SPF_MAP: {
-		if (level >= cfg->encode_max_depth) {
-			if (!cfg->encode_deep_as_nil)
-				luaL_error(L, "Too high nest level - %d", level + 1);
-			put1(b, 0xc0);
+		if (sp_too_deep(L, cfg, b, level))
 			return;
-		}
+		if (refs != NULL && sp_anchor(L, refs, b, top))
+			return;
 		if (cfg->hints && f->compact)
 			sp_mp_exthdr(b, SP_EXT_COMPACT, 0);
 		uint32_t size = f->size, written = 0;
 		sp_mp_maphdr(b, size);
+		luaL_checkstack(L, 6, "serializer");
 		lua_pushnil(L);
 		while (lua_next(L, top) != 0) {
 			if (written == size) {
@@ -589,10 +689,10 @@ restart:
 			}
 			lua_pushvalue(L, -2);
 			sp_tofield(L, cfg, lua_gettop(L), f);
-			sp_encode_r(L, cfg, b, f, level + 1);
+			sp_encode_r(L, cfg, b, f, level + 1, refs);
 			lua_pop(L, 1);
 			sp_tofield(L, cfg, lua_gettop(L), f);
-			sp_encode_r(L, cfg, b, f, level + 1);
+			sp_encode_r(L, cfg, b, f, level + 1, refs);
 			lua_pop(L, 1);
 			written++;
 		}
@@ -603,12 +703,10 @@ restart:
 		return;
 	}
 	case SPF_ARRAY: {
-		if (level >= cfg->encode_max_depth) {
-			if (!cfg->encode_deep_as_nil)
-				luaL_error(L, "Too high nest level - %d", level + 1);
-			put1(b, 0xc0);
+		if (sp_too_deep(L, cfg, b, level))
 			return;
-		}
+		if (refs != NULL && sp_anchor(L, refs, b, top))
+			return;
 		if (cfg->hints && f->compact)
 			sp_mp_exthdr(b, SP_EXT_COMPACT, 0);
 		uint32_t size = f->size;
@@ -617,7 +715,7 @@ restart:
 		for (uint32_t i = 0; i < size; i++) {
 			lua_rawgeti(L, top, i + 1);
 			sp_tofield(L, cfg, top + 1, f);
-			sp_encode_r(L, cfg, b, f, level + 1);
+			sp_encode_r(L, cfg, b, f, level + 1, refs);
 			lua_pop(L, 1);
 		}
 		return;
@@ -632,11 +730,21 @@ void
 sp_mp_encode(lua_State *L, struct sp_serializer *cfg, struct sp_buf *b, int idx)
 {
 	struct sp_field f;
+	struct sp_refs refs = {0, 0};
 	luaL_checkstack(L, 8, "serializer");
+	if (idx < 0 && idx > LUA_REGISTRYINDEX)
+		idx = lua_gettop(L) + idx + 1;
+	if (cfg->hints) {
+		lua_newtable(L);
+		refs.idx = lua_gettop(L);
+		lua_pushvalue(L, idx);
+		sp_find_refs(L, refs.idx, 0);
+		lua_pop(L, 1);
+	}
 	lua_pushvalue(L, idx);
 	sp_tofield(L, cfg, lua_gettop(L), &f);
-	sp_encode_r(L, cfg, b, &f, 0);
-	lua_pop(L, 1);
+	sp_encode_r(L, cfg, b, &f, 0, cfg->hints ? &refs : NULL);
+	lua_pop(L, cfg->hints ? 2 : 1);
 }
 
 struct sp_encode_args {

@@ -51,9 +51,7 @@ struct sp_serializer {
 	int decode_invalid_numbers;
 	int decode_save_metatables;
 	int decode_max_depth;
-	/* Hinted output (yaml, console): containers whose __serialize is
-	 * exactly "seq" or "map" are preceded by an empty ext of type
-	 * SP_EXT_COMPACT, and values made by tostring() by SP_EXT_... */
+	/* Hinted output (yaml, console), described at SP_EXT_COMPACT. */
 	int hints;
 };
 /* Registry slots every state has (integer keys of LUA_REGISTRYINDEX
@@ -156,9 +154,28 @@ int sp_tuple_tomap(lua_State *L);
 int sp_tuple_next(lua_State *L);
 int sp_tuple_is(lua_State *L);
 
-/* Private extension type marking a flow-style container in hinted
- * output; it never leaves the process. */
+/*
+ * Hinted output: MessagePack for the yaml dumper, which needs what
+ * lua-yaml learns from the Lua values themselves. Private extension
+ * types that never leave the process precede a value:
+ *  - SP_EXT_COMPACT, empty: the container's __serialize is exactly "seq"
+ *    or "map" (flow style in YAML);
+ *  - SP_EXT_COMPACT with the one byte SP_COMPACT_TUPLE: a tuple's raw
+ *    MessagePack array, which Tarantool turns into Lua tables marked
+ *    seq/map (so every container in it is flow style) holding Lua numbers;
+ *  - SP_EXT_ANCHOR, a 4-byte big-endian number: a table referenced more
+ *    than once in the value (lua-yaml's find_references), written here
+ *    for the first time;
+ *  - SP_EXT_ALIAS, a 4-byte big-endian number, stands instead of such a
+ *    table written before.
+ * Hinted encoding ignores encode_max_depth, as lua-yaml does, and stops
+ * at SP_HINTS_MAX_DEPTH instead of exhausting the stacks.
+ */
 #define SP_EXT_COMPACT 127
+#define SP_EXT_ANCHOR 126
+#define SP_EXT_ALIAS 125
+#define SP_COMPACT_TUPLE 1
+#define SP_HINTS_MAX_DEPTH 10000
 
 /* msgpack: encode the value at idx (raises on error: call through
  * sp_pencode from Go). */

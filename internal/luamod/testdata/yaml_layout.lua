@@ -1,0 +1,11 @@
+local yaml = require('yaml')
+local function show(v) io.write((yaml.encode(v):gsub(' \n', '<SP>\n'))) end
+show('') show({a=''}) show({''}) show({['']=1}) show({['a b']=1}) show({['1']=2}) show({[5]='x', [7]='y'})
+show('\255') show({{a=1},{b=2}}) show({{a={b=2}}}) show({a={{1,2}}}) show('a\n\nb') show('a\n\nb\n') show(' a\n\nb') show({'x\n\ny'})
+show(setmetatable({'a', 'b c', 1, setmetatable({x='y'},{__serialize='map'})}, {__serialize='seq'}))
+show({{}, {a={}}}) show({a={b={}}}) show(string.rep('word ', 40) .. 'end')
+show({string.rep('word ', 40) .. 'end'}) show({k=string.rep('word ', 40) .. 'end'})
+show('tab\there ' .. string.rep('x y ', 30))
+show({[{1}] = 2})
+local t = {1} show({t, t})
+show('\r') show('a\0b') show('\194\133') show('\239\187\191x')
