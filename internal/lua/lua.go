@@ -565,16 +565,6 @@ func (L State) PCallValue(nargs, nresults int) bool {
 	return C.lua_pcall(L.p, C.int(nargs), C.int(nresults), 0) == 0
 }
 
-// Call is lua_call for Functions: it calls the function below nargs
-// arguments, and an error it raises propagates as a Lua error of the
-// running Function (through Raise, so no Lua error unwinds Go frames).
-// Only a Function may call it.
-func (L State) Call(nargs, nresults int) {
-	if C.lua_pcall(L.p, C.int(nargs), C.int(nresults), 0) != 0 {
-		L.Raise()
-	}
-}
-
 // Load compiles chunk and pushes it as a function. name is the chunk
 // name ("=stdin", "@file.lua", or the source itself).
 func (L State) Load(chunk, name string) error {
