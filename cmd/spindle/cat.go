@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/spindledb/spindle/client"
-	"github.com/spindledb/spindle/internal/gopherlua/luabox"
+	"github.com/spindledb/spindle/internal/luabox"
 	"github.com/spindledb/spindle/internal/msgpack"
 	"github.com/spindledb/spindle/internal/proto"
 	"github.com/spindledb/spindle/internal/xlog"

@@ -85,6 +85,15 @@ func (rt *Runtime) releaseFiber(L lua.State, f *fiber.Fiber) {
 	*lf = luaFiber{}
 }
 
+// EndRequest drops what Lua attached to the fiber f while it served a
+// request (its fiber object and fiber.storage): a request's fiber.storage
+// lives as long as the request, as in 2.6, whose request fibers return to
+// a pool.
+func (rt *Runtime) EndRequest(f *fiber.Fiber) {
+	rt.releaseFiber(rt.L, f)
+	f.Ext = nil
+}
+
 // fiberArg is lbox_checkfiber: a fiber object or a fiber id, which must
 // name a fiber still registered.
 func (rt *Runtime) fiberArg(L lua.State, n int) *fiber.Fiber {

@@ -12,7 +12,7 @@ import (
 	"github.com/spindledb/spindle/internal/box"
 	"github.com/spindledb/spindle/internal/boxerr"
 	"github.com/spindledb/spindle/internal/fiber"
-	"github.com/spindledb/spindle/internal/gopherlua/luabox"
+	"github.com/spindledb/spindle/internal/luabox"
 	"github.com/spindledb/spindle/internal/proto"
 	"github.com/spindledb/spindle/internal/say"
 	"github.com/spindledb/spindle/internal/vclock"

@@ -3,8 +3,6 @@ package server
 import (
 	"strings"
 	"testing"
-
-	lua "github.com/yuin/gopher-lua"
 )
 
 // badArgsScript calls every function of the box API and of the built-in
@@ -36,8 +34,9 @@ local values = {nil, -1, 0.5, 'x', {}, {1, 'a'}, true, box.NULL, function() end,
 local nvalues = 11
 local failures = {}
 local calls = 0
--- texts of Go runtime panics, which gopher-lua turns into Lua errors
-local gofailures = {'runtime error', 'panic', 'goroutine', 'invalid memory', 'nil map',
+-- texts of Go runtime panics, which the Lua binding turns into Lua
+-- errors ("internal error: ...")
+local gofailures = {'internal error', 'runtime error', 'panic', 'goroutine', 'invalid memory', 'nil map',
     'interface conversion', 'slice bounds', 'index out of range', 'divide by zero', 'closed channel'}
 local function try(name, fn, ...)
     calls = calls + 1
@@ -125,15 +124,20 @@ func TestBadArgumentsNeverPanic(t *testing.T) {
 	f := s.Sched.New("check")
 	f.Acquire()
 	defer f.Finish()
-	res := s.RT.L.GetGlobal("bad_args_result")
-	calls := s.RT.L.GetField(res, "calls")
-	fails := s.RT.L.GetField(res, "failures")
-	n := 0
+	L := s.RT.L
+	L.GetGlobal("bad_args_result")
+	L.RawGetField(-1, "calls")
+	calls := L.ToNumber(-1)
+	L.RawGetField(-2, "failures")
+	n := L.ObjLen(-1)
 	var msgs []string
-	if tbl, ok := fails.(interface{ Len() int }); ok {
-		n = tbl.Len()
+	for i := 1; i <= n; i++ {
+		L.RawGetI(-1, i)
+		m, _ := L.ToString(-1)
+		msgs = append(msgs, m)
+		L.Pop(1)
 	}
-	s.RT.L.ForEach(fails.(*lua.LTable), func(_, v lua.LValue) { msgs = append(msgs, v.String()) })
+	L.SetTop(0)
 	t.Logf("%v calls", calls)
 	if n > 0 {
 		t.Fatalf("%d calls failed with a Go runtime error:\n%s", n, strings.Join(msgs, "\n"))

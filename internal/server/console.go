@@ -6,11 +6,10 @@ import (
 	"strings"
 	"time"
 
-	lua "github.com/yuin/gopher-lua"
-
 	"github.com/spindledb/spindle/internal/box"
-	"github.com/spindledb/spindle/internal/gopherlua/console"
+	"github.com/spindledb/spindle/internal/console"
 	"github.com/spindledb/spindle/internal/fiber"
+	"github.com/spindledb/spindle/internal/lua"
 )
 
 // consoleEval evaluates console requests: each runs in a fiber of its own
@@ -62,60 +61,68 @@ func (e *consoleEval) evalIn(f *fiber.Fiber, chunk string) string {
 // IPROTO), connect(uri) opens a console to another instance.
 func (s *Server) openConsoleModule() {
 	L := s.RT.L
-	L.PreloadModule("console", func(L *lua.LState) int {
-		mod := L.NewTable()
-		L.SetFuncs(mod, map[string]lua.LGFunction{
-			"start": func(L *lua.LState) int {
+	L.GetGlobal("package")
+	L.RawGetField(-1, "preload")
+	L.PushFunction(func(L lua.State) int {
+		L.NewTable()
+		L.SetFuncs(-1, map[string]lua.Function{
+			"start": func(L lua.State) int {
 				f := s.Sched.Current()
 				var err error
 				f.Block(func() { err = s.runREPL(console.NewSession(newConsoleEval(s, "repl"))) })
 				if err != nil {
-					L.RaiseError("%s", err.Error())
+					L.Errorf("%s", err.Error())
 				}
 				return 0
 			},
-			"listen": func(L *lua.LState) int {
-				uri := L.CheckAny(1)
-				srv, err := console.Listen(lua.LVAsString(uri), newConsoleEval(s, "console"))
+			"listen": func(L lua.State) int {
+				L.CheckAny(1)
+				uri, err := L.ToStringMeta(1)
 				if err != nil {
-					L.RaiseError("%s", err.Error())
+					L.RaiseString(err.Error())
+				}
+				srv, err := console.Listen(uri, newConsoleEval(s, "console"))
+				if err != nil {
+					L.Errorf("%s", err.Error())
 				}
 				s.Log.Logf("main", 5, "started console listener on %s", srv.Addr())
 				s.consoles = append(s.consoles, srv)
-				t := L.NewTable()
-				t.RawSetString("address", lua.LString(srv.Addr().String()))
-				t.RawSetString("close", L.NewFunction(func(L *lua.LState) int { srv.Close(); return 0 }))
-				L.Push(t)
+				L.CreateTable(0, 2)
+				L.PushString(srv.Addr().String())
+				L.RawSetField(-2, "address")
+				L.PushFunction(func(L lua.State) int { srv.Close(); return 0 })
+				L.RawSetField(-2, "close")
 				return 1
 			},
-			"eval": func(L *lua.LState) int {
+			"eval": func(L lua.State) int {
 				chunk := L.CheckString(1)
 				var out string
-				s.RT.WithThread(func(th *lua.LState) {
+				s.RT.WithThread(func(th lua.State) {
 					ev := console.LuaEvaluator{L: th}
 					out = ev.Eval(chunk)
 				})
-				L.Push(lua.LString(out))
+				L.PushString(out)
 				return 1
 			},
-			"connect": func(L *lua.LState) int {
+			"connect": func(L lua.State) int {
 				uri := L.CheckString(1)
 				f := s.Sched.Current()
 				var err error
 				f.Block(func() { err = Connect(uri) })
 				if err != nil {
-					L.RaiseError("%s", err.Error())
+					L.Errorf("%s", err.Error())
 				}
 				return 0
 			},
-			"delimiter": func(L *lua.LState) int {
-				L.Push(lua.LString(""))
+			"delimiter": func(L lua.State) int {
+				L.PushString("")
 				return 1
 			},
 		})
-		L.Push(mod)
 		return 1
 	})
+	L.RawSetField(-2, "console")
+	L.Pop(2)
 }
 
 // runREPL runs the local console on the terminal until end of input.

@@ -4,7 +4,7 @@ import (
 	"sort"
 
 	"github.com/spindledb/spindle/internal/boxerr"
-	"github.com/spindledb/spindle/internal/gopherlua/luabox"
+	"github.com/spindledb/spindle/internal/luabox"
 	"github.com/spindledb/spindle/internal/say"
 	"github.com/spindledb/spindle/internal/snapshot"
 	"github.com/spindledb/spindle/internal/vclock"

@@ -3,13 +3,12 @@ package server
 import (
 	"sync"
 
-	lua "github.com/yuin/gopher-lua"
-
 	"github.com/spindledb/spindle/internal/box"
 	"github.com/spindledb/spindle/internal/boxerr"
 	"github.com/spindledb/spindle/internal/fiber"
 	"github.com/spindledb/spindle/internal/iproto"
-	"github.com/spindledb/spindle/internal/gopherlua/luabox"
+	"github.com/spindledb/spindle/internal/lua"
+	"github.com/spindledb/spindle/internal/luabox"
 	"github.com/spindledb/spindle/internal/memtx"
 	"github.com/spindledb/spindle/internal/proto"
 	"github.com/spindledb/spindle/internal/say"
@@ -30,7 +29,7 @@ func (s *Server) Open(c *iproto.Conn) iproto.Session {
 	cs.detachFn = cs.detach
 	cs.f.Acquire()
 	if cs.ready() != nil {
-		if err := s.RT.SessionEvent(cs.fc, "on_connect"); err != nil {
+		if err := s.RT.SessionEvent(cs.fc, "on_connect", nil); err != nil {
 			s.Log.Logf(cs.f.Who(), say.Error, "%s", err.Error())
 		}
 	}
@@ -139,7 +138,7 @@ func (cs *session) detach() {
 func (cs *session) Close() {
 	cs.f.Acquire()
 	if cs.fc != nil {
-		if err := cs.s.RT.SessionEvent(cs.fc, "on_disconnect"); err != nil {
+		if err := cs.s.RT.SessionEvent(cs.fc, "on_disconnect", nil); err != nil {
 			cs.s.Log.Logf(cs.f.Who(), say.Error, "%s", err.Error())
 		}
 		cs.s.RT.DropSession(cs.sess.ID)
@@ -203,7 +202,12 @@ func (cs *session) handle(pkt []byte, out []byte) []byte {
 		if err == nil {
 			err = b.Authenticate(sess, req.UserName, cs.conn.Salt[:20], scramble)
 			// on_auth(user, ok) runs for every attempt, as in 2.6.
-			if terr := cs.s.RT.SessionEvent(cs.fc, "on_auth", lua.LString(req.UserName), lua.LBool(err == nil)); terr != nil && err == nil {
+			user, ok := req.UserName, err == nil
+			if terr := cs.s.RT.SessionEvent(cs.fc, "on_auth", func(L lua.State) int {
+				L.PushString(user)
+				L.PushBool(ok)
+				return 2
+			}); terr != nil && err == nil {
 				err = terr
 			}
 		}
@@ -260,7 +264,7 @@ func (cs *session) handle(pkt []byte, out []byte) []byte {
 		}
 		f.OnNextYield(nil)
 		fc.Sync = 0
-		f.Ext = nil // fiber.storage lives as long as the request, as in 2.6
+		cs.s.RT.EndRequest(f) // fiber.storage lives as long as the request, as in 2.6
 		if fc.Txn != nil {
 			// A request may not leave a transaction open (2.6:
 			// ER_FUNCTION_TX_ACTIVE); roll it back.

@@ -5,10 +5,8 @@ import (
 	"strings"
 	"syscall"
 
-	lua "github.com/yuin/gopher-lua"
-
 	"github.com/spindledb/spindle/internal/fiber"
-	"github.com/spindledb/spindle/internal/gopherlua/luaconv"
+	"github.com/spindledb/spindle/internal/lua"
 	"github.com/spindledb/spindle/internal/proto"
 )
 
@@ -21,8 +19,8 @@ func (t binaryTransport) FD() int      { return socketFD(t.cs.conn.NetCon) }
 
 // Push sends an IPROTO_CHUNK {DATA: [v]} with the request's sync, as
 // 2.6's iproto_session_push; it is queued, never waited for.
-func (t binaryTransport) Push(L *lua.LState, sync uint64, v lua.LValue) error {
-	b, err := luaconv.EncodeL(L, nil, v)
+func (t binaryTransport) Push(L lua.State, sync uint64, idx int) error {
+	b, err := L.Encode(nil, idx, nil)
 	if err != nil {
 		return err
 	}
@@ -60,29 +58,29 @@ func (t *consoleTransport) Type() string { return t.kind }
 func (t *consoleTransport) Peer() string { return "" }
 func (t *consoleTransport) FD() int      { return -1 }
 
-func (t *consoleTransport) Push(L *lua.LState, _ uint64, v lua.LValue) error {
+func (t *consoleTransport) Push(L lua.State, _ uint64, idx int) error {
 	b := t.pushed[t.sched.Current()]
 	if b == nil {
 		// A fiber the request started: 2.6 writes to the console at once;
 		// with no request output to join, the document is dropped.
 		return nil
 	}
-	yaml := L.GetField(L.GetField(L.Get(lua.RegistryIndex), "_LOADED"), "yaml")
-	if yaml == lua.LNil {
-		L.Push(L.GetGlobal("require"))
-		L.Push(lua.LString("yaml"))
-		L.Call(1, 1)
-		yaml = L.Get(-1)
-		L.Pop(1)
+	idx = L.AbsIndex(idx)
+	top := L.GetTop()
+	defer L.SetTop(top)
+	if err := L.Load("return require('yaml').encode(...)", "=console"); err != nil {
+		return err
 	}
-	opts := L.NewTable()
-	opts.RawSetString("tag_handle", lua.LString("!push!"))
-	opts.RawSetString("tag_prefix", lua.LString("tag:tarantool.io/push,2018"))
-	L.Push(L.GetField(yaml, "encode"))
-	L.Push(v)
-	L.Push(opts)
-	L.Call(2, 1)
-	b.WriteString(lua.LVAsString(L.Get(-1)))
-	L.Pop(1)
+	L.PushValue(idx)
+	L.CreateTable(0, 2)
+	L.PushString("!push!")
+	L.RawSetField(-2, "tag_handle")
+	L.PushString("tag:tarantool.io/push,2018")
+	L.RawSetField(-2, "tag_prefix")
+	if err := L.PCall(2, 1); err != nil {
+		return err
+	}
+	doc, _ := L.ToString(-1)
+	b.WriteString(doc)
 	return nil
 }
