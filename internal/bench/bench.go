@@ -27,7 +27,7 @@ const (
 	OpUpsert  OpKind = "upsert"  // UPSERT [key, payload, 0] {'+', 3, 1}
 	OpDelete  OpKind = "delete"  // DELETE key
 	OpPing    OpKind = "ping"    // PING
-	OpCall    OpKind = "call"    // CALL of the server's global function bench_nop() (define it)
+	OpCall    OpKind = "call"    // CALL of Config.Function (default bench_nop, define it) with the key as argument
 	OpEval    OpKind = "eval"    // EVAL "return ..." with the key as argument
 )
 
@@ -95,6 +95,7 @@ type Config struct {
 	Payload  int           // payload string length in bytes (default 16)
 	Timeout  time.Duration // connect timeout, and request timeout when Duration is 0 (default 10s)
 	Seed     uint64        // key generator seed; 0 picks one from the clock
+	Function string        // the global function "call" invokes (default bench_nop)
 }
 
 func (c *Config) defaults() error {
@@ -115,6 +116,9 @@ func (c *Config) defaults() error {
 	}
 	if c.Keys == 0 {
 		c.Keys = 100000
+	}
+	if c.Function == "" {
+		c.Function = "bench_nop"
 	}
 	if c.Space == "" {
 		c.Space = "bench"
@@ -218,7 +222,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		}
 		workers[i] = ws
 		w := &worker{
-			conn: conns[i%cfg.Conns], cfg: &cfg, space: spaceID, payload: payload,
+			conn: conns[i%cfg.Conns], cfg: &cfg, space: spaceID, payload: payload, function: cfg.Function,
 			rng: rand.New(rand.NewPCG(cfg.Seed, uint64(i))), totalWeight: totalWeight, stats: ws,
 		}
 		wg.Add(1)
@@ -270,6 +274,7 @@ type worker struct {
 	cfg         *Config
 	space       uint32
 	payload     string
+	function    string
 	rng         *rand.Rand
 	totalWeight int
 	stats       *workerStats
@@ -335,7 +340,7 @@ func (w *worker) do(ctx context.Context, op OpKind, key uint64) error {
 	case OpPing:
 		err = c.Ping(ctx)
 	case OpCall:
-		_, err = c.Call(ctx, "bench_nop", nil)
+		_, err = c.Call(ctx, w.function, []any{key})
 	case OpEval:
 		_, err = c.Eval(ctx, "return ...", []any{key})
 	}

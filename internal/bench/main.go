@@ -51,6 +51,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&cfg.Password, "password", "", "password")
 	fs.DurationVar(&cfg.Timeout, "timeout", 10*time.Second, "connect timeout")
 	fs.Uint64Var(&cfg.Seed, "seed", 0, "key generator seed (0: from the clock)")
+	fs.StringVar(&cfg.Function, "fn", "bench_nop", "global function the call op invokes, with the key as its argument")
 	fs.BoolVar(&asJSON, "json", false, "print the result as JSON")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
