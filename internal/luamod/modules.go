@@ -9,4 +9,5 @@ func init() { addModule("lua-modules", 0, preloadLuaModules) }
 func preloadLuaModules(L lua.State, _ *Options) {
 	registerLua(L, "strict", "strict.lua", nil)
 	registerLua(L, "tap", "tap.lua", nil)
+	registerLua(L, "csv", "csv.lua", nil)
 }
