@@ -10,4 +10,5 @@ func preloadLuaModules(L lua.State, _ *Options) {
 	registerLua(L, "strict", "strict.lua", nil)
 	registerLua(L, "tap", "tap.lua", nil)
 	registerLua(L, "csv", "csv.lua", nil)
+	registerLua(L, "internal.trigger", "internal.trigger.lua", nil)
 }
