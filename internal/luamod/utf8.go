@@ -375,7 +375,7 @@ func utf8Checker(name string, is func(rune) bool) lua.Function {
 func utf8Compare(usage string, c *collate.Collator) lua.Function {
 	return func(L lua.State) int {
 		if L.GetTop() != 2 || !L.IsString(1) || !L.IsString(2) {
-			L.Errorf("%s", usage)
+			raise(L, usage)
 		}
 		a, _ := L.ToBytesView(1)
 		b, _ := L.ToBytesView(2)
