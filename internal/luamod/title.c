@@ -44,6 +44,9 @@ moved(char *p, char *begin, char *end, char *copy)
 	return p;
 }
 
+#if defined(__linux__) && defined(__GLIBC__)
+/* Only glibc passes (argc, argv, envp) to ELF constructors; elsewhere
+ * (musl) there is no title area, and title.get() returns nil. */
 __attribute__((constructor)) static void
 sp_title_init(int argc, char **argv, char **envp)
 {
@@ -79,6 +82,7 @@ sp_title_init(int argc, char **argv, char **envp)
 	area = begin;
 	area_size = last_len = size;
 }
+#endif
 
 size_t
 sp_title_max(void)
