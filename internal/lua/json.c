@@ -115,6 +115,67 @@ json_append_int(struct sp_buf *b, int64_t v)
 	}
 }
 
+static const double json_pow10[] = {
+	1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+};
+
+/*
+ * json_short_decimal writes d when it is a short decimal fraction: d *
+ * 10^k rounds to an integer m of at most `precision` digits for some k
+ * in 1..6, with 1e-4 <= |d| < 1e9. %.<precision>g would print m / 10^k
+ * then: d lies within one part in 2^52 of it, far inside half a unit of
+ * the last printed digit, and the magnitude keeps %g out of exponent
+ * form. Returns 0 when d is not such a number (snprintf then decides).
+ */
+static int
+json_short_decimal(struct sp_buf *b, double d, int precision)
+{
+	double a = fabs(d);
+	if (!(a >= 1e-4 && a < 1e9))
+		return 0;
+	for (int k = 1; k <= 6; k++) {
+		double m = a * json_pow10[k];
+		if (m >= 1e15)
+			return 0;
+		uint64_t u = (uint64_t)m;
+		if ((double)u != m)
+			continue;
+		if (u % 10 == 0)
+			return 0; /* d is integral: %g prints no point */
+		char digits[24];
+		int n = 0;
+		do {
+			digits[n++] = (char)('0' + u % 10);
+			u /= 10;
+		} while (u != 0);
+		/* Significant digits: leading zeros of the fraction are not. */
+		if (n > precision)
+			return 0;
+		sp_buf_reserve(b, (size_t)(n + k + 3));
+		char *p = b->data + b->len;
+		if (d < 0)
+			*p++ = '-';
+		if (n <= k) {
+			*p++ = '0';
+			*p++ = '.';
+			for (int z = n; z < k; z++)
+				*p++ = '0';
+			while (n > 0)
+				*p++ = digits[--n];
+		} else {
+			while (n > k)
+				*p++ = digits[--n];
+			*p++ = '.';
+			while (n > 0)
+				*p++ = digits[--n];
+		}
+		b->len = (size_t)(p - b->data);
+		return 1;
+	}
+	return 0;
+}
+
 /* fpconv_g_fmt: "%.<precision>g", precision outside 1..14 meaning 14;
  * every NaN is "nan". */
 static void
@@ -126,6 +187,8 @@ json_append_number(struct sp_buf *b, double d, int precision)
 	}
 	if (precision <= 0 || precision > 14)
 		precision = 14;
+	if (json_short_decimal(b, d, precision))
+		return;
 	sp_buf_reserve(b, 32);
 	int n = snprintf(b->data + b->len, 32, "%.*g", precision, d);
 	b->len += (size_t)n;
@@ -242,6 +305,16 @@ restart:
 			if (!first)
 				json_putc(b, ',');
 			first = 0;
+			if (lua_type(L, -2) == LUA_TSTRING) {
+				/* What sp_tofield would say, without the copy. */
+				size_t klen;
+				const char *k = lua_tolstring(L, -2, &klen);
+				json_append_string(b, k, klen);
+				json_putc(b, ':');
+				json_append_value(L, cfg, b, depth + 1);
+				lua_pop(L, 1);
+				continue;
+			}
 			/* The key is classified on a copy: a conversion replaces
 			 * the value it inspects, and lua_next needs the key. */
 			lua_pushvalue(L, -2);
@@ -520,12 +593,58 @@ json_invalid_number(const char *s)
 	return *s < '0' || *s > '9';
 }
 
+/*
+ * json_fast_number reads the common forms without libc: -?digits with at
+ * most 18 digits (an exact int64), or -?digits.digits with at most 15
+ * digits in all and no exponent, whose value m / 10^k is correctly
+ * rounded by one division since m and 10^k are exact doubles. Returns 0
+ * for anything else, which json_number_token parses as cjson does.
+ */
+static int
+json_fast_number(struct json_parser *p, struct json_token *t)
+{
+	const char *s = p->ptr;
+	int neg = *s == '-';
+	s += neg;
+	uint64_t m = 0;
+	int digits = 0;
+	while (*s >= '0' && *s <= '9') {
+		m = m * 10 + (uint64_t)(*s++ - '0');
+		if (++digits > 18)
+			return 0;
+	}
+	if (*s == 'e' || *s == 'E')
+		return 0;
+	if (*s != '.') {
+		t->type = T_INT;
+		t->ival = neg ? -(int64_t)m : (int64_t)m;
+		p->ptr = s;
+		return 1;
+	}
+	const char *frac = ++s;
+	while (*s >= '0' && *s <= '9') {
+		m = m * 10 + (uint64_t)(*s++ - '0');
+		if (++digits > 15)
+			return 0;
+	}
+	int k = (int)(s - frac);
+	if (k == 0 || *s == 'e' || *s == 'E')
+		return 0;
+	double d = (double)m / json_pow10[k];
+	t->type = T_NUMBER;
+	t->num = neg ? -d : d;
+	p->ptr = s;
+	return 1;
+}
+
 /* json_number_token: strtoll, strtoull from LLONG_MAX on, strtod when a
  * fraction or an exponent follows (saturating as they do). */
 static void
 json_number_token(struct json_parser *p, struct json_token *t)
 {
 	char *endptr;
+	if (json_fast_number(p, t))
+		return;
 	t->type = T_INT;
 	t->ival = strtoll(p->ptr, &endptr, 10);
 	if (t->ival == LLONG_MAX) {
