@@ -272,3 +272,57 @@ print(decoded > 0)
 		t.Errorf("got %q", out)
 	}
 }
+
+// TestSerializeTupleAndUUID checks the values only box provides: a
+// tuple encodes as its fields (json) or its bytes (msgpack), a UUID as
+// its string (json) or MP_UUID (msgpack, msgpackffi).
+func TestSerializeTupleAndUUID(t *testing.T) {
+	var out bytes.Buffer
+	L := newState(t, Options{}, &out)
+	L.NewTable()
+	L.SetTupleMetatable()
+	// [1, "a", {"k": [true, nil]}, 100000000000000, 1.5]
+	L.PushTuple([]byte{0x95, 0x01, 0xa1, 'a', 0x81, 0xa1, 'k', 0x92, 0xc3, 0xc0,
+		0xcf, 0, 0, 0x5a, 0xf3, 0x10, 0x7a, 0x40, 0, 0xcb, 0x3f, 0xf8, 0, 0, 0, 0, 0, 0}, 0, 0)
+	L.SetGlobal("tuple")
+	if err := L.DoString(`
+local ffi = require('ffi')
+ffi.cdef[[struct tt_uuid {
+    uint32_t time_low;
+    uint16_t time_mid;
+    uint16_t time_hi_and_version;
+    uint8_t clock_seq_hi_and_reserved;
+    uint8_t clock_seq_low;
+    uint8_t node[6];
+};]]
+uuid = ffi.new('struct tt_uuid', 0x01020304, 0x0506, 0x0708, 0x09, 0x0a, {0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x10})`, "=uuid"); err != nil {
+		t.Fatal(err)
+	}
+	L.GetGlobal("uuid")
+	L.SetUUIDType(-1)
+	L.Pop(1)
+	if err := L.DoString(`
+local json, msgpack, msgpackffi = require('json'), require('msgpack'), require('msgpackffi')
+local function hex(s) return (s:gsub('.', function(c) return string.format('%02x', c:byte()) end)) end
+print(json.encode(tuple))
+print(json.encode({t = tuple}))
+print(hex(msgpack.encode(tuple)))
+print(pcall(json.encode, {tuple}, {encode_max_depth = 1}))
+print(json.encode(uuid), json.encode({uuid}))
+print(hex(msgpack.encode(uuid)))
+print(hex(msgpackffi.encode(uuid)))
+`, "=t"); err != nil {
+		t.Fatal(err)
+	}
+	want := `[1,"a",{"k":[true,null]},100000000000000,1.5]
+{"t":[1,"a",{"k":[true,null]},100000000000000,1.5]}
+9501a16181a16b92c3c0cf00005af3107a4000cb3ff8000000000000
+false	Too high nest level
+"01020304-0506-0708-090a-0b0c0d0e0f10"	["01020304-0506-0708-090a-0b0c0d0e0f10"]
+d8020102030405060708090a0b0c0d0e0f10
+d8020102030405060708090a0b0c0d0e0f10
+`
+	if got := out.String(); got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}
