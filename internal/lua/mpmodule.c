@@ -260,7 +260,8 @@ sp_ibuf_reserve_slow(struct sp_ibuf *ib, size_t size)
 	if (size > ((size_t)1 << 48) - used)
 		return NULL; /* no such memory: also keeps the doubling finite */
 	if (used + size <= capacity) {
-		memmove(ib->buf, ib->rpos, used);
+		if (used > 0)
+			memmove(ib->buf, ib->rpos, used);
 	} else {
 		size_t want = capacity * 2;
 		if (want < ib->start_capacity)
