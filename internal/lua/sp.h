@@ -296,7 +296,8 @@ struct sp_serializer *sp_newserializer(lua_State *L, const luaL_Reg *reg, struct
 struct sp_buf *sp_scratch_take(lua_State *L, int up);
 void sp_scratch_put(lua_State *L, int up, int idx);
 
-/* Deepest MessagePack nesting the msgpack module decodes. */
+/* The depth the msgpack module passes sp_mp_check, its maximum: 254
+ * nested containers decode, which also bounds the decoder's recursion. */
 #define SP_MP_MAX_DEPTH 255
 
 int sp_msgpack_module(lua_State *L);
