@@ -294,7 +294,7 @@ func TestDecode(t *testing.T) {
 	}
 	// Unknown extensions are an error, registered ones decode.
 	b, _ := hex.DecodeString("d40507")
-	if _, err := L.PushMsgpack(b, nil); err == nil || !strings.Contains(err.Error(), "unsupported extension: 5") {
+	if _, err := L.PushMsgpack(b, nil); err == nil || !strings.Contains(err.Error(), "Unsuported MsgPack extension type: 5") {
 		t.Errorf("ext: %v", err)
 	}
 	if err := L.Load("return function(s) return 'ext:' .. #s end", "=x"); err != nil {

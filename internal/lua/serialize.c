@@ -1131,7 +1131,9 @@ sp_decode_ext(lua_State *L, struct sp_serializer *cfg, int8_t type,
 	lua_remove(L, -2);
 	if (!lua_isfunction(L, -1)) {
 		lua_pop(L, 1);
-		luaL_error(L, "msgpack.decode: unsupported extension: %d", (int)type);
+		/* Tarantool's box handler's message (box is always loaded
+		 * there), typo and unsigned type included. */
+		luaL_error(L, "Unsuported MsgPack extension type: %u", (unsigned)(int)type);
 	}
 	lua_pushlstring(L, p, len);
 	lua_call(L, 1, 1);

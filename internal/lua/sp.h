@@ -33,7 +33,10 @@ enum {
 	SP_CTID_DOUBLE = 14,
 	SP_CTID_P_VOID = 17,
 	SP_CTID_P_CVOID = 18,
-	SP_CTID_CTYPEID = 21,
+	SP_CTID_P_CCHAR = 19,
+	SP_CTID_P_UINT8 = 20,
+	SP_CTID_A_CCHAR = 21,
+	SP_CTID_CTYPEID = 22, /* ffi.typeof's results (checked by the buffer module) */
 };
 
 /* Serializer configuration (Tarantool's struct luaL_serializer). */
@@ -70,6 +73,10 @@ struct sp_globals {
 	int ext_decode_ref;/* table ext_type -> function(data) */
 	int uuid_ctid;     /* ctype id of struct tt_uuid, 0 until set */
 	struct sp_serializer *mp_cfg; /* msgpack.cfg: tuples, CALL, box */
+	/* ctype ids of the buffer module's types (0 until it registers
+	 * them) and constructors of the pointer types msgpack returns. */
+	uint32_t ibuf_ctid, ibuf_ptr_ctid, char_ptr_ctid;
+	int char_ptr_ctor_ref, cchar_ptr_ctor_ref;
 	int vm_id;
 	/* Cached C closures of the protected helpers: lua_pushcfunction
 	 * would allocate a new closure on every call. */
@@ -254,5 +261,65 @@ void sp_mp_maphdr(struct sp_buf *b, uint32_t n);
 void sp_mp_raw(struct sp_buf *b, const char *p, size_t n);
 void sp_mp_exthdr(struct sp_buf *b, int8_t type, uint32_t len);
 void sp_uuid_pack(struct sp_buf *b, const unsigned char *uuid);
+
+/* ---------------------------------------------------------------------- */
+/* Modules (mpmodule.c, json.c)                                           */
+
+/*
+ * struct ibuf of Tarantool's buffer module, the layout buffer.lua
+ * declares through ffi.cdef: [buf, rpos) consumed, [rpos, wpos) data,
+ * [wpos, epos) free. Capacities follow Tarantool's slab sizes so that
+ * ibuf:capacity() reads the same.
+ */
+struct sp_ibuf {
+	void *slabc; /* unused: the memory comes from malloc */
+	char *buf;
+	char *rpos;
+	char *wpos;
+	char *epos;
+	size_t start_capacity;
+};
+void sp_ibuf_create(struct sp_ibuf *ib, void *slabc, size_t start_capacity);
+void sp_ibuf_destroy(struct sp_ibuf *ib);
+void sp_ibuf_reinit(struct sp_ibuf *ib);
+/* sp_ibuf_reserve_slow makes room for size bytes at wpos (moving the
+ * data to the front or growing); NULL when that cannot be done. */
+void *sp_ibuf_reserve_slow(struct sp_ibuf *ib, size_t size);
+/* sp_checkibuf returns the ibuf at idx (struct ibuf or a non-NULL
+ * struct ibuf *), or NULL. */
+struct sp_ibuf *sp_checkibuf(lua_State *L, int idx);
+/* The buffer module's helpers: a table of the ibuf functions as
+ * lightuserdata for ffi.cast, and register(ctypes...). */
+void sp_push_buffer_helpers(lua_State *L);
+
+/* Serializer configuration tables (luaL_newserializer): options parsed
+ * as Tarantool does (lua_getfield on the table at idx, lua_toboolean and
+ * lua_tointeger, no type errors). */
+void sp_serializer_parse_options(lua_State *L, int idx, struct sp_serializer *cfg);
+int sp_pparse_options(lua_State *L, int idx, struct sp_serializer *cfg);
+/* sp_push_serializer_cfg pushes the cfg table of the configuration in
+ * the userdata (full or light) at idx: current values, callable as
+ * cfg{...}. */
+void sp_push_serializer_cfg(lua_State *L, int idx);
+/* sp_newserializer pushes a module table with the functions of reg as
+ * closures over a configuration (upvalue 1) and a scratch buffer slot
+ * (upvalue 2), plus cfg, NULL, array_mt and map_mt. cfg NULL makes a new
+ * configuration with the defaults, owned by the module. */
+struct sp_serializer *sp_newserializer(lua_State *L, const luaL_Reg *reg, struct sp_serializer *cfg);
+
+/* Scratch output buffers of module functions, kept in upvalue `up` of
+ * the running closure: sp_scratch_take pushes the buffer's userdata and
+ * empties the slot, so a nested call (a __serialize function encoding)
+ * makes its own; sp_scratch_put returns the userdata at idx to the slot.
+ * A buffer abandoned by an error is collected with its userdata. */
+struct sp_buf *sp_scratch_take(lua_State *L, int up);
+void sp_scratch_put(lua_State *L, int up, int idx);
+
+/* The depth the msgpack module passes sp_mp_check, its maximum: 254
+ * nested containers decode, which also bounds the decoder's recursion. */
+#define SP_MP_MAX_DEPTH 255
+
+int sp_msgpack_module(lua_State *L);
+int sp_json_module(lua_State *L);
 
 #endif

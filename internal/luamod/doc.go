@@ -3,6 +3,15 @@
 // uuid, clock, errno, log, uri, fio and the os extensions. Preload
 // registers all of them.
 //
+// Preload also installs, first, what Tarantool has before any require
+// (runtime.go): the string, table and debug extensions, tonumber64,
+// dostring, _TARANTOOL, the utf8 global, Tarantool's package.path and
+// cpath and its search-root loaders; and it registers the modules of the
+// runtime: fun (luafun, vendored unmodified in third_party/luafun), tap,
+// strict, csv, pickle, title and internal.trigger. Where Tarantool raises
+// from a line of one of its builtin files, the Lua here raises from the
+// same line, so that messages match.
+//
 // Modules follow Tarantool's own split: what Tarantool writes in Lua is
 // embedded Lua here (lua/*.lua, chunk names "@builtin/<file>" so error
 // positions match), using ffi where Tarantool does, and what Tarantool

@@ -26,6 +26,10 @@ type Options struct {
 	// NewError pushes the Lua value scripts see for e (box.error objects
 	// in the server); nil pushes DefaultErrorObject's table.
 	NewError func(L lua.State, e *boxerr.Error)
+	// Version is _TARANTOOL and require('tarantool').version: the version
+	// box.info.version reports (the server's FullVersion); empty means
+	// that of this build of Spindle.
+	Version string
 }
 
 // module is one preloadable module. order sorts modules whose preload

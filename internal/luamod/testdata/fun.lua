@@ -1,0 +1,23 @@
+-- luafun as require('fun'): generators, transformations, reductions.
+local fun = require('fun')
+local function show(it)
+    local out = {}
+    it:each(function(v) out[#out + 1] = tostring(v) end)
+    return table.concat(out, ' ')
+end
+print(fun.range(5):map(function(x) return x * x end):totable()[5])
+print(fun.iter({1, 2, 3, 4, 5, 6}):filter(function(x) return x % 2 == 0 end):sum())
+print(show(fun.range(1, 10, 3)))
+print(fun.iter('abc'):totable()[2], fun.iter({a = 1}):length())
+print(fun.zip(fun.range(3), fun.range(10, 30, 10)):map(function(a, b) return a + b end):totable()[3])
+print(fun.foldl(function(acc, x) return acc * x end, 1, fun.range(1, 6)))
+print(fun.take_n(3, fun.duplicate('x')):length(), fun.chain({1, 2}, {3}):length())
+print(fun.head({7, 8}), fun.nth(2, {7, 8}), fun.min({3, 1, 2}), fun.max({3, 1, 2}))
+print(fun.all(function(x) return x > 0 end, {1, 2}), fun.any(function(x) return x > 1 end, {1, 2}))
+print(fun.iter({5, 6, 7}):enumerate():map(function(i, x) return i * x end):totable()[3])
+print(fun.range(10):reduce(function(a, x) return a + x end, 0))
+print(select('#', fun.iter({}):totable()), pcall(fun.head, {}))
+print(fun.tomap(fun.zip({'k'}, {'v'})).k, fun.index(3, {1, 2, 3}), fun.is_null(fun.iter({})))
+print(fun.op.add(1, 2), fun.operator.concat('a', 'b'), fun.partition(function(x) return x > 1 end, {1, 2, 3}):length())
+print(fun.cycle({1, 2}):take_n(5):sum(), fun.grep('^a', {'ab', 'b', 'ac'}):length())
+print(fun.span(function(x) return x < 3 end, {1, 2, 3, 4}):length(), fun.drop_n(2, {1, 2, 3}):head())
