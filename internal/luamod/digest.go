@@ -194,6 +194,20 @@ func ffiInteger(L lua.State, n int, t ffiType) uint64 {
 	return v
 }
 
+// ffiValueName is how LuaJIT names the Lua value at n when it cannot
+// convert it to a pointer: booleans convert through its bool ctype,
+// other values go by their type name ("cdata" standing in for the
+// ctype of a cdata value).
+func ffiValueName(L lua.State, n int) string {
+	switch L.Type(n) {
+	case lua.TypeBoolean:
+		return "bool"
+	case lua.TypeNone:
+		return "nil"
+	}
+	return L.TypeName(n)
+}
+
 // LuaJIT's built-in ctype ids of bool, float and double.
 const (
 	cdataBool   = 3
