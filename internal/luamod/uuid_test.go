@@ -197,3 +197,29 @@ func FuzzUUIDFromstr(f *testing.F) {
 		}
 	})
 }
+
+// TestUUIDSerializersVersusTarantool runs what scripts see of UUIDs
+// through msgpack, json and yaml on both; it needs those modules, which
+// are registered by other files of this package.
+func TestUUIDSerializersVersusTarantool(t *testing.T) {
+	var out bytes.Buffer
+	L := newState(t, Options{}, &out)
+	if err := L.DoString("for _, m in ipairs({'msgpack', 'json', 'yaml'}) do assert(package.preload[m] or package.loaded[m], m) end", "=t"); err != nil {
+		t.Skipf("serializer modules missing in this build: %v", err)
+	}
+	diffInputs(t, `
+local uuid = require('uuid')
+local msgpack, json, yaml = require('msgpack'), require('json'), require('yaml')
+local u = uuid.fromstr('ba90d815-14e0-431d-80c0-ce587885bb78')
+print(msgpack.decode(msgpack.encode(u)):str(), #msgpack.encode(u), hex(msgpack.encode(u)))
+print(type(msgpack.decode(msgpack.encode(u))), msgpack.decode(msgpack.encode(u)) == u)
+print(json.encode({u}), json.encode(u))
+print(yaml.encode(u))
+print(yaml.encode({id = u}))
+local t = msgpack.decode(msgpack.encode({a = u, b = {u, uuid.NULL:str()}}))
+print(t.a == u, t.b[1] == u, t.b[2])
+print(pcall(msgpack.encode, uuid.NULL))
+print(pcall(msgpack.decode, '\xd8\x02' .. string.rep('\xff', 16)))
+print(pcall(msgpack.decode, '\xc7\x05\x02' .. string.rep('\x00', 5)))
+print(msgpack.decode('\xd8\x02' .. string.rep('\x00', 16)))`, nil)
+}
