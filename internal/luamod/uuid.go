@@ -3,7 +3,6 @@ package luamod
 import (
 	"crypto/rand"
 	"encoding/binary"
-	"fmt"
 	"strings"
 
 	"github.com/spindledb/spindle/internal/lua"
@@ -127,9 +126,22 @@ func newUUID() [UUIDLen]byte {
 
 // FormatUUID is tt_uuid_to_string: the RFC 4122 form, lower case.
 func FormatUUID(u [UUIDLen]byte) string {
-	return fmt.Sprintf("%08x-%04x-%04x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-		binary.LittleEndian.Uint32(u[0:4]), binary.LittleEndian.Uint16(u[4:6]),
-		binary.LittleEndian.Uint16(u[6:8]), u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15])
+	// The fields in network order, then as text with dashes after the
+	// 4th, 6th, 8th and 10th bytes.
+	var be [UUIDLen]byte
+	binary.BigEndian.PutUint32(be[0:4], binary.LittleEndian.Uint32(u[0:4]))
+	binary.BigEndian.PutUint16(be[4:6], binary.LittleEndian.Uint16(u[4:6]))
+	binary.BigEndian.PutUint16(be[6:8], binary.LittleEndian.Uint16(u[6:8]))
+	copy(be[8:], u[8:])
+	const digits = "0123456789abcdef"
+	out := make([]byte, 0, 36)
+	for i, b := range be {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			out = append(out, '-')
+		}
+		out = append(out, digits[b>>4], digits[b&15])
+	}
+	return string(out)
 }
 
 // ParseUUID is tt_uuid_from_string, which Tarantool implements as
