@@ -67,6 +67,11 @@ var digestHelpers = map[string]lua.Function{
 	// in digest.lua computed it, n converts as the FFI converts size_t.
 	"random_bytes": func(L lua.State) int {
 		n := ffiInteger(L, 2, ffiUint64)
+		if n >= 1<<31 {
+			// digest.lua has checked the size already; this keeps a
+			// direct call from allocating without bound.
+			L.RaiseString("builtin/digest.lua:232: bad argument #1 to 'static_alloc' (size of C type is unknown or too large)")
+		}
 		b := make([]byte, n)
 		_, _ = rand.Read(b) // crypto/rand.Read never fails (it aborts the process instead)
 		L.PushBytes(b)
