@@ -75,12 +75,21 @@ func preloadUUID(L lua.State, _ *Options) {
 			},
 		})
 	})
-	// loadBuiltin left the module and its MP_UUID decoder.
+	// loadBuiltin left the module and its MP_UUID decoder. The module
+	// goes to package.loaded and stays the preload's result, so that
+	// require('uuid') after package.loaded.uuid = nil gives it back
+	// (struct tt_uuid's metatype cannot be set twice).
 	L.SetExtDecoder(mpUUID)
+	L.PushValue(-1)
+	ref := L.Ref()
 	L.GetGlobal("package")
 	L.RawGetField(-1, "loaded")
 	L.PushValue(-3)
 	L.RawSetField(-2, "uuid")
+	register(L, "uuid", func(L lua.State) int {
+		L.PushRef(ref)
+		return 1
+	})
 }
 
 // mpUUID is Tarantool's MessagePack extension type of UUIDs.

@@ -223,3 +223,21 @@ print(pcall(msgpack.decode, '\xd8\x02' .. string.rep('\xff', 16)))
 print(pcall(msgpack.decode, '\xc7\x05\x02' .. string.rep('\x00', 5)))
 print(msgpack.decode('\xd8\x02' .. string.rep('\x00', 16)))`, nil)
 }
+
+// TestBuiltinsReload checks that each module can be required again after
+// package.loaded forgets it (its FFI declarations are made once).
+func TestBuiltinsReload(t *testing.T) {
+	out := runLua(t, Options{}, `
+for _, m in ipairs({'uuid', 'crypto', 'digest', 'uri', 'clock', 'errno', 'log'}) do
+  local a = require(m)
+  package.loaded[m] = nil
+  local ok, b = pcall(require, m)
+  print(m, ok, type(b))
+end
+print(require('uuid').fromstr('ba90d815-14e0-431d-80c0-ce587885bb78'):str(), require('digest').md5_hex(''))`)
+	want := "uuid\ttrue\ttable\ncrypto\ttrue\ttable\ndigest\ttrue\ttable\nuri\ttrue\ttable\nclock\ttrue\ttable\nerrno\ttrue\ttable\nlog\ttrue\ttable\n" +
+		"ba90d815-14e0-431d-80c0-ce587885bb78\td41d8cd98f00b204e9800998ecf8427e\n"
+	if out != want {
+		t.Fatalf("got\n%s\nwant\n%s", out, want)
+	}
+}

@@ -9,10 +9,10 @@
 -- builtin/clock.lua has it, so errors calling fun read the same.
 local ffi = require('ffi')
 
-ffi.cdef[[
+if not pcall(ffi.typeof, 'struct spindle_clock_ts') then ffi.cdef[[
 struct spindle_clock_ts { long tv_sec; long tv_nsec; };
 int spindle_clock_gettime(int clock_id, struct spindle_clock_ts *ts) __asm__("clock_gettime");
-]]
+]] end
 
 local C = ffi.C
 local ts = ffi.new('struct spindle_clock_ts')

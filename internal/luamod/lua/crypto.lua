@@ -13,7 +13,7 @@
 local _, helpers = ...
 local ffi = require('ffi')
 
-ffi.cdef('struct spindle_crypto_ctx { int32_t id; };')
+if not pcall(ffi.typeof, 'struct spindle_crypto_ctx') then ffi.cdef('struct spindle_crypto_ctx { int32_t id; };') end
 local ctx_t = ffi.typeof('struct spindle_crypto_ctx')
 
 local function release_ctx(ctx)

@@ -8,7 +8,7 @@
 -- the FFI converts them and raises its own messages.
 local _, builtin = ...
 local ffi = require('ffi')
-ffi.cdef[[
+if not pcall(ffi.typeof, 'struct spindle_uri_fields') then ffi.cdef[[
 struct spindle_uri_fields {
     const char *scheme; size_t scheme_len;
     const char *login; size_t login_len;
@@ -19,7 +19,7 @@ struct spindle_uri_fields {
     const char *query; size_t query_len;
     const char *fragment; size_t fragment_len;
 };
-]]
+]] end
 -- Only ever written (Go receives the Lua strings themselves), so the
 -- pointers a previous call left in it are never followed.
 local uribuf = ffi.new('struct spindle_uri_fields')
