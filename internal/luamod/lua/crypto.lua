@@ -71,22 +71,22 @@ local crypto_dirs = {
     decrypt = false,
 }
 
+-- The module:
+--   crypto.digest.<name>(str) and crypto.digest.<name>.new() for md4,
+--     md5, sha1, sha224, sha256, sha384, sha512 and ripemd160;
+--   crypto.hmac.<name>(key, str), crypto.hmac.<name>_hex(key, str)
+--     and crypto.hmac.<name>.new(key) for the same digests;
+--   crypto.cipher.<algo>.<mode>.encrypt/decrypt(str, key, iv) and
+--     .new(key, iv) for none, aes128, aes192, aes256 and des in ecb,
+--     cbc, cfb and ofb;
+--   crypto.cipher_algo and crypto.cipher_mode, the enums by name.
+-- Unknown digest, HMAC and cipher names raise from __index; unknown
+-- modes too.
+
 -- Digest contexts ------------------------------------------------------
 --
 -- A digest object is {ctx, digest, initialized}; result() finalizes
 -- it, init() starts it again, free() releases the context.
-
-
-
-
-
-
-
-
-
-
-
-
 
 
 
@@ -366,11 +366,11 @@ hmac_api = setmetatable(hmac_api, {
     end,
 })
 
-
-
-
-
-
+-- Key and IV sizes, which init() checks: aes128, aes192 and aes256
+-- take keys of 16, 24 and 32 bytes, des of 8, none of 0; the IV is a
+-- block (16 bytes, 8 for des) except in ecb and for none, where it
+-- is empty. ecb and cbc pad with PKCS#7 and decryption checks the
+-- padding; cfb and ofb are streams that output as much as they get.
 
 
 
