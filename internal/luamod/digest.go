@@ -70,7 +70,7 @@ var digestHelpers = map[string]lua.Function{
 		if n >= 1<<31 {
 			// digest.lua has checked the size already; this keeps a
 			// direct call from allocating without bound.
-			L.RaiseString("builtin/digest.lua:232: bad argument #1 to 'static_alloc' (size of C type is unknown or too large)")
+			raiseAt(L, "builtin/digest.lua:232", "bad argument #1 to 'static_alloc' (size of C type is unknown or too large)")
 		}
 		b := make([]byte, n)
 		_, _ = rand.Read(b) // crypto/rand.Read never fails (it aborts the process instead)

@@ -112,12 +112,12 @@ func preloadLog(L lua.State, opts *Options) {
 			// FFI's conversion errors for its arguments as Tarantool's
 			// call at builtin/log.lua:517 raises them.
 			"say_logger_init": func(L lua.State) int {
-				const where = "builtin/log.lua:517: bad argument #"
+				const where = "builtin/log.lua:517"
 				if t := L.Type(1); t != lua.TypeNil && t != lua.TypeString {
-					L.RaiseString(where + "1 to 'say_logger_init' (cannot convert '" + ffiValueName(L, 1) + "' to 'const char *')")
+					raiseAt(L, where, "bad argument #1 to 'say_logger_init' (cannot convert '"+ffiValueName(L, 1)+"' to 'const char *')")
 				}
 				if t := L.Type(2); t != lua.TypeNumber && t != lua.TypeBoolean && t != lua.TypeCdata {
-					L.RaiseString(where + "2 to 'say_logger_init' (cannot convert '" + ffiValueName(L, 2) + "' to 'int')")
+					raiseAt(L, where, "bad argument #2 to 'say_logger_init' (cannot convert '"+ffiValueName(L, 2)+"' to 'int')")
 				}
 				dest, _ := L.ToString(1)
 				if conf == nil {
