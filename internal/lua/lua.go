@@ -565,18 +565,6 @@ func (L State) PCallValue(nargs, nresults int) bool {
 	return C.lua_pcall(L.p, C.int(nargs), C.int(nresults), 0) == 0
 }
 
-// Call calls the function below nargs arguments from inside a Function;
-// an error it raises propagates to the Function's Lua caller unchanged
-// (the same value, box.error objects included). The call itself is
-// protected and the error re-raised with Raise, so no Lua error ever
-// unwinds through the Function's Go frames. Outside a Function use
-// PCall.
-func (L State) Call(nargs, nresults int) {
-	if !L.PCallValue(nargs, nresults) {
-		L.Raise()
-	}
-}
-
 // Load compiles chunk and pushes it as a function. name is the chunk
 // name ("=stdin", "@file.lua", or the source itself).
 func (L State) Load(chunk, name string) error {
