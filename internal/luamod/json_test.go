@@ -130,17 +130,6 @@ end`, "=fuzz"); err != nil {
 	})
 }
 
-// runLua runs chunk in a fresh state and returns what it printed.
-func runLua(t *testing.T, chunk string) string {
-	t.Helper()
-	var out bytes.Buffer
-	L := newState(t, Options{}, &out)
-	if err := L.DoString(chunk, "=test"); err != nil {
-		t.Fatal(err)
-	}
-	return out.String()
-}
-
 // TestSerializerCallConfig checks the Go-built serializer modules' cfg
 // and per-call options (yaml's path).
 func TestSerializerCallConfig(t *testing.T) {
@@ -167,7 +156,7 @@ print(pcall(m.depth, setmetatable({}, {__index = function() error('idx', 0) end}
 	if got := out.String(); got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
-	if s := runLua(t, "print(require('json').encode({1}))"); !strings.HasPrefix(s, "[1]") {
+	if s := runLua(t, Options{}, "print(require('json').encode({1}))"); !strings.HasPrefix(s, "[1]") {
 		t.Errorf("json: %q", s)
 	}
 }
@@ -177,7 +166,7 @@ print(pcall(m.depth, setmetatable({}, {__index = function() error('idx', 0) end}
 // LuaJIT's exact string-to-number conversion, on random and boundary
 // values.
 func TestJSONNumbers(t *testing.T) {
-	out := runLua(t, `
+	out := runLua(t, Options{}, `
 local json = require('json')
 local ffi = require('ffi')
 math.randomseed(7)
@@ -251,7 +240,7 @@ print('bad', bad)
 // TestJSONGarbage decodes random strings over JSON's alphabet, which
 // reach the tokenizer's error paths far more often than random bytes.
 func TestJSONGarbage(t *testing.T) {
-	out := runLua(t, `
+	out := runLua(t, Options{}, `
 local json = require('json')
 math.randomseed(11)
 local alphabet = {'{', '}', '[', ']', '"', '\\', 'u', 'd8', 'dc', '00', '1', '9', '.', 'e', '-', '+', ',', ':',
@@ -287,14 +276,7 @@ func TestSerializeTupleAndUUID(t *testing.T) {
 	L.SetGlobal("tuple")
 	if err := L.DoString(`
 local ffi = require('ffi')
-ffi.cdef[[struct tt_uuid {
-    uint32_t time_low;
-    uint16_t time_mid;
-    uint16_t time_hi_and_version;
-    uint8_t clock_seq_hi_and_reserved;
-    uint8_t clock_seq_low;
-    uint8_t node[6];
-};]]
+-- struct tt_uuid is declared by the uuid module at preload.
 uuid = ffi.new('struct tt_uuid', 0x01020304, 0x0506, 0x0708, 0x09, 0x0a, {0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x10})`, "=uuid"); err != nil {
 		t.Fatal(err)
 	}

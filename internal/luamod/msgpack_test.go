@@ -19,7 +19,7 @@ func BenchmarkMsgpackDecode(b *testing.B) {
 // tarantool: an encode nested in a __serialize function gets a buffer of
 // its own, and an encode or decode that failed leaves the module usable.
 func TestMsgpackNested(t *testing.T) {
-	out := runLua(t, `
+	out := runLua(t, Options{}, `
 local msgpack = require('msgpack')
 local function hex(s) return (s:gsub('.', function(c) return string.format('%02x', c:byte()) end)) end
 local inner = setmetatable({}, {__serialize = function() return {msgpack.encode({1, 2})} end})
