@@ -2,6 +2,7 @@ package luabox
 
 import (
 	"github.com/spindledb/spindle/internal/lua"
+	"github.com/spindledb/spindle/internal/luamod"
 )
 
 // cfgApply is box.internal.cfg_apply(first, changed, all), called by
@@ -17,7 +18,7 @@ func (rt *Runtime) cfgApply(L lua.State) int {
 	}
 	// The log module filters by level before lines reach the logger.
 	if lvl, ok := all["log_level"].(float64); ok {
-		_ = lvl // luamod.SetLogLevel(rt.L, int(lvl)) once log is ported
+		luamod.SetLogLevel(rt.L, int(lvl))
 	}
 	rt.Refresh()
 	return 0

@@ -17,11 +17,13 @@ import (
 // bytes.
 const fiberNameMax = 256
 
-// luaFiber is the Lua side of a fiber, kept in fiber.Fiber.Ext: its one
-// userdata (so fiber.self() == fiber.self()), its fiber.storage table and
-// the outcome a joiner collects. All are registry references.
+// luaFiber is the Lua side of a fiber, kept in fiber.Fiber.Ext: its
+// fiber.storage table and the outcome a joiner collects, as registry
+// references. The fiber's object (userdata) lives in a weak table by
+// fiber id (rt.fiberObjectsRef), so fiber.self() == fiber.self() while
+// anyone holds the object, and a dead fiber's object goes when the last
+// holder drops it.
 type luaFiber struct {
-	ref        int // the fiber object (userdata)
 	storageRef int
 	resultsRef int // a table {n = count, ...} of what the function returned
 	errRef     int // the error object it died with, if it failed
@@ -55,30 +57,35 @@ func seconds(x float64) time.Duration {
 }
 
 // luaFiberOf returns f's Lua side, creating it on first use.
-func (rt *Runtime) luaFiberOf(L lua.State, f *fiber.Fiber) *luaFiber {
+func (rt *Runtime) luaFiberOf(f *fiber.Fiber) *luaFiber {
 	if lf, ok := f.Ext.(*luaFiber); ok {
 		return lf
 	}
-	L.PushObject(rt.fiberType, f)
-	lf := &luaFiber{ref: L.Ref()}
+	lf := &luaFiber{}
 	f.Ext = lf
 	return lf
 }
 
-// pushFiber pushes f's object.
+// pushFiber pushes f's object: the one Lua already holds, or a new one.
 func (rt *Runtime) pushFiber(L lua.State, f *fiber.Fiber) {
-	L.PushRef(rt.luaFiberOf(L, f).ref)
+	L.PushRef(rt.fiberObjectsRef)
+	L.RawGetI(-1, int(f.ID()))
+	if L.IsNil(-1) {
+		L.Pop(1)
+		L.PushObject(rt.fiberType, f)
+		L.PushValue(-1)
+		L.RawSetI(-3, int(f.ID()))
+	}
+	L.Remove(-2)
 }
 
-// releaseFiber drops the Lua side of a finished fiber once nothing can
-// reach it through the scheduler: the object itself lives on while Lua
-// holds it.
+// releaseFiber drops the Lua side of a finished fiber (its storage and
+// outcome); the object itself lives on while Lua holds it.
 func (rt *Runtime) releaseFiber(L lua.State, f *fiber.Fiber) {
 	lf, ok := f.Ext.(*luaFiber)
 	if !ok {
 		return
 	}
-	L.Unref(lf.ref)
 	L.Unref(lf.storageRef)
 	L.Unref(lf.resultsRef)
 	L.Unref(lf.errRef)
@@ -161,7 +168,7 @@ func (rt *Runtime) openFiber() {
 			if !f.Registered() {
 				L.Errorf("the fiber is dead")
 			}
-			lf := rt.luaFiberOf(L, f)
+			lf := rt.luaFiberOf(f)
 			if lf.storageRef == 0 {
 				L.NewTable()
 				lf.storageRef = L.Ref()
@@ -178,6 +185,12 @@ func (rt *Runtime) openFiber() {
 	L.RawSetField(fiberMT, "__index")
 	L.PushValue(fiberMT)
 	rt.fiberType = L.NewObjectType("fiber")
+	L.NewTable()
+	L.CreateTable(0, 1)
+	L.PushString("v")
+	L.RawSetField(-2, "__mode")
+	L.SetMetatable(-2)
+	rt.fiberObjectsRef = L.Ref()
 
 	L.CreateTable(0, 32)
 	mod := L.GetTop()
@@ -262,9 +275,7 @@ func (rt *Runtime) fiberStart(L lua.State, now bool) int {
 	body := func(f *fiber.Fiber) { rt.runFiber(f, parent.Sess, callRef) }
 	var f *fiber.Fiber
 	if now {
-		// The new fiber's Lua object must exist before it runs: it may
-		// call fiber.self() and the creator returns the same object.
-		f = rt.Sched.Start("lua", func(f *fiber.Fiber) { rt.luaFiberOf(rt.L, f); body(f) })
+		f = rt.Sched.Start("lua", body)
 	} else {
 		f = rt.Sched.Go("lua", body)
 	}
@@ -279,7 +290,7 @@ func (rt *Runtime) runFiber(f *fiber.Fiber, sess *box.Session, callRef int) {
 	fc := rt.NewFiberCtx(f, sess)
 	defer rt.ReleaseFiberCtx(fc)
 	th := fc.L
-	lf := rt.luaFiberOf(th, f)
+	lf := rt.luaFiberOf(f)
 	defer func() {
 		if !f.Joinable() {
 			rt.releaseFiber(th, f)
@@ -462,7 +473,7 @@ func (rt *Runtime) fiberJoin(L lua.State) int {
 		L.Errorf("the fiber is not joinable")
 	}
 	f.Join()
-	lf := rt.luaFiberOf(L, f)
+	lf := rt.luaFiberOf(f)
 	defer rt.releaseFiber(L, f)
 	if lf.errRef != 0 {
 		L.PushBool(false)

@@ -114,6 +114,7 @@ type Runtime struct {
 	tupleMethodsRef, tupleMTRef   int
 	errorType                     *lua.ObjectType
 	fiberType, chanType, condType *lua.ObjectType
+	fiberObjectsRef               int // weak table: fiber id -> fiber object
 
 	spaceStates map[uint32]*spaceState
 	seenSchema  uint64
@@ -367,8 +368,14 @@ func (rt *Runtime) RunScript(fc *FiberCtx, path string, args []string) error {
 	return L.PCall(len(args), 0)
 }
 
-// RunString runs Lua source (spindle -e) on fc's thread.
+// RunString runs Lua source (spindle -e, a script on stdin) on fc's
+// thread. name is the chunk name as messages show it ("stdin",
+// "(command line)"); a name starting with '=' or '@' is taken as LuaJIT's
+// chunk name.
 func (rt *Runtime) RunString(fc *FiberCtx, src, name string) error {
+	if !strings.HasPrefix(name, "=") && !strings.HasPrefix(name, "@") {
+		name = "=" + name
+	}
 	return fc.L.DoString(src, name)
 }
 
