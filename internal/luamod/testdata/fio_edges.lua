@@ -1,0 +1,250 @@
+-- fio: handle objects, buffers, argument conversions and the error
+-- positions of bad calls. Paths are printed relative to a fresh
+-- temporary directory as <d>; descriptors and addresses are not printed.
+local fio = require('fio')
+local ffi = require('ffi')
+local old_umask = fio.umask(tonumber('022', 8))
+local d = fio.tempdir()
+local here = fio.cwd()
+local function rel(s)
+  if type(s) == 'string' then
+    return (s:gsub(d:gsub('%p', '%%%0'), '<d>'):gsub('%z', '\\0'):gsub('0x%x+', '0x?'))
+  end
+  return s
+end
+local function show(...)
+  local out = {}
+  for i = 1, select('#', ...) do out[i] = tostring(rel(tostring((select(i, ...))))) end
+  print(table.concat(out, '\t'))
+end
+local function try(...) show(pcall(...)) end
+local function p(...) return fio.pathjoin(d, ...) end
+local function keys(t)
+  local out = {}
+  for k in pairs(t) do out[#out + 1] = tostring(k) end
+  table.sort(out)
+  return table.concat(out, ' ')
+end
+
+-- the module's shape
+print(keys(fio))
+print(keys(fio.path))
+for _, t in ipairs({'flag', 'mode', 'seek'}) do
+  local names = {}
+  for k in pairs(fio.c[t]) do names[#names + 1] = k end
+  table.sort(names)
+  for _, k in ipairs(names) do io.write(t, '.', k, '=', fio.c[t][k], ' ') end
+  print()
+end
+show(type(fio.stat), type(fio.open), tostring(fio.stat):match('^function: 0x') ~= nil)
+
+-- handle objects
+local f = io.open(p('data'), 'w')
+f:write('root:x:0:0:root:/root:/bin/bash\n')
+f:close()
+local fh = fio.open(p('data'))
+show(type(fh), tostring(fh):match('^cdata<struct fio_handle>: 0x%x+$') ~= nil, type(fh.fh), fh.fh >= 0)
+try(function() return fh.foo end)
+try(function() fh.foo = 1 end)
+try(function() fh.fh = 'x' end)
+show(type(fh.__serialize(fh)), fh.__serialize(fh).fh == fh.fh, fh.read == fh.read, getmetatable(fh))
+try(fh.read)
+try(fh.read, {})
+try(fh.read, 5)
+try(fh.write, nil, 'x')
+try(fh.pwrite, nil, 'x', 0)
+try(fh.pread, nil, 1, 0)
+try(fh.truncate, nil)
+try(fh.seek, nil, 0)
+try(fh.seek, nil, 0, 'BAD')
+try(fh.close, nil)
+try(fh.fsync, nil)
+try(fh.fdatasync, nil)
+try(fh.stat, nil)
+try(fh.__serialize, nil)
+
+-- read and pread arguments
+try(fh.read, fh, 'x')
+try(fh.read, fh, {})
+try(fh.read, fh, true)
+try(fh.read, fh, '3')
+try(fh.pread, fh, nil, 0)
+try(fh.pread, fh, 'x', 0)
+show(fh:pread(4, 'x'), fh:pread(4, -1), fh:read(4), fh:seek(0))
+show(fh:read(0), fh:read(1.5), fh:read(2.9), fh:read(10LL), fh:pread(0, 3), fh:seek(0))
+show(fh:read(nil, 3), fh:seek(0))
+
+-- seek arguments
+show(fh:seek('x'), fh:seek(1e20), fh:seek(-5), fh:seek(0, 'SEEK_END'), fh:seek(0, 99), fh:seek(0, {}), fh:seek(3, false))
+show(fh:seek(10LL), fh:seek('2'), fh:seek(0, 'SEEK_SET'), fh:seek(-1, 'SEEK_END'))
+
+-- reads and writes through char pointers
+local arr = ffi.new('char[64]')
+local buf = ffi.cast('char *', arr)
+fh:seek(0)
+show(fh:read(buf, 4), ffi.string(buf, 4), fh:pread(buf, 3, 1), ffi.string(buf, 3))
+show(fh:read(buf), ffi.string(buf, 4), fh:seek(0))
+show(fh:read(buf, 0), fh:pread(buf, 0, 0), fh:read(buf, 'x'))
+show(fh:read(ffi.cast('const char *', buf), 2))
+show(fh:close())
+local w = fio.open(p('w'), {'O_CREAT', 'O_RDWR', 'O_TRUNC'}, tonumber('644', 8))
+ffi.copy(buf, 'abcdef', 6)
+show(w:write(buf, 3), w:pwrite(buf, 2, 10), w:seek(0), rel(w:read()))
+show(w:write(buf), w:write(buf, nil), w:write(buf, 'x'), w:stat().size)
+show(w:truncate(0), w:write(nil), w:write(true), w:write(12.5), w:write(2^53), w:write(-0.0), w:seek(0), w:read())
+show(w:truncate(0), w:pwrite('x'), w:pwrite('y', 'z'), w:pwrite('ab', '2'), w:pwrite('c', -1), w:seek(0), rel(w:read()))
+show(w:truncate('x'), w:stat().size, w:truncate(-1))
+show(w:truncate(5), w:stat().size, w:truncate(2.7), w:stat().size, w:truncate(3LL), w:stat().size)
+show(w:write(('z'):rep(100000)), w:stat().size, w:seek(0, 'SEEK_END'), #w:pread(200000, 0))
+local st = w:stat()
+show(type(st.size), type(st.mtime), type(st.dev), st.size, st:is_reg(), st.nlink)
+show(keys(st), keys(getmetatable(st).__index))
+show(getmetatable(st) == getmetatable(w:stat()), getmetatable(st).__index == getmetatable(w:stat()).__index)
+show(w:close(), w:close())
+show(w:read(1))
+show(w:write('x'))
+show(w:pwrite('x', 0))
+show(w:pread(1, 0))
+show(w:truncate(1))
+show(w:fsync())
+show(w:fdatasync())
+show(w:stat())
+show(w:seek(0), w.fh)
+-- a table with fh is a handle too
+local raw = fio.open(p('w'))
+local t = {fh = raw.fh}
+show(fio.open(p('w')).read(t, 3), fh.close(t), t.fh, raw:close())
+-- raw's descriptor is closed: keep its collection from closing a reused one
+raw.fh = -1
+
+-- open
+local dh = fio.open(d, 'O_RDONLY')
+show(dh:read(1))
+show(dh:stat():is_dir(), dh:close())
+show(fio.open(p('w'), 'O_DIRECTORY'))
+show(fio.open(p('w'), 1e10))
+try(fio.open, p('w'), {}, {'x', 5})
+try(fio.open, p('w'), 'O_RDONLY', {true})
+try(fio.open, p('w'), 'O_RDONLY', true)
+try(fio.open, p('w'), true)
+try(fio.open, p('w'), {{}})
+try(fio.open, p('w'), '0')
+try(fio.open, p('w'), 0, '420')
+try(fio.open, {})
+show(fio.open(p('w') .. '\0x'):close())
+fh = fio.open(p('m1'), {'O_CREAT', 'O_WRONLY'}, {tonumber('600', 8), 64})
+show(fh:close(), fio.stat(p('m1')).mode % 512)
+fh = fio.open(p('m2'), {'O_CREAT', 'O_WRONLY'}, 'S_IRWXU')
+show(fh:close(), fio.stat(p('m2')).mode % 512)
+fh = fio.open(p('m3'), {'O_CREAT', 'O_EXCL', 'O_WRONLY', 'O_CLOEXEC', 'O_SYNC'}, 420)
+show(fh:close(), fio.stat(p('m3')).mode % 512)
+
+-- umask, chdir, dirname, abspath, basename, pathjoin
+try(fio.umask, 'abc')
+try(fio.umask, {})
+show(fio.umask('18'), fio.umask(18.7), fio.umask(-1), fio.umask(18), fio.umask())
+show(fio.chdir('a\0b'), fio.chdir(d .. '\0junk'), fio.cwd() == d, fio.chdir(here))
+try(fio.chdir)
+show(fio.dirname('a/b\0/c'), fio.dirname('/usr/lib/'), fio.dirname('usr'))
+try(fio.dirname, 5)
+show(fio.abspath(5) == fio.pathjoin(fio.cwd(), '5'), fio.abspath('/a//b/./c/../..'), fio.abspath('/..'), fio.abspath('//'))
+try(fio.abspath, {})
+try(fio.abspath, true)
+try(fio.basename, '/a/b.%x', '%x')
+try(fio.basename, '/a/b.txt', 5)
+try(fio.basename, '/a/b.t]xt', ']')
+try(fio.basename, 'abc^', '^')
+try(fio.basename, 'a.lua.lua', 'lua')
+try(fio.basename, 'x/', 'x')
+try(fio.pathjoin, 'a', true)
+try(fio.pathjoin, 'a', 1.5, -2)
+try(fio.pathjoin, '', '', 'x', nil)
+try(fio.pathjoin, '/', '/', '/')
+try(fio.pathjoin, 'a', setmetatable({}, {__tostring = function() return 'T' end}))
+
+-- C-level functions: conversions and usage
+show(fio.mkdir(p('m0'), 'x'), fio.stat(p('m0')).mode % 512, fio.mkdir(p('m5'), '493'), fio.stat(p('m5')).mode % 512)
+try(fio.listdir, 5)
+try(fio.utime, p('w'), 1LL)
+try(fio.stat, true)
+try(fio.lstat, {})
+show(fio.lstat(5, 6))
+try(fio.mkdir, true)
+try(fio.rmdir, {})
+try(fio.unlink, true)
+try(fio.rename, 'a', {})
+try(fio.link, {}, 'b')
+try(fio.symlink, 'a', true)
+try(fio.readlink, {})
+try(fio.chmod, {}, 1)
+try(fio.truncate, {})
+try(fio.chown, {}, 0, 0)
+try(fio.glob, true)
+show(fio.chown(p('nope'), 'root', 'root'))
+show(fio.chown(p('nope'), {}, 'root'))
+show(fio.chown(p('nope'), 'root', {}))
+show(fio.chown(p('w'), -1, -1), fio.chown(p('w'), '0', '0'))
+show(fio.copyfile(p('nope') .. '\0', p('x')))
+show(fio.truncate(p('w'), 'x'), fio.stat(p('w')).size, fio.truncate(p('w'), 5LL), fio.stat(p('w')).size, fio.truncate(p('w'), '7'), fio.stat(p('w')).size)
+show(fio.chmod(p('w'), '384'), fio.stat(p('w')).mode % 512, fio.chmod(p('w'), 'x'), fio.stat(p('w')).mode % 512)
+show(fio.readlink(p('w')))
+show(fio.symlink(string.rep('x', 300), p('long')), #fio.readlink(p('long')))
+show(fio.glob(p('*', '*')) ~= nil, #fio.glob(p('nope', '*')), #fio.glob(''))
+show(fio.rename(p('w') .. '\0a', p('w2') .. '\0b'), fio.path.exists(p('w2')), fio.rename(p('w2'), p('w')))
+
+-- mktree, rmtree, copytree
+show(fio.mktree(p('mt', 'a'), 'x'), fio.stat(p('mt', 'a')).mode % 512, fio.stat(p('mt')).mode % 512)
+show(fio.mktree(p('w', 'x')))
+show(fio.mktree(p('mt', 'a')), fio.mktree(d), fio.mktree('/'))
+show(fio.mktree(p('mt', 'b', 'c'), tonumber('700', 8)), fio.stat(p('mt', 'b')).mode % 512)
+show(fio.rmtree(p('mt')), fio.path.exists(p('mt')))
+fio.mktree(p('ct', 'a', 'b'))
+fio.open(p('ct', 'a', 'f'), {'O_CREAT', 'O_WRONLY'}, 420):close()
+fio.symlink('a/f', p('ct', 'ln'))
+fio.symlink('nowhere', p('ct', 'dangling'))
+show(fio.copytree(p('ct'), p('ct2')), fio.readlink(p('ct2', 'ln')), fio.readlink(p('ct2', 'dangling')), fio.path.is_dir(p('ct2', 'a', 'b')))
+show(fio.copyfile(p('ct', 'a', 'f'), p('ct', 'a', 'b')), fio.path.is_file(p('ct', 'a', 'b', 'f')))
+show(fio.copyfile(p('ct'), p('cx')))
+show(fio.rmtree(p('ct') .. '/'), fio.rmtree(p('ct2')), fio.path.exists(p('ct2')))
+show(fio.rmtree(p('w')))
+
+-- utime
+show(fio.utime(p('w'), -1.5, -1.5))
+show(fio.utime(p('w'), -1, -1), math.abs(fio.stat(p('w')).mtime - os.time()) < 5)
+show(fio.utime(p('w'), 1e300, 1))
+show(fio.utime(p('w'), 0/0, 1))
+show(fio.utime(p('w'), 1.0000019, 2.9999999), fio.stat(p('w')).atime, fio.stat(p('w')).mtime)
+show(fio.utime(p('w'), 5, -1), fio.stat(p('w')).atime, fio.stat(p('w')).mtime)
+show(fio.utime(p('w'), 0), fio.stat(p('w')).atime, fio.stat(p('w')).mtime)
+show(fio.utime(p('w') .. '\0x', 7), fio.stat(p('w')).mtime)
+
+-- error objects
+local _, e = fio.stat(p('nope'))
+show(e.type, e.base_type, e.errno, e.code, e.message, tostring(e))
+_, e = fio.mkdir(d)
+show(e.errno, tostring(e))
+_, e = fio.listdir(p('w'))
+show(type(e), e)
+_, e = fio.rmtree(p('nope'))
+show(type(e), e)
+
+-- errno after failures
+local errno = require('errno')
+fio.open(p('nope'))
+show(errno() == errno.ENOENT, errno.strerror())
+fio.mkdir(d)
+show(errno() == errno.EEXIST)
+fio.chown(p('w'), 'no-such-user-xyz', 0)
+show(errno() == errno.EINVAL)
+fio.chdir(p('nope'))
+show(errno() == errno.ENOENT)
+local h = fio.open(p('w'))
+show(h:seek(-1), errno() == errno.EINVAL)
+fio.utime(p('nope'))
+show(errno() == errno.ENOENT)
+show(fio.copyfile(p('nope'), p('x')), errno() == errno.ENOENT)
+show(fio.listdir(p('w')), errno() == errno.ENOTDIR)
+show(h:close(), h:close(), errno() == errno.EBADF)
+
+show(fio.rmtree(d), fio.path.exists(d))
+fio.umask(old_umask)
