@@ -1,4 +1,1290 @@
 package luabox
 
-// openNetBox registers net.box.
-func (rt *Runtime) openNetBox() {}
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/spindledb/spindle/client"
+	"github.com/spindledb/spindle/internal/box"
+	"github.com/spindledb/spindle/internal/boxerr"
+	"github.com/spindledb/spindle/internal/fiber"
+	"github.com/spindledb/spindle/internal/lua"
+	"github.com/spindledb/spindle/internal/say"
+)
+
+// net.box is Tarantool 2.6's connector (src/box/lua/net_box.lua), written
+// here in Go over the public client package, with the two parts 2.6
+// writes as plain table manipulation (the schema install and
+// net.box.self) in lua/netbox.lua. A connection is a Lua table (the
+// "remote") whose fields state, error, protocol, peer_uuid,
+// peer_version_id, schema_version and space are kept up to date by Go, so
+// scripts read them as plain fields, as in Tarantool.
+//
+// Concurrency: a synchronous request runs on the calling fiber. It
+// encodes its body under the baton, gives the baton up while the client
+// waits for the reply (fiber.Block), and decodes the reply under the
+// baton again, so a slow call blocks only its own fiber. A worker fiber
+// per connection ("host:port (net.box)", as 2.6 names it) connects,
+// loads the schema, waits without the baton for the socket to close or
+// for events, reloads the schema when a reply shows a new version, and
+// reconnects when reconnect_after is set; it runs the connection
+// triggers (on_connect, on_disconnect, on_schema_reload) as 2.6's worker
+// does. Asynchronous requests (is_async) and requests that see their
+// pushes (on_push) are futures instead: their replies and pushes are
+// posted by the client's goroutine to an inbox that the worker
+// dispatches under the baton (netbox_future.go). All connection state
+// below, except that inbox, is touched only under the baton.
+//
+// Lua values: Go keeps the remote, the space and index metatables, the
+// trigger functions and a future's values as registry references. The
+// worker holds the remote while it runs (a connection is not collected
+// while it is up, unlike 2.6's, which a collected remote closes); when
+// it ends, in a final state, it drops that reference, and the remote's
+// _transport object releases the rest when Lua collects it.
+
+// Connection states, as 2.6's transport state machine names them.
+const (
+	nbInitial        = "initial"
+	nbAuth           = "auth"
+	nbFetchSchema    = "fetch_schema"
+	nbActive         = "active"
+	nbError          = "error"
+	nbErrorReconnect = "error_reconnect"
+	nbClosed         = "closed"
+)
+
+// nbDefaultConnectTimeout is 2.6's DEFAULT_CONNECT_TIMEOUT.
+const nbDefaultConnectTimeout = 10 * time.Second
+
+// System views the schema is loaded from.
+const (
+	nbVSpaceID     = 281
+	nbVIndexID     = 289
+	nbVCollationID = 277
+)
+
+// Positions 2.6 prefixes to the Lua errors (not box errors) its Lua code
+// raises with error(): scripts print them, so they are part of the
+// observable behaviour.
+const (
+	nbCallArgsWhere  = "builtin/box/net_box.lua:1115: "
+	nbEvalArgsWhere  = "builtin/box/net_box.lua:1122: "
+	nbOptsPairsWhere = "builtin/box/net_box.lua:944: "
+	nbSpaceArgWhere  = "builtin/box/schema.lua:1291: "
+	nbIndexArgWhere  = "builtin/box/schema.lua:1310: "
+	nbTriggerWhere   = "builtin/internal.trigger.lua:"
+)
+
+// Connection triggers, in the order of nbConn.triggers.
+const (
+	nbOnConnect = iota
+	nbOnDisconnect
+	nbOnSchemaReload
+	nbTriggerKinds
+)
+
+var nbTriggerNames = [nbTriggerKinds]string{"on_connect", "on_disconnect", "on_schema_reload"}
+
+// nbModule is the net.box module of one runtime: what its connections
+// share. Every Lua function of the module is a closure over it.
+type nbModule struct {
+	rt            *Runtime
+	transportType *lua.ObjectType // remote._transport: a *nbConn
+	futureType    *lua.ObjectType // future._request: a *nbFuture
+	remoteMTRef   int             // {__index = methods, __serialize, __metatable = false}
+	futureMTRef   int             // {__index = future methods}
+	pairsNextRef  int             // future:pairs()'s iterator function
+	pingRef       int             // pingRequest, which ping calls protected
+	modRef        int             // the module table
+	luaRef        int             // lua/netbox.lua's table: install_schema, copy, self
+	timeoutWarned bool            // conn:timeout()'s deprecation warning was logged
+}
+
+// nbConn is one net.box connection (2.6's remote with its transport).
+type nbConn struct {
+	m  *nbModule
+	rt *Runtime
+	// ref is the remote table; 0 once the worker has ended.
+	ref                    int
+	spaceMTRef, indexMTRef int
+	triggers               [nbTriggerKinds][]int // trigger functions, run first to last
+	// connected is 2.6's remote._is_connected: on_connect ran and
+	// on_disconnect has not run since.
+	connected bool
+
+	network, address string // what the client dials
+	hostPort         string // "host:port" as string.format('%s:%s') renders them
+	logPrefix        string // the same with a nil host or port as ""
+	user, password   string
+	sess             *box.Session // the session of the fiber that connected
+
+	// state is the transport's state. shown is the remote's state field,
+	// which 2.6's _request and is_connected read: it follows state except
+	// when a trigger raised during a change.
+	state, shown string
+	// last_errno and last_error of the state change that set them: errSet
+	// tells whether there is an errno (ER_UNKNOWN is 0); errMsg is the
+	// error's text as box.error.new's reason reads it ("" for a value
+	// that is not a string or number) and errBox the box error when the
+	// value was one (a trigger raised it).
+	errSet  bool
+	errCode boxerr.Code
+	errMsg  string
+	errBox  *boxerr.Error
+	cond    fiber.Cond // broadcast on every state change
+
+	cc       *client.Conn // the live connection, or nil
+	worker   *fiber.Fiber // nil once it has ended
+	stopped  bool         // close() stopped the worker (2.6 forgets worker_fiber at once)
+	ctx      context.Context
+	cancel   context.CancelFunc
+	lastWarn string // the error last logged while reconnecting
+
+	schemaVersion uint32
+	wantSchema    uint32 // a reply showed this schema version: the worker reloads
+
+	// Requests in flight (netbox_future.go), by id: the pending futures
+	// and the synchronous requests waiting for their replies, so that a
+	// lost connection fails them all with its error.
+	futures    map[uint64]*nbFuture
+	nextFuture uint64
+	// deadlines are conn:timeout(t)'s per-fiber deadlines (fiber clock).
+	deadlines map[*fiber.Fiber]time.Duration
+
+	// The inbox is the only state shared with the client's goroutines.
+	inboxMu   sync.Mutex
+	inbox     []nbEvent
+	inboxWake chan struct{} // one token: the inbox has events, or a reload is wanted
+}
+
+// openNetBox registers net.box (package.loaded['net.box'], as 2.6 loads
+// it at start) and returns the module (tests reach its internals).
+func (rt *Runtime) openNetBox() *nbModule {
+	L := rt.L
+	m := &nbModule{rt: rt}
+	top := L.GetTop()
+	defer L.SetTop(top)
+
+	L.CreateTable(0, 1)
+	L.PushBool(false)
+	L.RawSetField(-2, "__metatable")
+	m.transportType = L.NewObjectType("net.box.transport")
+	m.transportType.Finalize = func(L lua.State, v any) { v.(*nbConn).release(L) }
+	m.openFuture()
+
+	L.CreateTable(0, 24)
+	methods := L.GetTop()
+	L.SetFuncs(methods, m.remoteMethods())
+	L.CreateTable(0, 3)
+	L.PushValue(methods)
+	L.RawSetField(-2, "__index")
+	L.PushFunction(m.serialize)
+	L.RawSetField(-2, "__serialize")
+	L.PushBool(false)
+	L.RawSetField(-2, "__metatable")
+	m.remoteMTRef = L.Ref()
+	L.PushFunction(m.pingRequest)
+	m.pingRef = L.Ref()
+
+	src, err := libFS.ReadFile("lua/netbox.lua")
+	if err != nil {
+		panic("luabox: missing lua/netbox.lua")
+	}
+	if err := L.Load(string(src), "@builtin/box/net_box.lua"); err != nil {
+		panic("luabox: lua/netbox.lua: " + err.Error())
+	}
+	m.pushSelfHelpers(L)
+	if err := L.PCall(1, 1); err != nil {
+		panic("luabox: lua/netbox.lua: " + err.Error())
+	}
+	m.luaRef = L.Ref()
+
+	L.CreateTable(0, 8)
+	mod := L.GetTop()
+	L.PushFunction(func(L lua.State) int { return m.connect(L, nil) })
+	L.PushValue(-1)
+	L.RawSetField(mod, "connect")
+	L.RawSetField(mod, "new")
+	L.PushFunction(m.moduleTimeout)
+	L.RawSetField(mod, "timeout")
+	L.PushFunction(func(L lua.State) int {
+		return rt.raiseCode(L, boxerr.ER_UNSUPPORTED, "net.box", "wrap() of a socket")
+	})
+	L.RawSetField(mod, "wrap")
+	L.PushRef(m.luaRef)
+	L.RawGetField(-1, "self")
+	L.RawSetField(mod, "self")
+	L.Pop(1)
+	L.PushValue(mod)
+	m.modRef = L.Ref()
+	L.GetGlobal("package")
+	L.RawGetField(-1, "loaded")
+	L.PushValue(mod)
+	L.RawSetField(-2, "net.box")
+	return m
+}
+
+// remoteMethods are the methods of a connection (2.6's remote_methods).
+func (m *nbModule) remoteMethods() map[string]lua.Function {
+	return map[string]lua.Function{
+		"close":          m.close,
+		"is_connected":   m.isConnected,
+		"wait_connected": m.waitConnected,
+		"wait_state":     m.waitStateMethod,
+		"ping":           m.ping,
+		"reload_schema":  m.reloadSchema,
+		"timeout":        m.timeoutMethod,
+		"call":           func(L lua.State) int { return m.call(L, false) },
+		"call_16":        func(L lua.State) int { return m.call(L, true) },
+		"eval":           func(L lua.State) int { return m.eval(L, false) },
+		"eval_16":        func(L lua.State) int { return m.eval(L, true) },
+		"on_connect":     func(L lua.State) int { return m.trigger(L, nbOnConnect) },
+		"on_disconnect":  func(L lua.State) int { return m.trigger(L, nbOnDisconnect) },
+		"on_schema_reload": func(L lua.State) int {
+			return m.trigger(L, nbOnSchemaReload)
+		},
+		"execute":   func(L lua.State) int { return m.sqlUnsupported(L, "execute") },
+		"prepare":   func(L lua.State) int { return m.sqlUnsupported(L, "prepare") },
+		"unprepare": func(L lua.State) int { return m.sqlUnsupported(L, "unprepare") },
+	}
+}
+
+// sqlUnsupported is execute, prepare and unprepare: Spindle has no SQL,
+// and its net.box does not speak 2.6's SQL requests either.
+func (m *nbModule) sqlUnsupported(L lua.State, method string) int {
+	m.conn(L, method)
+	return m.rt.raiseCode(L, boxerr.ER_UNSUPPORTED, "net.box", "SQL ("+method+")")
+}
+
+// moduleTimeout is net.box.timeout(t): a module whose connect waits at
+// most t seconds for the connection (unless wait_connected is false).
+func (m *nbModule) moduleTimeout(L lua.State) int {
+	tv := 1
+	if L.IsTable(1) {
+		tv = 2
+	}
+	if !L.ToBool(tv) {
+		L.PushRef(m.modRef)
+		return 1
+	}
+	L.PushValue(tv)
+	ref := L.Ref()
+	timed := func(L lua.State) int { return m.connect(L, &ref) }
+	L.CreateTable(0, 2)
+	L.PushFunction(timed)
+	L.PushValue(-1)
+	L.RawSetField(-3, "connect")
+	L.RawSetField(-2, "new")
+	L.CreateTable(0, 1)
+	L.PushRef(m.modRef)
+	L.RawSetField(-2, "__index")
+	L.SetMetatable(-2)
+	return 1
+}
+
+// connect implements connect(uri[, opts]) and connect(host, port[,
+// opts]) (also called as a method: parse_connect_params and new_sm).
+// waitFor, when set, is the registry reference of net.box.timeout(t)'s t.
+func (m *nbModule) connect(L lua.State, waitFor *int) int {
+	rt := m.rt
+	base := 1
+	if L.IsTable(1) {
+		base = 2
+	}
+	L.SetTop(base + 2)
+	hostIdx, portIdx, optsIdx := base, base+1, base+2
+	if L.IsTable(portIdx) {
+		L.PushValue(portIdx)
+		L.Replace(optsIdx)
+		L.PushNil()
+		L.Replace(portIdx)
+	}
+	// opts is copied (raw pairs), so the caller's table is never changed.
+	L.CreateTable(0, 8)
+	opts := L.GetTop()
+	switch L.Type(optsIdx) {
+	case lua.TypeNil:
+	case lua.TypeTable:
+		L.PushNil()
+		for L.Next(optsIdx) {
+			L.PushValue(-2)
+			L.Insert(-2)
+			L.RawSet(opts)
+		}
+	default:
+		L.RaiseString(nbOptsPairsWhere + "bad argument #1 to 'for iterator' (table expected, got " + L.TypeName(optsIdx) + ")")
+	}
+	if L.IsNil(portIdx) {
+		u, ok := parseURI(rt.tostring(L, hostIdx))
+		if !ok || u.service == "" {
+			return rt.raiseCode(L, boxerr.ER_PROC_LUA, "usage: connect(uri[, opts] | host, port[, opts])")
+		}
+		if u.host != "" {
+			L.PushString(u.host)
+		} else {
+			L.PushNil()
+		}
+		L.Replace(hostIdx)
+		L.PushString(u.service)
+		L.Replace(portIdx)
+		L.RawGetField(opts, "user")
+		L.RawGetField(opts, "password")
+		if L.IsNil(-1) && L.IsNil(-2) {
+			if u.login != "" {
+				L.PushString(u.login)
+				L.RawSetField(opts, "user")
+			}
+			if u.hasPassword {
+				L.PushString(u.password)
+				L.RawSetField(opts, "password")
+			}
+		}
+		L.Pop(2)
+	}
+	if waitFor != nil {
+		L.RawGetField(opts, "wait_connected")
+		if !(L.Type(-1) == lua.TypeBoolean && !L.ToBool(-1)) {
+			L.PushRef(*waitFor)
+			L.RawSetField(opts, "wait_connected")
+		}
+		L.Pop(1)
+	}
+
+	nc := &nbConn{m: m, rt: rt, state: nbInitial, shown: nbInitial, futures: map[uint64]*nbFuture{},
+		inboxWake: make(chan struct{}, 1), sess: rt.ctx().Sess}
+	// new_sm: the password leaves opts; a password without a user is an
+	// error, a user without a password has the empty one.
+	L.RawGetField(opts, "user")
+	userIdx := L.GetTop()
+	L.RawGetField(opts, "password")
+	passIdx := L.GetTop()
+	L.PushNil()
+	L.RawSetField(opts, "password")
+	if L.IsNil(userIdx) && !L.IsNil(passIdx) {
+		return rt.raiseCode(L, boxerr.ER_PROC_LUA, "net.box: user is not defined")
+	}
+	if !L.IsNil(userIdx) {
+		nc.user = rt.tostring(L, userIdx)
+		if !L.IsNil(passIdx) {
+			nc.password = rt.tostring(L, passIdx)
+		}
+	}
+	L.Pop(2)
+	L.RawGetField(opts, "console")
+	if L.ToBool(-1) {
+		return rt.raiseCode(L, boxerr.ER_UNSUPPORTED, "net.box", "console connections (use require('console').connect())")
+	}
+	L.Pop(1)
+
+	nc.hostPort = rt.tostring(L, hostIdx) + ":" + rt.tostring(L, portIdx)
+	nc.logPrefix = nbOrEmpty(rt, L, hostIdx) + ":" + nbOrEmpty(rt, L, portIdx)
+	host, _ := L.ToString(hostIdx)
+	port, _ := L.ToString(portIdx)
+	if L.Type(hostIdx) != lua.TypeString && L.Type(hostIdx) != lua.TypeNumber {
+		host = ""
+	}
+	switch {
+	case host == "unix/":
+		nc.network, nc.address = "unix", port
+	case host == "":
+		nc.network, nc.address = "tcp", net.JoinHostPort("localhost", port)
+	default:
+		nc.network, nc.address = "tcp", net.JoinHostPort(host, port)
+	}
+	nc.ctx, nc.cancel = context.WithCancel(context.Background())
+
+	L.CreateTable(0, 16)
+	obj := L.GetTop()
+	L.PushValue(hostIdx)
+	L.RawSetField(obj, "host")
+	L.PushValue(portIdx)
+	L.RawSetField(obj, "port")
+	L.PushValue(opts)
+	L.RawSetField(obj, "opts")
+	L.PushString(nbInitial)
+	L.RawSetField(obj, "state")
+	L.PushObject(m.transportType, nc)
+	L.RawSetField(obj, "_transport")
+	L.PushRef(m.remoteMTRef)
+	L.SetMetatable(obj)
+	L.RawGetField(opts, "call_16")
+	if L.ToBool(-1) {
+		for _, name := range []string{"call", "eval"} {
+			L.PushRef(m.remoteMTRef)
+			L.RawGetField(-1, "__index")
+			L.RawGetField(-1, name+"_16")
+			L.RawSetField(obj, name)
+			L.Pop(2)
+		}
+	}
+	L.Pop(1)
+	L.PushValue(obj)
+	nc.ref = L.Ref()
+	m.spaceMetatable(L, nc)
+	m.indexMetatable(L, nc)
+
+	name := nc.hostPort + " (net.box)"
+	if len(name) > fiberNameMax-1 {
+		name = name[:fiberNameMax-1]
+	}
+	// Like 2.6's fiber.create, the worker runs at once until it yields.
+	nc.worker = rt.Sched.Start(name, nc.run)
+	L.RawGetField(opts, "wait_connected")
+	if !(L.Type(-1) == lua.TypeBoolean && !L.ToBool(-1)) {
+		timeout := fiber.Infinite
+		if v, ok := luaToNumber(L, -1); ok {
+			timeout = secondsOrZero(v)
+		}
+		nc.waitState(L, func(s string) bool { return s == nbActive }, timeout)
+	}
+	L.PushValue(obj)
+	return 1
+}
+
+// nbOrEmpty is `v or ""` rendered with %s.
+func nbOrEmpty(rt *Runtime, L lua.State, idx int) string {
+	if !L.ToBool(idx) {
+		return ""
+	}
+	return rt.tostring(L, idx)
+}
+
+// uri is what connect needs of Tarantool's uri.parse result.
+type uri struct {
+	login, password string
+	hasPassword     bool
+	host, service   string
+}
+
+var uriHostPort = regexp.MustCompile(`^(\[[^\]]*\]|[^:\[\]]*)(?::(.*))?$`)
+
+// parseURI parses the URI forms connect accepts: "port", "host:port",
+// "login[:password]@host:port", "unix/:/path" and an optional
+// "scheme://" prefix. A bare word is a port when it is all digits, else
+// a host without a port (which connect rejects).
+func parseURI(s string) (uri, bool) {
+	var u uri
+	if s == "" {
+		return u, false
+	}
+	if i := strings.Index(s, "://"); i > 0 {
+		s = s[i+3:]
+	}
+	if i := strings.LastIndexByte(s, '@'); i >= 0 {
+		cred := s[:i]
+		s = s[i+1:]
+		u.login, u.password, u.hasPassword = strings.Cut(cred, ":")
+	}
+	if p, ok := strings.CutPrefix(s, "unix/:"); ok {
+		u.host, u.service = "unix/", p
+		return u, p != ""
+	}
+	if strings.HasPrefix(s, "/") || strings.HasPrefix(s, "./") {
+		u.host, u.service = "unix/", s
+		return u, true
+	}
+	if i := strings.IndexByte(s, '/'); i >= 0 {
+		s = s[:i] // a path after the address is not part of it
+	}
+	if isDigits(s) && u.login == "" {
+		u.service = s
+		return u, true
+	}
+	m := uriHostPort.FindStringSubmatch(s)
+	if m == nil || m[1] == "" {
+		return u, false
+	}
+	u.host = strings.TrimSuffix(strings.TrimPrefix(m[1], "["), "]")
+	u.service = m[2]
+	return u, true
+}
+
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// luaToNumber is Lua's tonumber for the value at idx: numbers and
+// numeric strings (number cdata are not numbers to tonumber's callers
+// here, as 2.6's arithmetic on them would give cdata).
+func luaToNumber(L lua.State, idx int) (float64, bool) {
+	switch L.Type(idx) {
+	case lua.TypeNumber:
+		return L.ToNumber(idx), true
+	case lua.TypeString:
+		s, _ := L.ToString(idx)
+		f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+		if err != nil {
+			if n, err2 := strconv.ParseInt(strings.TrimSpace(s), 0, 64); err2 == nil {
+				return float64(n), true
+			}
+		}
+		return f, err == nil
+	}
+	return 0, false
+}
+
+// secondsOrZero converts a timeout; negative means none at all.
+func secondsOrZero(x float64) time.Duration {
+	if x <= 0 {
+		return 0
+	}
+	return seconds(x)
+}
+
+// pushRemote pushes the remote table (nil once the worker has ended).
+func (nc *nbConn) pushRemote(L lua.State) {
+	if nc.ref == 0 {
+		L.PushNil()
+		return
+	}
+	L.PushRef(nc.ref)
+}
+
+// optsField pushes remote.opts[name] (raw: opts is the plain copy
+// connect made).
+func (nc *nbConn) optsField(L lua.State, name string) {
+	nc.pushRemote(L)
+	if !L.IsTable(-1) {
+		return
+	}
+	L.RawGetField(-1, "opts")
+	L.Remove(-2)
+	if !L.IsTable(-1) {
+		L.Pop(1)
+		L.PushNil()
+		return
+	}
+	L.RawGetField(-1, name)
+	L.Remove(-2)
+}
+
+// reconnectTimeout is callback('reconnect_timeout'): opts.reconnect_after
+// when it is a positive number, else 0 (no reconnect). It is read at
+// every use, as 2.6 does, so a script may change it on the fly.
+func (nc *nbConn) reconnectTimeout(L lua.State) time.Duration {
+	nc.optsField(L, "reconnect_after")
+	defer L.Pop(1)
+	if L.Type(-1) == lua.TypeNumber && L.ToNumber(-1) > 0 {
+		return seconds(L.ToNumber(-1))
+	}
+	return 0
+}
+
+// connectTimeout is callback('fetch_connect_timeout').
+func (nc *nbConn) connectTimeout(L lua.State) time.Duration {
+	nc.optsField(L, "connect_timeout")
+	defer L.Pop(1)
+	if v, ok := luaToNumber(L, -1); ok && L.ToBool(-1) {
+		return secondsOrZero(v)
+	}
+	return nbDefaultConnectTimeout
+}
+
+// release drops the registry references of a connection Lua has
+// collected (the _transport object's finalizer).
+func (nc *nbConn) release(L lua.State) {
+	L.Unref(nc.ref)
+	L.Unref(nc.spaceMTRef)
+	L.Unref(nc.indexMTRef)
+	nc.ref, nc.spaceMTRef, nc.indexMTRef = 0, 0, 0
+	for k := range nc.triggers {
+		for _, ref := range nc.triggers[k] {
+			L.Unref(ref)
+		}
+		nc.triggers[k] = nil
+	}
+}
+
+// setState is 2.6's set_state with its callback('state_changed'): it
+// records the state, its errno (when hasErr) and its error (the value at
+// errIdx, 0 for nil), runs on_connect when the connection becomes active
+// and was not, and on_disconnect when a connected one fails or closes,
+// mirrors state and error into the remote's fields, wakes the fibers
+// waiting for a state change and fails the requests in flight when the
+// connection is lost. A trigger that raises stops it there, as in 2.6:
+// the remote keeps its fields, nobody is woken, and setState returns
+// false with the error value on top of L's stack.
+func (nc *nbConn) setState(L lua.State, state string, hasErr bool, code boxerr.Code, errIdx int) bool {
+	if errIdx != 0 {
+		errIdx = L.AbsIndex(errIdx)
+	}
+	nc.state = state
+	nc.errSet, nc.errCode, nc.errMsg, nc.errBox = hasErr, code, "", nil
+	if errIdx != 0 {
+		switch L.Type(errIdx) {
+		case lua.TypeString, lua.TypeNumber:
+			L.PushValue(errIdx)
+			nc.errMsg, _ = L.ToString(-1)
+			L.Pop(1)
+		case lua.TypeUserdata:
+			if v, ok := L.ToObject(errIdx, nc.rt.errorType); ok {
+				nc.errBox = v.(*boxerr.Error)
+			}
+		}
+	}
+	switch state {
+	case nbActive:
+		if !nc.connected {
+			nc.connected = true
+			if !nc.runTriggers(L, nbOnConnect) {
+				return false
+			}
+		}
+	case nbError, nbErrorReconnect, nbClosed:
+		if nc.connected {
+			nc.connected = false
+			if !nc.runTriggers(L, nbOnDisconnect) {
+				return false
+			}
+		}
+	}
+	nc.shown = state
+	if nc.ref != 0 {
+		L.PushRef(nc.ref)
+		L.PushString(state)
+		L.RawSetField(-2, "state")
+		if errIdx != 0 {
+			L.PushValue(errIdx)
+		} else {
+			L.PushNil()
+		}
+		L.RawSetField(-2, "error")
+		L.Pop(1)
+	}
+	if state == nbErrorReconnect {
+		// Like 2.6, repeat the same error only in the verbose log.
+		text := ""
+		if errIdx != 0 {
+			text = L.ErrorString(errIdx)
+		}
+		level := say.Warn
+		if text == nc.lastWarn {
+			level = say.Verbose
+		}
+		nc.lastWarn = text
+		who := nc.rt.Sched.Current()
+		if nc.worker != nil {
+			who = nc.worker
+		}
+		nc.rt.Log.Log(who.Who(), level, nc.logPrefix+": "+text)
+	}
+	nc.cond.Broadcast()
+	switch state {
+	case nbError, nbErrorReconnect, nbClosed:
+		nc.failFutures()
+	}
+	return true
+}
+
+// setStateMsg is setState with a Go string as the error.
+func (nc *nbConn) setStateMsg(L lua.State, state string, code boxerr.Code, msg string) bool {
+	L.PushString(msg)
+	idx := L.GetTop()
+	if !nc.setState(L, state, true, code, idx) {
+		L.Remove(idx)
+		return false
+	}
+	L.Pop(1)
+	return true
+}
+
+// runTriggers runs the triggers of kind with the remote as argument, in
+// the running fiber, first to last (a copy: a trigger may change the
+// list). On an error it stops and returns false with the error value on
+// top of the stack.
+func (nc *nbConn) runTriggers(L lua.State, kind int) bool {
+	list := append([]int(nil), nc.triggers[kind]...)
+	for _, ref := range list {
+		L.PushRef(ref)
+		nc.pushRemote(L)
+		if !L.PCallValue(1, 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// errorSM is error_sm: the connection is dropped and, unless it was
+// closed, the state becomes error_reconnect when reconnect_after is set,
+// else error. It returns setState's verdict.
+func (nc *nbConn) errorSM(L lua.State, code boxerr.Code, msg string) bool {
+	if nc.cc != nil {
+		nc.cc.Close()
+		nc.cc = nil
+	}
+	if nc.state == nbClosed {
+		return true
+	}
+	if nc.reconnectTimeout(L) > 0 {
+		return nc.setStateMsg(L, nbErrorReconnect, code, msg)
+	}
+	return nc.setStateMsg(L, nbError, code, msg)
+}
+
+// stop is the transport's stop(): the state becomes closed unless the
+// connection already ended for good, and the worker is cancelled. An
+// on_disconnect trigger that raises leaves its error on top of the
+// stack and the worker running, as 2.6's stop does.
+func (nc *nbConn) stop(L lua.State) bool {
+	if nc.state != nbError && nc.state != nbClosed {
+		if !nc.setStateMsg(L, nbClosed, boxerr.ER_NO_CONNECTION, "Connection closed") {
+			return false
+		}
+	}
+	if w := nc.worker; w != nil && !nc.stopped {
+		nc.stopped = true
+		nc.cancel()
+		if nc.cc != nil {
+			nc.cc.Close()
+			nc.cc = nil
+		}
+		if w != nc.rt.Sched.Current() {
+			w.Cancel()
+		}
+	}
+	return true
+}
+
+// workerAlive is 2.6's worker_fiber ~= nil.
+func (nc *nbConn) workerAlive() bool { return nc.worker != nil && !nc.stopped }
+
+// run is the worker fiber: connect, run the protocol (authentication,
+// schema, replies) until the connection ends, and reconnect while
+// reconnect_after asks for it.
+func (nc *nbConn) run(f *fiber.Fiber) {
+	rt := nc.rt
+	fc := rt.NewFiberCtx(f, nc.sess)
+	L := fc.L
+	defer func() {
+		nc.worker = nil
+		// Waiters re-check: is_ready() is true once the worker is gone.
+		nc.cond.Broadcast()
+		for _, fut := range nc.futures {
+			fut.cond.Broadcast()
+		}
+		// The state is final: nothing sets the remote's fields any more,
+		// so the worker's hold on it ends.
+		L.Unref(nc.ref)
+		nc.ref = 0
+		rt.ReleaseFiberCtx(fc)
+		f.Local = nil
+	}()
+	for {
+		var cc *client.Conn
+		var err error
+		timeout := nc.connectTimeout(L)
+		f.Block(func() {
+			ctx, cancel := context.WithTimeout(nc.ctx, timeout)
+			defer cancel()
+			addr := nc.address
+			if nc.network == "unix" {
+				addr = "unix/:" + addr
+			}
+			cc, err = client.Dial(ctx, addr, client.Options{User: nc.user, Password: nc.password})
+		})
+		if nc.state == nbClosed || nc.stopped {
+			if cc != nil {
+				cc.Close()
+			}
+			return
+		}
+		if err != nil {
+			msg := connectErrorMessage(err)
+			if nc.reconnectTimeout(L) == 0 {
+				nc.setStateMsg(L, nbError, boxerr.ER_NO_CONNECTION, msg)
+				return
+			}
+			nc.setStateMsg(L, nbErrorReconnect, boxerr.ER_NO_CONNECTION, msg)
+		} else {
+			if !nc.protocol(L, f, cc) {
+				// pcall(protocol_sm) failed: a trigger, an on_push
+				// callback or the schema install raised.
+				if nc.state != nbError && nc.state != nbClosed {
+					if !nc.setState(L, nbError, true, boxerr.ER_UNKNOWN, L.GetTop()) {
+						// 2.6's worker dies of this second error.
+						rt.Log.Log(f.Who(), say.Error, L.ErrorString(-1))
+						L.SetTop(0)
+						nc.dropConn(cc)
+						return
+					}
+				}
+				L.SetTop(0)
+			}
+			nc.dropConn(cc)
+		}
+		if nc.state != nbErrorReconnect || nc.stopped {
+			return
+		}
+		f.Sleep(nc.reconnectTimeout(L))
+		if nc.state != nbErrorReconnect || nc.stopped || nc.reconnectTimeout(L) == 0 {
+			return
+		}
+	}
+}
+
+// dropConn closes cc and forgets it if it is still the live connection.
+func (nc *nbConn) dropConn(cc *client.Conn) {
+	if nc.cc == cc {
+		nc.cc = nil
+	}
+	cc.Close()
+}
+
+// protocol is protocol_sm over an established (and authenticated)
+// connection: greeting fields, auth and fetch_schema states, the schema,
+// active, then the replies until the connection ends. It returns false,
+// with the error value on top of the stack, when Lua code it runs
+// raises.
+func (nc *nbConn) protocol(L lua.State, f *fiber.Fiber, cc *client.Conn) bool {
+	nc.cc = cc
+	g := cc.Greeting()
+	if nc.ref != 0 {
+		L.PushRef(nc.ref)
+		L.PushString("Binary")
+		L.RawSetField(-2, "protocol")
+		L.PushString(g.UUID)
+		L.RawSetField(-2, "peer_uuid")
+		L.PushNumber(float64(g.VersionID))
+		L.RawSetField(-2, "peer_version_id")
+		L.Pop(1)
+	}
+	nc.setState(L, nbAuth, false, 0, 0)
+	nc.setState(L, nbFetchSchema, false, 0, 0)
+	if !nc.fetchSchema(L, f, cc) {
+		return false
+	}
+	if nc.cc != cc {
+		return true
+	}
+	if !nc.setState(L, nbActive, false, 0, 0) {
+		return false
+	}
+	return nc.serve(L, f, cc)
+}
+
+// serve is iproto_sm: while cc is up the worker waits without the baton
+// for the socket to close or for events from the client, dispatches the
+// events under the baton, and reloads the schema when a reply showed a
+// new version (2.6's worker does that for every reply it reads).
+func (nc *nbConn) serve(L lua.State, f *fiber.Fiber, cc *client.Conn) bool {
+	for nc.cc == cc {
+		closed := false
+		f.Block(func() {
+			select {
+			case <-cc.Closed():
+				closed = true
+			case <-nc.inboxWake:
+			}
+		})
+		if !nc.dispatch(L) {
+			return false
+		}
+		if nc.cc != cc {
+			return true
+		}
+		if closed {
+			return nc.errorSM(L, boxerr.ER_NO_CONNECTION, closeReason(cc))
+		}
+		if v := nc.wantSchema; v != 0 && v != nc.schemaVersion {
+			nc.wantSchema = 0
+			if nc.state == nbActive {
+				nc.setState(L, nbFetchSchema, false, 0, 0)
+			}
+			if !nc.fetchSchema(L, f, cc) {
+				return false
+			}
+			if nc.cc != cc {
+				return true
+			}
+			if nc.state == nbFetchSchema && !nc.setState(L, nbActive, false, 0, 0) {
+				return false
+			}
+		} else if nc.state == nbFetchSchema && nc.wantSchema == 0 {
+			// A request saw a version the worker had already loaded.
+			if !nc.setState(L, nbActive, false, 0, 0) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// wantReload is called when a reply shows schema version v: unless the
+// worker has that version, the state becomes fetch_schema (as 2.6's
+// worker sets it on reading such a reply) and the worker reloads.
+func (nc *nbConn) wantReload(L lua.State, v uint32) {
+	if v == 0 || v == nc.schemaVersion || nc.cc == nil {
+		return
+	}
+	nc.wantSchema = v
+	if nc.state == nbActive {
+		nc.setState(L, nbFetchSchema, false, 0, 0)
+	}
+	select {
+	case nc.inboxWake <- struct{}{}:
+	default:
+	}
+}
+
+// waitState is wait_state: it waits until ok(state) holds or the state
+// is final (error, closed), at most timeout, and reports whether ok
+// holds. Like a fiber.cond wait it raises when the fiber is cancelled.
+func (nc *nbConn) waitState(L lua.State, ok func(string) bool, timeout time.Duration) bool {
+	f := nc.rt.ctx().F
+	sched := nc.rt.Sched
+	deadline := fiber.Infinite
+	if timeout != fiber.Infinite {
+		deadline = sched.Clock() + timeout
+		if deadline < 0 {
+			deadline = fiber.Infinite
+		}
+	}
+	for !ok(nc.state) && nc.state != nbError && nc.state != nbClosed {
+		left := fiber.Infinite
+		if deadline != fiber.Infinite {
+			left = max(0, deadline-sched.Clock())
+		}
+		err := nc.cond.Wait(f, left)
+		nc.rt.testCancel(L)
+		if err != nil {
+			break
+		}
+	}
+	return ok(nc.state)
+}
+
+// lastError is the error a request gets on a connection that is not
+// active: box.error.new{code = last_errno or NO_CONNECTION, reason =
+// last_error}, so the message is empty when there was no failure yet.
+func (nc *nbConn) lastError() *boxerr.Error {
+	code := nc.errCode
+	if !nc.errSet {
+		code = boxerr.ER_NO_CONNECTION
+	}
+	return &boxerr.Error{Code: code, Type: "ClientError", Message: nc.errMsg}
+}
+
+// transportError turns a failure of the client into the code and message
+// 2.6 reports for it.
+func transportError(err error) (boxerr.Code, string) {
+	var be *boxerr.Error
+	if errors.As(err, &be) {
+		return be.Code, be.Message
+	}
+	var ce *client.Error
+	if errors.As(err, &ce) {
+		return boxerr.ER_NO_CONNECTION, ce.Message
+	}
+	return boxerr.ER_NO_CONNECTION, ioErrorMessage(err)
+}
+
+// connectErrorMessage is the error a failed connection attempt leaves in
+// conn.error: strerror of the socket error, "Connection timed out", the
+// server's message when authentication fails, "Invalid greeting".
+func connectErrorMessage(err error) string {
+	var ce *client.Error
+	if errors.As(err, &ce) {
+		return ce.Message
+	}
+	msg := err.Error()
+	if i := strings.Index(msg, " speaks \""); i >= 0 && strings.HasSuffix(msg, "\", not IPROTO") {
+		// The client refuses a non-binary greeting, as 2.6's handshake
+		// callback does; it names the protocol in its message.
+		proto := msg[i+len(" speaks \"") : len(msg)-len("\", not IPROTO")]
+		return "Unsupported protocol: " + proto
+	}
+	if strings.Contains(msg, "reading greeting") && (errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)) {
+		return "Invalid greeting"
+	}
+	if strings.Contains(msg, "greeting") && !errors.Is(err, context.DeadlineExceeded) && !isTimeout(err) {
+		var errno syscall.Errno
+		if !errors.As(err, &errno) {
+			return "Invalid greeting"
+		}
+	}
+	return ioErrorMessage(err)
+}
+
+// ioErrorMessage renders a socket error as 2.6 does: "Peer closed" for
+// EOF, else the C library's strerror text.
+func ioErrorMessage(err error) string {
+	switch {
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "Peer closed"
+	case errors.Is(err, context.DeadlineExceeded), isTimeout(err):
+		return "Connection timed out"
+	case errors.Is(err, context.Canceled), errors.Is(err, net.ErrClosed):
+		return "Connection closed"
+	}
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		return strerror(errno)
+	}
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) {
+		return "Invalid argument"
+	}
+	return err.Error()
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, os.ErrDeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
+}
+
+// strerror is glibc's text for errno. Go's table has the same words with
+// a lower-case first letter.
+func strerror(errno syscall.Errno) string {
+	s := errno.Error()
+	if s == "" {
+		return s
+	}
+	if s[0] >= 'a' && s[0] <= 'z' {
+		s = string(s[0]-'a'+'A') + s[1:]
+	}
+	return s
+}
+
+// closeReason is why cc closed: "Peer closed" when the server hung up.
+func closeReason(cc *client.Conn) string {
+	_, err := cc.Do(context.Background(), client.TypePing, nil)
+	if err == nil {
+		return "Connection closed"
+	}
+	return ioErrorMessage(err)
+}
+
+// conn returns the connection behind a remote given as self, or raises
+// 2.6's check_remote_arg error for a method called with '.' instead of
+// ':'.
+func (m *nbModule) conn(L lua.State, method string) *nbConn {
+	if L.IsTable(1) {
+		L.RawGetField(1, "_transport")
+		v, ok := L.ToObject(-1, m.transportType)
+		L.Pop(1)
+		if ok {
+			return v.(*nbConn)
+		}
+	}
+	m.rt.raiseCode(L, boxerr.ER_PROC_LUA, "Use remote:"+method+"(...) instead of remote."+method+"(...):")
+	return nil
+}
+
+func (m *nbModule) close(L lua.State) int {
+	if !m.conn(L, "close").stop(L) {
+		L.Raise()
+	}
+	return 0
+}
+
+// isConnected reads the remote's state field, as 2.6 does.
+func (m *nbModule) isConnected(L lua.State) int {
+	m.conn(L, "is_connected")
+	if err := L.GetField(1, "state"); err != nil {
+		return m.rt.raise(L, err)
+	}
+	s, _ := L.ToString(-1)
+	L.PushBool(L.Type(-1) == lua.TypeString && (s == nbActive || s == nbFetchSchema))
+	return 1
+}
+
+// waitTimeout reads a wait_state-style timeout at idx: a number (or a
+// numeric string), nil for no limit.
+func waitTimeout(L lua.State, idx int) time.Duration {
+	if v, ok := luaToNumber(L, idx); ok {
+		return secondsOrZero(v)
+	}
+	return fiber.Infinite
+}
+
+func (m *nbModule) waitConnected(L lua.State) int {
+	nc := m.conn(L, "wait_connected")
+	L.PushBool(nc.waitState(L, func(s string) bool { return s == nbActive }, waitTimeout(L, 2)))
+	return 1
+}
+
+// waitStateMethod is remote:wait_state(state, timeout): state is a name
+// or a set {name = true, ...}; without a timeout the fiber's
+// conn:timeout() deadline applies.
+func (m *nbModule) waitStateMethod(L lua.State) int {
+	nc := m.conn(L, "wait_state")
+	L.SetTop(3)
+	timeout := waitTimeout(L, 3)
+	if L.IsNil(3) {
+		timeout = nc.fiberDeadlineLeft()
+	}
+	var names map[string]bool
+	target := ""
+	switch L.Type(2) {
+	case lua.TypeString:
+		target, _ = L.ToString(2)
+	case lua.TypeTable:
+		names = map[string]bool{}
+		for _, s := range []string{nbInitial, nbAuth, nbFetchSchema, nbActive, nbError, nbErrorReconnect, nbClosed} {
+			if err := L.GetField(2, s); err != nil {
+				return m.rt.raise(L, err)
+			}
+			names[s] = L.ToBool(-1)
+			L.Pop(1)
+		}
+	}
+	L.PushBool(nc.waitState(L, func(s string) bool { return s == target || names[s] }, timeout))
+	return 1
+}
+
+// timeoutMethod is the deprecated conn:timeout(t): requests of the
+// calling fiber made without a timeout of their own wait at most until t
+// seconds from now, from now on ("broken by design", says 2.6).
+func (m *nbModule) timeoutMethod(L lua.State) int {
+	nc := m.conn(L, "timeout")
+	if !m.timeoutWarned {
+		m.timeoutWarned = true
+		m.rt.Log.Log(m.rt.ctx().F.Who(), say.Warn, "netbox:timeout(timeout) is deprecated since 1.7.4, "+
+			"please use space:<request>(..., {timeout = t}) instead.")
+	}
+	f := m.rt.ctx().F
+	if nc.deadlines == nil {
+		nc.deadlines = map[*fiber.Fiber]time.Duration{}
+	}
+	for g := range nc.deadlines {
+		if !g.Registered() {
+			delete(nc.deadlines, g)
+		}
+	}
+	if v, ok := luaToNumber(L, 2); ok && L.ToBool(2) {
+		nc.deadlines[f] = m.rt.Sched.Clock() + time.Duration(v*float64(time.Second))
+	} else {
+		delete(nc.deadlines, f)
+	}
+	L.PushValue(1)
+	return 1
+}
+
+// fiberDeadlineLeft is what is left of the running fiber's conn:timeout()
+// deadline, Infinite without one.
+func (nc *nbConn) fiberDeadlineLeft() time.Duration {
+	d, ok := nc.deadlines[nc.rt.ctx().F]
+	if !ok {
+		return fiber.Infinite
+	}
+	return max(0, d-nc.rt.Sched.Clock())
+}
+
+// trigger is on_connect, on_disconnect and on_schema_reload, 2.6's
+// internal.trigger lists: (fn) appends and returns nothing, (nil, old)
+// removes old and returns it, (fn, old) replaces old and returns it, ()
+// returns the list. Callables are functions and tables whose metatable
+// has a __call function; box.NULL counts as nil.
+func (m *nbModule) trigger(L lua.State, kind int) int {
+	nc := m.conn(L, nbTriggerNames[kind])
+	name := nbTriggerNames[kind]
+	L.SetTop(3)
+	newNil, oldNil := L.IsNilOrNull(2), L.IsNilOrNull(3)
+	if !newNil && !isCallable(L, 2) {
+		L.RaiseString(nbTriggerWhere + "23: Usage: " + name + "(callable)")
+	}
+	if !oldNil && !isCallable(L, 3) {
+		L.RaiseString(nbTriggerWhere + "26: Usage: trigger(new_callable, old_callable)")
+	}
+	list := &nc.triggers[kind]
+	switch {
+	case newNil && oldNil:
+		L.CreateTable(len(*list), 0)
+		for i, ref := range *list {
+			L.PushRef(ref)
+			L.RawSetI(-2, i+1)
+		}
+		return 1
+	case oldNil:
+		L.PushValue(2)
+		*list = append(*list, L.Ref())
+		return 0
+	}
+	for i, ref := range *list {
+		L.PushRef(ref)
+		same := L.Equal(-1, 3)
+		L.Pop(1)
+		if !same {
+			continue
+		}
+		L.Unref(ref)
+		if newNil {
+			*list = append((*list)[:i], (*list)[i+1:]...)
+		} else {
+			L.PushValue(2)
+			(*list)[i] = L.Ref()
+		}
+		L.PushValue(3)
+		return 1
+	}
+	line := "54"
+	if newNil {
+		line = "44"
+	}
+	L.RaiseString(nbTriggerWhere + line + ": " + name + ": trigger is not found")
+	return 0
+}
+
+// isCallable is internal.trigger's is_callable.
+func isCallable(L lua.State, idx int) bool {
+	switch L.Type(idx) {
+	case lua.TypeFunction:
+		return true
+	case lua.TypeTable:
+		if !L.GetMetatable(idx) {
+			return false
+		}
+		L.RawGetField(-1, "__call")
+		ok := L.IsFunction(-1)
+		L.Pop(2)
+		return ok
+	}
+	return false
+}
+
+// serialize is the remote's __serialize (remote_serialize): what the
+// console shows.
+func (m *nbModule) serialize(L lua.State) int {
+	if !L.IsTable(1) {
+		L.PushNil()
+		return 1
+	}
+	L.CreateTable(0, 9)
+	t := L.GetTop()
+	for _, k := range []string{"host", "port", "state", "error", "protocol", "schema_version", "peer_uuid", "peer_version_id"} {
+		if err := L.GetField(1, k); err != nil {
+			return m.rt.raise(L, err)
+		}
+		L.RawSetField(t, k)
+	}
+	if err := L.GetField(1, "opts"); err != nil {
+		return m.rt.raise(L, err)
+	}
+	if L.IsTable(-1) {
+		L.PushNil()
+		if L.Next(-2) {
+			L.Pop(2)
+			L.RawSetField(t, "opts")
+			return 1
+		}
+	}
+	L.Pop(1)
+	return 1
+}
