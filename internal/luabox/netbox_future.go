@@ -147,7 +147,7 @@ func (nc *nbConn) register(fut *nbFuture) {
 func (nc *nbConn) startFuture(fut *nbFuture, typ uint32, body []byte) {
 	nc.register(fut)
 	var opts client.RequestOptions
-	if fut.async || fut.onPushRef != 0 {
+	if fut.async || fut.onPushRef != 0 || fut.bufferRef != 0 {
 		opts.OnPush = func(data []byte) { nc.post(nbEvent{fut: fut, push: data}) }
 	}
 	_ = nc.cc.Start(typ, body, opts, func(resp client.Response, err error) {
@@ -190,7 +190,7 @@ func (nc *nbConn) dispatch(L lua.State) bool {
 			}
 			var err *boxerr.Error
 			if ev.err != nil {
-				err = requestError(ev.err)
+				err = requestError(ev.resp, ev.err)
 			} else if fut.bufferRef != 0 {
 				if !nc.copyToBuffer(L, fut, ev.resp.Body) {
 					nc.requeue(evs[i+1:])
@@ -258,8 +258,9 @@ func (nc *nbConn) failure() *boxerr.Error {
 func (nc *nbConn) deliverPush(L lua.State, fut *nbFuture, data []byte) bool {
 	top := L.GetTop()
 	if fut.bufferRef != 0 {
-		// The chunk's body as the server encodes it: {DATA: [value]}.
-		body := append([]byte{0x81, 0x30, 0x91}, data...)
+		// The chunk's body as Tarantool (and Spindle) encode it: {DATA:
+		// [value]} with a 32-bit array header.
+		body := append([]byte{0x81, 0x30, 0xdd, 0, 0, 0, 1}, data...)
 		if !nc.copyToBuffer(L, fut, body) {
 			return false
 		}
@@ -276,6 +277,13 @@ func (nc *nbConn) deliverPush(L lua.State, fut *nbFuture, data []byte) bool {
 		L.PushValue(msg)
 		fut.nmsg++
 		L.RawSetI(-2, fut.nmsg)
+		L.SetTop(top)
+		fut.cond.Broadcast()
+		return true
+	}
+	if fut.onPushRef == 0 {
+		// A synchronous request with a buffer but no on_push: 2.6's
+		// default on_push ignores the message.
 		L.SetTop(top)
 		fut.cond.Broadcast()
 		return true

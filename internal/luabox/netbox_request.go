@@ -234,20 +234,30 @@ func (m *nbModule) perform(L lua.State, nc *nbConn, fut *nbFuture, typ uint32, b
 	default:
 		delete(nc.futures, fut.id)
 		fut.id = 0
-		fut.err = requestError(err)
+		fut.err = requestError(resp, err)
 	}
 }
 
 // requestError maps a failed request: the remote error as the server sent
-// it, or ER_TIMEOUT.
-func requestError(err error) *boxerr.Error {
+// it (resp is its reply), or ER_TIMEOUT.
+func requestError(resp client.Response, err error) *boxerr.Error {
 	var ce *client.Error
 	if errors.As(err, &ce) {
-		typ := ce.Type
-		if typ == "" {
-			typ = "ClientError"
+		e, stack := proto.DecodeError(resp.Type, resp.Body)
+		if len(stack) == 0 {
+			// No MP_ERROR: box.error.new{code = errno, reason = ERROR_24}.
+			return &boxerr.Error{Code: boxerr.Code(ce.Code), Type: "ClientError", Message: ce.Message}
 		}
-		return &boxerr.Error{Code: boxerr.Code(ce.Code), Type: typ, Message: ce.Message, File: ce.File, Line: int(ce.Line)}
+		// A custom error travels as CustomError with its own type name in
+		// the custom_type field; 2.6's error_unpack gives it that type.
+		if e.Type == "CustomError" {
+			for _, f := range stack[0].Fields {
+				if f.Key == "custom_type" {
+					e.Type = f.Value
+				}
+			}
+		}
+		return e
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		return boxerr.New(boxerr.ER_TIMEOUT)
@@ -391,6 +401,21 @@ func nbSelectBody(space, index uint32, iter uint32, offset, limit uint32, key []
 		raw(proto.KeyKey, key).b
 }
 
+// nbEncodeWhere is where 2.6's encoders run (perform_async_request):
+// the position of the Lua errors they raise.
+const nbEncodeWhere = "builtin/box/net_box.lua:549: "
+
+// encodeError raises an error of the MessagePack encoder: a box error
+// (a __serialize that raised one) as it is, a Lua error (an unsupported
+// type) with 2.6's position.
+func (m *nbModule) encodeError(L lua.State, err error) {
+	var le *lua.Error
+	if errors.As(err, &le) {
+		L.RaiseString(nbEncodeWhere + le.Message)
+	}
+	m.rt.raise(L, err)
+}
+
 // encodeTuple is luamp_encode_tuple: a tuple, or a value that encodes as
 // an array; anything else is ER_TUPLE_NOT_ARRAY.
 func (m *nbModule) encodeTuple(L lua.State, idx int) []byte {
@@ -399,7 +424,7 @@ func (m *nbModule) encodeTuple(L lua.State, idx int) []byte {
 	}
 	b, err := L.Encode(nil, idx, nil)
 	if err != nil {
-		m.rt.raise(L, err)
+		m.encodeError(L, err)
 	}
 	if msgpack.TypeOf(b) != msgpack.Array {
 		m.rt.raiseCode(L, boxerr.ER_TUPLE_NOT_ARRAY)
@@ -418,7 +443,7 @@ func (m *nbModule) encodeKey(L lua.State, idx int) []byte {
 	}
 	b, err := L.Encode(nil, idx, nil)
 	if err != nil {
-		m.rt.raise(L, err)
+		m.encodeError(L, err)
 	}
 	switch msgpack.TypeOf(b) {
 	case msgpack.Array:
