@@ -468,7 +468,9 @@ func FuzzNetBoxReply(f *testing.F) {
 						t.Fatal(err)
 					}
 					L.PushValue(top + 1)
-					if err := L.PCall(1, 0); err != nil {
+					// Fields may fail to decode (an unknown extension): an
+					// error, never a Go panic inside the runtime.
+					if err := L.PCall(1, 0); err != nil && strings.Contains(err.Error(), "internal error") {
 						t.Fatalf("reading decoded tuples: %v", err)
 					}
 				}
@@ -490,7 +492,9 @@ func FuzzNetBoxReply(f *testing.F) {
 		}
 		L.CreateTable(0, 0)
 		L.CreateTable(0, 0)
-		L.PCallValue(7, 0)
+		if !L.PCallValue(7, 0) && strings.Contains(L.ErrorString(-1), "internal error") {
+			t.Fatalf("install_schema: %s", L.ErrorString(-1))
+		}
 	})
 }
 
