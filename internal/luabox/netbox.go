@@ -276,9 +276,9 @@ func (m *nbModule) moduleTimeout(L lua.State) int {
 		L.PushRef(m.modRef)
 		return 1
 	}
-	L.PushValue(tv)
-	ref := L.Ref()
-	timed := func(L lua.State) int { return m.connect(L, &ref) }
+	// t as plain Go data: the connect closure must not hold a Lua value.
+	wait := L.ToGo(tv)
+	timed := func(L lua.State) int { return m.connect(L, wait) }
 	L.CreateTable(0, 2)
 	L.PushFunction(timed)
 	L.PushValue(-1)
@@ -293,8 +293,8 @@ func (m *nbModule) moduleTimeout(L lua.State) int {
 
 // connect implements connect(uri[, opts]) and connect(host, port[,
 // opts]) (also called as a method: parse_connect_params and new_sm).
-// waitFor, when set, is the registry reference of net.box.timeout(t)'s t.
-func (m *nbModule) connect(L lua.State, waitFor *int) int {
+// waitFor, when not nil, is net.box.timeout(t)'s t.
+func (m *nbModule) connect(L lua.State, waitFor any) int {
 	rt := m.rt
 	base := 1
 	if L.IsTable(1) {
@@ -353,7 +353,7 @@ func (m *nbModule) connect(L lua.State, waitFor *int) int {
 	if waitFor != nil {
 		L.RawGetField(opts, "wait_connected")
 		if !(L.Type(-1) == lua.TypeBoolean && !L.ToBool(-1)) {
-			L.PushRef(*waitFor)
+			L.PushGo(waitFor)
 			L.RawSetField(opts, "wait_connected")
 		}
 		L.Pop(1)
@@ -1098,7 +1098,7 @@ func (m *nbModule) close(L lua.State) int {
 func (m *nbModule) isConnected(L lua.State) int {
 	m.conn(L, "is_connected")
 	if err := L.GetField(1, "state"); err != nil {
-		return m.rt.raise(L, err)
+		m.raiseErr(L, err)
 	}
 	s, _ := L.ToString(-1)
 	L.PushBool(L.Type(-1) == lua.TypeString && (s == nbActive || s == nbFetchSchema))
@@ -1139,7 +1139,7 @@ func (m *nbModule) waitStateMethod(L lua.State) int {
 		names = map[string]bool{}
 		for _, s := range []string{nbInitial, nbAuth, nbFetchSchema, nbActive, nbError, nbErrorReconnect, nbClosed} {
 			if err := L.GetField(2, s); err != nil {
-				return m.rt.raise(L, err)
+				m.raiseErr(L, err)
 			}
 			names[s] = L.ToBool(-1)
 			L.Pop(1)
@@ -1270,12 +1270,12 @@ func (m *nbModule) serialize(L lua.State) int {
 	t := L.GetTop()
 	for _, k := range []string{"host", "port", "state", "error", "protocol", "schema_version", "peer_uuid", "peer_version_id"} {
 		if err := L.GetField(1, k); err != nil {
-			return m.rt.raise(L, err)
+			m.raiseErr(L, err)
 		}
 		L.RawSetField(t, k)
 	}
 	if err := L.GetField(1, "opts"); err != nil {
-		return m.rt.raise(L, err)
+		m.raiseErr(L, err)
 	}
 	if L.IsTable(-1) {
 		L.PushNil()

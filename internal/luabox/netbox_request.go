@@ -36,11 +36,22 @@ type nbOpts struct {
 	deadline                           time.Duration // fiber clock; fiber.Infinite for none
 }
 
+// raiseErr raises an error a protected Lua operation returned: a box
+// error as its object, a Lua error as its message (what an __index or
+// __serialize metamethod raised, or indexing a value that is no table).
+func (m *nbModule) raiseErr(L lua.State, err error) {
+	var le *lua.Error
+	if errors.As(err, &le) {
+		L.RaiseString(le.Message)
+	}
+	m.rt.raise(L, err)
+}
+
 // opt pushes opts[name] (with metamethods, as 2.6 indexes opts) and
 // returns its index, or 0 (popping it) when it is nil or false.
 func (m *nbModule) opt(L lua.State, optsIdx int, name string) int {
 	if err := L.GetField(optsIdx, name); err != nil {
-		m.rt.raise(L, err)
+		m.raiseErr(L, err)
 	}
 	if !L.ToBool(-1) {
 		L.Pop(1)
@@ -202,6 +213,10 @@ func (m *nbModule) perform(L lua.State, nc *nbConn, fut *nbFuture, typ uint32, b
 		}
 		resp, err = cc.Do(ctx, typ, body)
 	})
+	// A fiber cancelled while it waited raises, as 2.6's wait on the
+	// request's cond does (here once the wait is over: Block does not
+	// end early).
+	rt.testCancel(L)
 	switch {
 	case err == nil:
 		// The reply wins even over a state change that failed the request

@@ -66,10 +66,10 @@ func (m *nbModule) pushSelfHelpers(L lua.State) {
 			L.SetTop(1)
 			b, err := L.Encode(nil, 1, nil)
 			if err != nil {
-				return rt.raise(L, err)
+				m.raiseErr(L, err)
 			}
 			if _, err := L.PushMsgpack(b, nil); err != nil {
-				return rt.raise(L, err)
+				m.raiseErr(L, err)
 			}
 			return 1
 		},

@@ -30,6 +30,12 @@ func (nc *nbConn) fetchSchema(L lua.State, f *fiber.Fiber, cc *client.Conn) bool
 		return true // closed meanwhile
 	}
 	if err != nil {
+		// Replies that came before the failure reach their requests
+		// first, as 2.6's schema state machine dispatches every reply it
+		// reads.
+		if !nc.dispatch(L) {
+			return false
+		}
 		code, msg := transportError(err)
 		return nc.errorSM(L, code, msg)
 	}
@@ -221,7 +227,7 @@ func (m *nbModule) indexMetatable(L lua.State, nc *nbConn) {
 // what they raise.
 func (m *nbModule) field(L lua.State, idx int, name string) {
 	if err := L.GetField(idx, name); err != nil {
-		m.rt.raise(L, err)
+		m.raiseErr(L, err)
 	}
 }
 
@@ -258,7 +264,7 @@ func (m *nbModule) primary(L lua.State) {
 	if L.IsTable(-1) {
 		L.PushNumber(0)
 		if err := L.GetTable(-2); err != nil {
-			m.rt.raise(L, err)
+			m.raiseErr(L, err)
 		}
 		L.Remove(-2)
 		if !L.IsNil(-1) {
