@@ -184,6 +184,24 @@ add(table.concat(seen, ' '))
 add(try(f.pairs, f, -1))
 add(f:wait_result(5))
 
+f = c:call('push_nil', {}, {is_async = true})
+seen = {}
+for i, v in f:pairs(5) do table.insert(seen, str(i) .. '=' .. str(v)) end
+add(table.concat(seen, ' '))
+add(c:call('echo', {1}, {is_async = true, timeout = 0.001}):wait_result(5))
+
+-- a call blocks only its fiber; close fails the calls in flight
+local ch = fiber.channel(2)
+fiber.create(function() ch:put(c:call('slow', {0.1})) end)
+fiber.create(function() ch:put(select(2, pcall(c.call, c, 'slow', {0.1}, {timeout = 0.02}))) end)
+add(ch:get(5), ch:get(5))
+local c4 = nb.connect(addr)
+local res4
+fiber.create(function() res4 = {pcall(c4.call, c4, 'slow', {1})} end)
+c4:close()
+for _ = 1, 100 do if res4 then break end fiber.sleep(0.01) end
+add(res4[1], res4[2], c4.state)
+
 -- buffers: an ibuf-like object, as 2.6 only calls buffer:alloc(n)
 local function newbuf()
     local b = {data = ffi.new('char[65536]'), n = 0}
@@ -283,6 +301,17 @@ table.insert(events, 'end')
 add(table.concat(events, '; '))
 
 -- connect arguments and failures
+local refused = nb.connect('127.0.0.1:1')
+add(refused.state, refused.error, refused:is_connected(), refused.space, refused:ping(), refused:wait_connected(0.01))
+add(try(refused.call, refused, 'echo'))
+refused:close()
+add(refused.state, refused.error)
+refused = nb.connect('127.0.0.1:1', {reconnect_after = 0.02, wait_connected = false})
+add(refused.state, refused:wait_state('error_reconnect', 1), refused.state, refused.error)
+add(try(refused.eval, refused, 'return 1', nil, {timeout = 0.01}))
+refused:close()
+add(refused.state, refused.error)
+add(try(refused.eval, refused, 'return 1'))
 add(try(nb.connect, 'nohost'))
 add(try(nb.connect, addr, {password = 'x'}))
 local c3 = nb.connect(addr, {user = 'nobody', password = 'x'})

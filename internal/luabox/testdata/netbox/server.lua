@@ -33,6 +33,7 @@ function pusher(n, delay)
     return 'final'
 end
 function slow(t) fiber.sleep(t) return 'late' end
+function push_nil() box.session.push(nil) box.session.push(box.NULL) return 1 end
 -- drop closes the calling session's socket from the server side a little
 -- after it answers.
 function drop()
