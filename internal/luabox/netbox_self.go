@@ -61,6 +61,14 @@ func (m *nbModule) pushSelfHelpers(L lua.State) {
 			L.PushBool(L.Type(1) == lua.TypeCdata || isTuple)
 			return 1
 		},
+		// box_space is box.space after a Refresh: DDL made by another
+		// session may not be reflected in it yet.
+		"box_space": func(L lua.State) int {
+			rt.Refresh()
+			L.PushRef(rt.boxRef)
+			L.RawGetField(-1, "space")
+			return 1
+		},
 		// through_msgpack is msgpack.decode(msgpack.encode(v)).
 		"through_msgpack": func(L lua.State) int {
 			L.SetTop(1)

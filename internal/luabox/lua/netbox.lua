@@ -203,8 +203,8 @@ M.self = {
 setmetatable(M.self, {
     __index = function(self, key)
         if key == 'space' then
-            -- proxy self.space to box.space
-            return box.space
+            -- proxy self.space to box.space, brought up to date first
+            return h.box_space()
         end
         return nil
     end
