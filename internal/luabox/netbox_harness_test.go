@@ -51,6 +51,12 @@ return {info = nop, warn = nop, error = nop, verbose = nop, debug = nop,
 
 // nbRuntime creates a runtime for the net.box tests.
 func nbRuntime(tb testing.TB) (*Runtime, *fiber.Scheduler, *nbLog) {
+	return nbRuntimeHost(tb, nil)
+}
+
+// nbRuntimeHost is nbRuntime with the Host host makes (given where the
+// runtime will be), nbHost when host is nil.
+func nbRuntimeHost(tb testing.TB, host func(rt **Runtime) Host) (*Runtime, *fiber.Scheduler, *nbLog) {
 	tb.Helper()
 	dir := tb.TempDir()
 	for name, src := range nbStubModules {
@@ -61,7 +67,12 @@ func nbRuntime(tb testing.TB) (*Runtime, *fiber.Scheduler, *nbLog) {
 	tb.Setenv("LUA_PATH", filepath.Join(dir, "?.lua")+";;")
 	logBuf := &nbLog{}
 	sched := fiber.NewScheduler()
-	rt, err := New(sched, say.New(logBuf), nbHost{})
+	var rt *Runtime
+	var h Host = nbHost{}
+	if host != nil {
+		h = host(&rt)
+	}
+	rt, err := New(sched, say.New(logBuf), h)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -74,7 +85,13 @@ func nbRuntime(tb testing.TB) (*Runtime, *fiber.Scheduler, *nbLog) {
 // the global `out` (a string the script builds) and the log.
 func runNetBoxLua(t *testing.T, src string) (string, string) {
 	t.Helper()
-	rt, sched, logBuf := nbRuntime(t)
+	return runNetBoxLuaHost(t, nil, src)
+}
+
+// runNetBoxLuaHost is runNetBoxLua with the Host host makes.
+func runNetBoxLuaHost(t *testing.T, host func(rt **Runtime) Host, src string) (string, string) {
+	t.Helper()
+	rt, sched, logBuf := nbRuntimeHost(t, host)
 	f := sched.New("test.lua")
 	f.Acquire()
 	fc := rt.NewFiberCtx(f, nil)

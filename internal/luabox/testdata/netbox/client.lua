@@ -7,43 +7,8 @@ local nb = require('net.box')
 local fiber = require('fiber')
 local ffi = require('ffi')
 local addr = os.getenv('NB_ADDR')
-local r = {}
-
-local function kind(v)
-    if box.tuple.is(v) then return 'tuple' end
-    local t = type(v)
-    if t == 'cdata' or t == 'userdata' then
-        local ok, m = pcall(function() return v.message end)
-        if ok and type(m) == 'string' then return 'error' end
-    end
-    return t
-end
-
-local function str(v, depth)
-    depth = depth or 0
-    local k = kind(v)
-    if k == 'table' and depth < 4 then
-        local keys = {}
-        for key in pairs(v) do table.insert(keys, key) end
-        table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
-        local parts = {}
-        for _, key in ipairs(keys) do
-            table.insert(parts, tostring(key) .. '=' .. str(v[key], depth + 1))
-        end
-        return '{' .. table.concat(parts, ',') .. '}'
-    elseif k == 'error' then
-        return 'error(' .. tostring(v.type) .. ',' .. tostring(v.code) .. ',' .. v.message .. ')'
-    elseif k == 'string' then
-        return string.format('%q', v)
-    end
-    return k .. ':' .. tostring(v)
-end
-
-local function add(...)
-    local t = {}
-    for i = 1, select('#', ...) do t[i] = str((select(i, ...))) end
-    table.insert(r, select('#', ...) .. ' ' .. table.concat(t, ' '))
-end
+local H = dofile(os.getenv('NB_DIR') .. '/show.lua')
+local add, str, kind = H.add, H.str, H.kind
 
 local function try(f, ...) return pcall(f, ...) end
 
@@ -331,25 +296,4 @@ c3 = nb.connect(addr, {call_16 = true})
 add(c3:call('echo', 1, 2))
 c3:close()
 
--- net.box.self
-local me = nb.self
-function local_echo(...) return ... end
-function local_tuple() return box.tuple.new{1, 2ULL^63}, 5LL, box.NULL, {box.NULL}, 2LL^62 end
-function local_multi() return 1, nil end
-local obj = {}
-function obj:m(x) return self == obj, x end
-local_obj = obj
-add(me:call('local_echo', {1, nil, 3}))
-add(me:call('local_tuple'))
-add(me:call('local_multi'))
-add(me:call('local_obj:m', {7}))
-add(try(me.call, me, 'nope'))
-add(try(me.call, me, 'local_echo', 1))
-add(try(me.eval, me, 'x x'))
-add(try(me.eval, me, 'error("z")'))
-add(try(me.eval, me, 'box.error(box.error.ILLEGAL_PARAMS, "q")'))
-add(me:eval('1 + 1'), me:eval('return ...', {7, 8}))
-add(me:ping(), me:is_connected(), me:wait_connected(), me:timeout(1) == me, me:close(), me:reload_schema())
-add(try(me.call))
-
-out = table.concat(r, '\n')
+out = H.out()
