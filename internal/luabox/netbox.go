@@ -44,12 +44,13 @@ import (
 // dispatches under the baton (netbox_future.go). All connection state
 // below, except that inbox, is touched only under the baton.
 //
-// Lua values: Go keeps the remote, the space and index metatables, the
-// trigger functions and a future's values as registry references. The
-// worker holds the remote while it runs (a connection is not collected
-// while it is up, unlike 2.6's, which a collected remote closes); when
-// it ends, in a final state, it drops that reference, and the remote's
-// _transport object releases the rest when Lua collects it.
+// Lua values: Go keeps the space and index metatables and a future's
+// values as registry references, and the remote only weakly (in a
+// weak-valued table): the trigger lists live in the remote, as 2.6's
+// remote._on_connect, so nothing Go holds keeps a connection alive. When
+// Lua collects a remote, its _transport object's finalizer closes the
+// connection, as 2.6's gc hook stops the transport, and releases the
+// references.
 
 // Connection states, as 2.6's transport state machine names them.
 const (
@@ -84,7 +85,8 @@ const (
 	nbTriggerWhere   = "builtin/internal.trigger.lua:"
 )
 
-// Connection triggers, in the order of nbConn.triggers.
+// Connection triggers: the remote keeps their lists in the fields
+// "_"+name.
 const (
 	nbOnConnect = iota
 	nbOnDisconnect
@@ -105,18 +107,19 @@ type nbModule struct {
 	pairsNextRef  int             // future:pairs()'s iterator function
 	pingRef       int             // pingRequest, which ping calls protected
 	modRef        int             // the module table
-	luaRef        int             // lua/netbox.lua's table: install_schema, copy, self
-	timeoutWarned bool            // conn:timeout()'s deprecation warning was logged
+	luaRef        int             // lua/netbox.lua's table: install_schema, copy, trigger_new, self
+	remotesRef    int             // weak-valued {[nbConn.id] = remote}
+	nextID        int
+	timeoutWarned bool // conn:timeout()'s deprecation warning was logged
 }
 
 // nbConn is one net.box connection (2.6's remote with its transport).
 type nbConn struct {
 	m  *nbModule
 	rt *Runtime
-	// ref is the remote table; 0 once the worker has ended.
-	ref                    int
+	// id is the remote's key in the module's weak table of remotes.
+	id                     int
 	spaceMTRef, indexMTRef int
-	triggers               [nbTriggerKinds][]int // trigger functions, run first to last
 	// connected is 2.6's remote._is_connected: on_connect ran and
 	// on_disconnect has not run since.
 	connected bool
@@ -178,8 +181,15 @@ func (rt *Runtime) openNetBox() *nbModule {
 	L.PushBool(false)
 	L.RawSetField(-2, "__metatable")
 	m.transportType = L.NewObjectType("net.box.transport")
-	m.transportType.Finalize = func(L lua.State, v any) { v.(*nbConn).release(L) }
+	m.transportType.Finalize = func(L lua.State, v any) { v.(*nbConn).collected(L) }
 	m.openFuture()
+
+	L.CreateTable(0, 0)
+	L.CreateTable(0, 1)
+	L.PushString("v")
+	L.RawSetField(-2, "__mode")
+	L.SetMetatable(-2)
+	m.remotesRef = L.Ref()
 
 	L.CreateTable(0, 24)
 	methods := L.GetTop()
@@ -427,8 +437,20 @@ func (m *nbModule) connect(L lua.State, waitFor any) int {
 		}
 	}
 	L.Pop(1)
+	L.PushRef(m.luaRef)
+	for _, name := range []string{"on_schema_reload", "on_disconnect", "on_connect"} {
+		L.RawGetField(-1, "trigger_new")
+		L.PushString(name)
+		L.Call(1, 1)
+		L.RawSetField(obj, "_"+name)
+	}
+	L.Pop(1)
+	m.nextID++
+	nc.id = m.nextID
+	L.PushRef(m.remotesRef)
 	L.PushValue(obj)
-	nc.ref = L.Ref()
+	L.RawSetI(-2, nc.id)
+	L.Pop(1)
 	m.spaceMetatable(L, nc)
 	m.indexMetatable(L, nc)
 
@@ -548,13 +570,11 @@ func secondsOrZero(x float64) time.Duration {
 	return seconds(x)
 }
 
-// pushRemote pushes the remote table (nil once the worker has ended).
+// pushRemote pushes the remote table, nil once Lua has collected it.
 func (nc *nbConn) pushRemote(L lua.State) {
-	if nc.ref == 0 {
-		L.PushNil()
-		return
-	}
-	L.PushRef(nc.ref)
+	L.PushRef(nc.m.remotesRef)
+	L.RawGetI(-1, nc.id)
+	L.Remove(-2)
 }
 
 // optsField pushes remote.opts[name] (raw: opts is the plain copy
@@ -597,19 +617,23 @@ func (nc *nbConn) connectTimeout(L lua.State) time.Duration {
 	return nbDefaultConnectTimeout
 }
 
-// release drops the registry references of a connection Lua has
-// collected (the _transport object's finalizer).
-func (nc *nbConn) release(L lua.State) {
-	L.Unref(nc.ref)
+// collected is the _transport object's finalizer: Lua collected the
+// remote. A connection still in use is closed, as 2.6's gc hook stops
+// the transport (its state callback, and so its triggers, went with the
+// remote): the requests in flight fail with "Connection closed" and the
+// worker ends. It runs inside a collection, so it calls no Lua.
+func (nc *nbConn) collected(L lua.State) {
+	if nc.state != nbError && nc.state != nbClosed {
+		nc.state, nc.shown = nbClosed, nbClosed
+		nc.errSet, nc.errCode, nc.errMsg, nc.errBox = true, boxerr.ER_NO_CONNECTION, "Connection closed", nil
+		nc.connected = false
+		nc.cond.Broadcast()
+		nc.failFutures()
+	}
+	nc.stopWorker()
 	L.Unref(nc.spaceMTRef)
 	L.Unref(nc.indexMTRef)
-	nc.ref, nc.spaceMTRef, nc.indexMTRef = 0, 0, 0
-	for k := range nc.triggers {
-		for _, ref := range nc.triggers[k] {
-			L.Unref(ref)
-		}
-		nc.triggers[k] = nil
-	}
+	nc.spaceMTRef, nc.indexMTRef = 0, 0
 }
 
 // setState is 2.6's set_state with its callback('state_changed'): it
@@ -656,8 +680,8 @@ func (nc *nbConn) setState(L lua.State, state string, hasErr bool, code boxerr.C
 		}
 	}
 	nc.shown = state
-	if nc.ref != 0 {
-		L.PushRef(nc.ref)
+	nc.pushRemote(L)
+	if L.IsTable(-1) {
 		L.PushString(state)
 		L.RawSetField(-2, "state")
 		if errIdx != 0 {
@@ -666,8 +690,8 @@ func (nc *nbConn) setState(L lua.State, state string, hasErr bool, code boxerr.C
 			L.PushNil()
 		}
 		L.RawSetField(-2, "error")
-		L.Pop(1)
 	}
+	L.Pop(1)
 	if state == nbErrorReconnect {
 		// Like 2.6, repeat the same error only in the verbose log.
 		text := ""
@@ -705,19 +729,35 @@ func (nc *nbConn) setStateMsg(L lua.State, state string, code boxerr.Code, msg s
 	return true
 }
 
-// runTriggers runs the triggers of kind with the remote as argument, in
-// the running fiber, first to last (a copy: a trigger may change the
-// list). On an error it stops and returns false with the error value on
-// top of the stack.
+// runTriggers is remote._on_<kind>:run(remote), in the running fiber. On
+// an error it returns false with the error value on top of the stack.
 func (nc *nbConn) runTriggers(L lua.State, kind int) bool {
-	list := append([]int(nil), nc.triggers[kind]...)
-	for _, ref := range list {
-		L.PushRef(ref)
-		nc.pushRemote(L)
-		if !L.PCallValue(1, 0) {
-			return false
-		}
+	top := L.GetTop()
+	nc.pushRemote(L)
+	if !L.IsTable(-1) {
+		L.SetTop(top)
+		return true // collected: its triggers went with it
 	}
+	remote := L.GetTop()
+	if err := L.GetField(remote, "_"+nbTriggerNames[kind]); err != nil {
+		L.SetTop(top)
+		L.PushString(err.Error())
+		return false
+	}
+	list := L.GetTop()
+	if err := L.GetField(list, "run"); err != nil {
+		L.SetTop(top)
+		L.PushString(err.Error())
+		return false
+	}
+	L.PushValue(list)
+	L.PushValue(remote)
+	if !L.PCallValue(2, 0) {
+		L.Replace(top + 1)
+		L.SetTop(top + 1)
+		return false
+	}
+	L.SetTop(top)
 	return true
 }
 
@@ -748,6 +788,13 @@ func (nc *nbConn) stop(L lua.State) bool {
 			return false
 		}
 	}
+	nc.stopWorker()
+	return true
+}
+
+// stopWorker ends the worker: it closes the connection and cancels the
+// worker fiber, which ends once it notices.
+func (nc *nbConn) stopWorker() {
 	if w := nc.worker; w != nil && !nc.stopped {
 		nc.stopped = true
 		nc.cancel()
@@ -759,7 +806,6 @@ func (nc *nbConn) stop(L lua.State) bool {
 			w.Cancel()
 		}
 	}
-	return true
 }
 
 // workerAlive is 2.6's worker_fiber ~= nil.
@@ -779,10 +825,6 @@ func (nc *nbConn) run(f *fiber.Fiber) {
 		for _, fut := range nc.futures {
 			fut.cond.Broadcast()
 		}
-		// The state is final: nothing sets the remote's fields any more,
-		// so the worker's hold on it ends.
-		L.Unref(nc.ref)
-		nc.ref = 0
 		rt.ReleaseFiberCtx(fc)
 		f.Local = nil
 	}()
@@ -855,16 +897,16 @@ func (nc *nbConn) dropConn(cc *client.Conn) {
 func (nc *nbConn) protocol(L lua.State, f *fiber.Fiber, cc *client.Conn) bool {
 	nc.cc = cc
 	g := cc.Greeting()
-	if nc.ref != 0 {
-		L.PushRef(nc.ref)
+	nc.pushRemote(L)
+	if L.IsTable(-1) {
 		L.PushString("Binary")
 		L.RawSetField(-2, "protocol")
 		L.PushString(g.UUID)
 		L.RawSetField(-2, "peer_uuid")
 		L.PushNumber(float64(g.VersionID))
 		L.RawSetField(-2, "peer_version_id")
-		L.Pop(1)
 	}
+	L.Pop(1)
 	nc.setState(L, nbAuth, false, 0, 0)
 	nc.setState(L, nbFetchSchema, false, 0, 0)
 	if !nc.fetchSchema(L, f, cc) {
@@ -1187,76 +1229,16 @@ func (nc *nbConn) fiberDeadlineLeft() time.Duration {
 	return max(0, d-nc.rt.Sched.Clock())
 }
 
-// trigger is on_connect, on_disconnect and on_schema_reload, 2.6's
-// internal.trigger lists: (fn) appends and returns nothing, (nil, old)
-// removes old and returns it, (fn, old) replaces old and returns it, ()
-// returns the list. Callables are functions and tables whose metatable
-// has a __call function; box.NULL counts as nil.
+// trigger is on_connect, on_disconnect and on_schema_reload:
+// self._on_<name>(...), the remote's trigger list (lua/netbox.lua), with
+// 2.6's setter forms and errors.
 func (m *nbModule) trigger(L lua.State, kind int) int {
-	nc := m.conn(L, nbTriggerNames[kind])
-	name := nbTriggerNames[kind]
-	L.SetTop(3)
-	newNil, oldNil := L.IsNilOrNull(2), L.IsNilOrNull(3)
-	if !newNil && !isCallable(L, 2) {
-		L.RaiseString(nbTriggerWhere + "23: Usage: " + name + "(callable)")
-	}
-	if !oldNil && !isCallable(L, 3) {
-		L.RaiseString(nbTriggerWhere + "26: Usage: trigger(new_callable, old_callable)")
-	}
-	list := &nc.triggers[kind]
-	switch {
-	case newNil && oldNil:
-		L.CreateTable(len(*list), 0)
-		for i, ref := range *list {
-			L.PushRef(ref)
-			L.RawSetI(-2, i+1)
-		}
-		return 1
-	case oldNil:
-		L.PushValue(2)
-		*list = append(*list, L.Ref())
-		return 0
-	}
-	for i, ref := range *list {
-		L.PushRef(ref)
-		same := L.Equal(-1, 3)
-		L.Pop(1)
-		if !same {
-			continue
-		}
-		L.Unref(ref)
-		if newNil {
-			*list = append((*list)[:i], (*list)[i+1:]...)
-		} else {
-			L.PushValue(2)
-			(*list)[i] = L.Ref()
-		}
-		L.PushValue(3)
-		return 1
-	}
-	line := "54"
-	if newNil {
-		line = "44"
-	}
-	L.RaiseString(nbTriggerWhere + line + ": " + name + ": trigger is not found")
-	return 0
-}
-
-// isCallable is internal.trigger's is_callable.
-func isCallable(L lua.State, idx int) bool {
-	switch L.Type(idx) {
-	case lua.TypeFunction:
-		return true
-	case lua.TypeTable:
-		if !L.GetMetatable(idx) {
-			return false
-		}
-		L.RawGetField(-1, "__call")
-		ok := L.IsFunction(-1)
-		L.Pop(2)
-		return ok
-	}
-	return false
+	m.conn(L, nbTriggerNames[kind])
+	nargs := L.GetTop() - 1
+	m.field(L, 1, "_"+nbTriggerNames[kind])
+	L.Insert(2)
+	L.Call(nargs, lua.MultRet)
+	return L.GetTop() - 1
 }
 
 // serialize is the remote's __serialize (remote_serialize): what the

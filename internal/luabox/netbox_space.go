@@ -44,6 +44,10 @@ func (nc *nbConn) fetchSchema(L lua.State, f *fiber.Fiber, cc *client.Conn) bool
 	L.RawGetField(-1, "install_schema")
 	L.Remove(-2)
 	nc.pushRemote(L)
+	if !L.IsTable(-1) {
+		L.SetTop(top)
+		return true // collected: the connection is being closed
+	}
 	L.PushNumber(float64(version))
 	for i, r := range raw {
 		if r == nil {

@@ -133,6 +133,69 @@ function M.install_schema(remote, schema_version, spaces, indices,
     remote.space = sl
 end
 
+-- Connection trigger lists (remote._on_connect and the like), as 2.6's
+-- internal.trigger makes them: list(fn) appends, list(nil, old)
+-- removes, list(fn, old) replaces, list() returns a copy, list:run(...)
+-- calls each. The errors carry internal.trigger's positions.
+local function is_callable(arg)
+    if type(arg) == 'function' then
+        return true
+    elseif type(arg) == 'table' then
+        local mt = getmetatable(arg)
+        if mt ~= nil and type(mt.__call) == 'function' then
+            return true
+        end
+    end
+    return false
+end
+
+local trigger_where = 'builtin/internal.trigger.lua:'
+
+local trigger_list_mt = {
+    __call = function(self, new_trigger, old_trigger)
+        if new_trigger ~= nil and not is_callable(new_trigger) then
+            error(string.format("%s23: Usage: %s(callable)", trigger_where, self.name), 0)
+        end
+        if old_trigger ~= nil and not is_callable(old_trigger) then
+            error(trigger_where .. "26: Usage: trigger(new_callable, old_callable)", 0)
+        end
+        if new_trigger == nil and old_trigger == nil then
+            local list = {}
+            for i, func in ipairs(self) do list[i] = func end
+            return list
+        elseif new_trigger ~= nil and old_trigger == nil then
+            return table.insert(self, new_trigger)
+        elseif new_trigger == nil and old_trigger ~= nil then
+            for pos, func in ipairs(self) do
+                if old_trigger == func then
+                    table.remove(self, pos)
+                    return old_trigger
+                end
+            end
+            error(string.format("%s44: %s: trigger is not found", trigger_where, self.name), 0)
+        else
+            for pos, func in ipairs(self) do
+                if old_trigger == func then
+                    self[pos] = new_trigger
+                    return old_trigger
+                end
+            end
+            error(string.format("%s54: %s: trigger is not found", trigger_where, self.name), 0)
+        end
+    end,
+    __index = {
+        run = function(self, ...)
+            for _, func in ipairs(self) do
+                func(...)
+            end
+        end,
+    }
+}
+
+function M.trigger_new(name)
+    return setmetatable({name = name}, trigger_list_mt)
+end
+
 -- copy appends a reply body to a buffer (an ibuf: buffer:alloc(n) gives
 -- the place to write n bytes) and returns its length.
 function M.copy(buffer, data)
