@@ -397,11 +397,8 @@ func (m *nbModule) connect(L lua.State, waitFor any) int {
 
 	nc.hostPort = rt.tostring(L, hostIdx) + ":" + rt.tostring(L, portIdx)
 	nc.logPrefix = nbOrEmpty(rt, L, hostIdx) + ":" + nbOrEmpty(rt, L, portIdx)
-	host, _ := L.ToString(hostIdx)
-	port, _ := L.ToString(portIdx)
-	if L.Type(hostIdx) != lua.TypeString && L.Type(hostIdx) != lua.TypeNumber {
-		host = ""
-	}
+	// Copies: ToString would turn a number port into a string in place.
+	host, port := luaStringOrEmpty(L, hostIdx), luaStringOrEmpty(L, portIdx)
 	switch {
 	case host == "unix/":
 		nc.network, nc.address = "unix", port
@@ -1142,8 +1139,9 @@ func (m *nbModule) isConnected(L lua.State) int {
 	if err := L.GetField(1, "state"); err != nil {
 		m.raiseErr(L, err)
 	}
+	isString := L.Type(-1) == lua.TypeString
 	s, _ := L.ToString(-1)
-	L.PushBool(L.Type(-1) == lua.TypeString && (s == nbActive || s == nbFetchSchema))
+	L.PushBool(isString && (s == nbActive || s == nbFetchSchema))
 	return 1
 }
 
