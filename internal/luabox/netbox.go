@@ -893,6 +893,7 @@ func (nc *nbConn) dropConn(cc *client.Conn) {
 // raises.
 func (nc *nbConn) protocol(L lua.State, f *fiber.Fiber, cc *client.Conn) bool {
 	nc.cc = cc
+	nc.wantSchema = 0 // a version seen on an earlier connection: the schema is loaded now
 	g := cc.Greeting()
 	nc.pushRemote(L)
 	if L.IsTable(-1) {
