@@ -25,20 +25,19 @@ import (
 // peer_version_id, schema_version and space are kept up to date by Go, so
 // scripts read them as plain fields, as in Tarantool.
 //
-// Concurrency: a synchronous request runs on the calling fiber. It
-// encodes its body under the baton, gives the baton up while the client
-// waits for the reply (fiber.Block), and decodes the reply under the
-// baton again, so a slow call blocks only its own fiber. A worker fiber
-// per connection ("host:port (net.box)", as 2.6 names it) connects,
-// loads the schema, waits without the baton for the socket to close or
-// for events, reloads the schema when a reply shows a new version, and
-// reconnects when reconnect_after is set; it runs the connection
-// triggers (on_connect, on_disconnect, on_schema_reload) as 2.6's worker
-// does. Asynchronous requests (is_async) and requests that see their
-// pushes (on_push) are futures instead: their replies and pushes are
-// posted by the client's goroutine to an inbox that the worker
-// dispatches under the baton (netbox_future.go). All connection state
-// below, except that inbox, is touched only under the baton.
+// Concurrency: as in 2.6, every request is a future (netbox_future.go):
+// the calling fiber encodes the body under the baton and sends it with
+// client.Conn.Start, and a synchronous request then waits for its future
+// on a fiber.Cond (so a cancellation or a wakeup ends the wait, and a
+// slow call blocks only its own fiber). The client's goroutines must not
+// touch Lua: they post replies and pushes to the connection's inbox, and
+// the worker fiber per connection ("host:port (net.box)", as 2.6 names
+// it), which otherwise waits without the baton for the socket to close,
+// dispatches them under the baton. The worker also connects, loads the
+// schema, reloads it when a reply shows a new version, reconnects when
+// reconnect_after is set, and runs the connection triggers (on_connect,
+// on_disconnect, on_schema_reload) where 2.6's worker does. All
+// connection state, except the inbox, is touched only under the baton.
 //
 // Lua values: Go keeps the space and index metatables and a future's
 // values as registry references, and the remote only weakly (in a

@@ -59,7 +59,11 @@ func runBothClients(t *testing.T, bin, script string, addr func() string, host f
 	cmd.Dir = t.TempDir()
 	ref, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("tarantool: %v\n%s", err, ref)
+		var stderr []byte
+		if ee, ok := err.(*exec.ExitError); ok {
+			stderr = ee.Stderr
+		}
+		t.Fatalf("tarantool: %v\n%s\n%s", err, ref, stderr)
 	}
 	want := string(ref)
 

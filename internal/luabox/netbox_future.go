@@ -28,10 +28,10 @@ import (
 // finished futures ready, and broadcasts the future's cond. Every field
 // of a future is therefore touched only under the baton.
 //
-// A plain synchronous request waits for its reply in its own fiber
-// (perform, netbox_request.go) but is registered as a future too, with
-// no Lua object, so that a lost connection fails it with the
-// connection's error as 2.6's set_state fails every request.
+// A synchronous request is a future too, with no Lua object, that its
+// fiber waits for (2.6's perform_request), so the worker hands it its
+// reply and a lost connection fails it with the connection's error as
+// 2.6's set_state fails every request.
 //
 // Invariants: a future is pending (id != 0) exactly while it is in
 // nbConn.futures; it becomes ready once, by its reply, by discard, by
@@ -147,6 +147,8 @@ func (nc *nbConn) register(fut *nbFuture) {
 func (nc *nbConn) startFuture(fut *nbFuture, typ uint32, body []byte) {
 	nc.register(fut)
 	var opts client.RequestOptions
+	// Pushes matter to an async request, to on_push and to a buffer;
+	// other requests ignore them (2.6's on_push_sync_default).
 	if fut.async || fut.onPushRef != 0 || fut.bufferRef != 0 {
 		opts.OnPush = func(data []byte) { nc.post(nbEvent{fut: fut, push: data}) }
 	}
@@ -370,7 +372,7 @@ func (m *nbModule) result(L lua.State, fut *nbFuture) int {
 // waitFuture waits, at most timeout, for fut to become ready or (with
 // anyPush) for a new push, and reports whether the timeout expired
 // first. Like a fiber.cond wait it yields at least once, even for a zero
-// timeout, and raises when the fiber is cancelled.
+// timeout; a cancelled fiber raises when its wait times out.
 func (m *nbModule) waitFuture(L lua.State, fut *nbFuture, timeout time.Duration, anyPush bool) bool {
 	f := m.rt.ctx().F
 	sched := m.rt.Sched
@@ -390,8 +392,11 @@ func (m *nbModule) waitFuture(L lua.State, fut *nbFuture, timeout time.Duration,
 				return true
 			}
 		}
-		fut.cond.Wait(f, left)
-		m.rt.testCancel(L)
+		// As 2.6's cond:wait, a cancellation only wakes the waiter; a
+		// cancelled fiber raises when its wait times out.
+		if err := fut.cond.Wait(f, left); err != nil {
+			m.rt.testCancel(L)
+		}
 	}
 }
 

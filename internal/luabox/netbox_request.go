@@ -113,9 +113,11 @@ func refOf(L lua.State, idx int) int {
 // request is 2.6's remote:_request: with opts.is_async it sends the
 // request and pushes its future (a request that is also given on_push or
 // on_push_ctx is a usage error); otherwise it waits for the connection
-// (up to the timeout), performs the request, waits for a schema reload
-// its reply caused and pushes the result. It returns the number of
-// values pushed.
+// (up to the timeout), sends the request as a future with no Lua object
+// and waits for it in the calling fiber as 2.6's perform_request does (a
+// wait that a cancellation or wakeup ends, as a fiber.cond wait), waits
+// for a schema reload its reply caused, and pushes the result. It
+// returns the number of values pushed.
 func (m *nbModule) request(L lua.State, nc *nbConn, optsIdx int, req nbReq) int {
 	rt := m.rt
 	o := m.readOpts(L, nc, optsIdx)
@@ -144,17 +146,13 @@ func (m *nbModule) request(L lua.State, nc *nbConn, optsIdx int, req nbReq) int 
 		onPushRef: refOf(L, o.onPushIdx), onPushCtxRef: refOf(L, o.onPushCtxIdx),
 		bufferRef: refOf(L, o.bufferIdx), skipHeader: o.skipHeader}
 	defer fut.free(L)
-	if o.onPushIdx != 0 || o.bufferIdx != 0 {
-		// Pushes (and a buffer's copies) go through the worker.
-		nc.startFuture(fut, req.typ, body)
-		if wait := m.left(o); !fut.isReady() && (wait == 0 || m.waitFuture(L, fut, wait, false)) {
-			return rt.raiseCode(L, boxerr.ER_TIMEOUT)
-		}
-		if fut.id != 0 {
-			return rt.raiseCode(L, boxerr.ER_NO_CONNECTION) // the worker is gone
-		}
-	} else {
-		m.perform(L, nc, fut, req.typ, body, o)
+	// perform_request: an async request and a wait for its result.
+	nc.startFuture(fut, req.typ, body)
+	if wait := m.left(o); !fut.isReady() && (wait == 0 || m.waitFuture(L, fut, wait, false)) {
+		return rt.raiseCode(L, boxerr.ER_TIMEOUT)
+	}
+	if fut.id != 0 {
+		return rt.raiseCode(L, boxerr.ER_NO_CONNECTION) // the worker is gone
 	}
 	if fut.err != nil {
 		return rt.raise(L, fut.err)
@@ -190,67 +188,6 @@ func (m *nbModule) request(L lua.State, nc *nbConn, optsIdx int, req nbReq) int 
 		return rt.raise(L, err)
 	}
 	return 1
-}
-
-// perform sends a plain synchronous request and waits for its reply in
-// the calling fiber, without the baton; the outcome goes to fut (resp or
-// err). fut is registered while it waits, so a lost connection fails it
-// with the connection's error, as in 2.6.
-func (m *nbModule) perform(L lua.State, nc *nbConn, fut *nbFuture, typ uint32, body []byte, o nbOpts) {
-	rt := m.rt
-	f := rt.ctx().F
-	nc.register(fut)
-	cc := nc.cc
-	wait := m.left(o)
-	var resp client.Response
-	var err error
-	f.Block(func() {
-		ctx := context.Background()
-		if wait != fiber.Infinite {
-			var cancel context.CancelFunc
-			ctx, cancel = context.WithTimeout(ctx, wait)
-			defer cancel()
-		}
-		resp, err = cc.Do(ctx, typ, body)
-	})
-	// A fiber cancelled while it waited raises, as 2.6's wait on the
-	// request's cond does (here once the wait is over: Block does not
-	// end early).
-	rt.testCancel(L)
-	switch {
-	case err == nil:
-		// The reply wins even over a state change that failed the request
-		// meanwhile: 2.6's worker dispatched it before that change.
-		if fut.id != 0 {
-			delete(nc.futures, fut.id)
-			fut.id = 0
-		}
-		fut.resp, fut.err = resp, nil
-		if nc.cc == cc {
-			nc.wantReload(L, resp.SchemaVersion)
-		}
-	case fut.id == 0:
-		// A state change failed the request while it waited.
-	case errors.Is(err, client.ErrClosed):
-		// The worker, which sees the connection close, fails the request
-		// with the connection's error; wait for it.
-		for fut.id != 0 && nc.workerAlive() {
-			left := m.left(o)
-			if left == 0 {
-				fut.err = boxerr.New(boxerr.ER_TIMEOUT)
-				return
-			}
-			fut.cond.Wait(f, left)
-			rt.testCancel(L)
-		}
-		if fut.id != 0 {
-			fut.err = boxerr.New(boxerr.ER_NO_CONNECTION)
-		}
-	default:
-		delete(nc.futures, fut.id)
-		fut.id = 0
-		fut.err = requestError(resp, err)
-	}
 }
 
 // requestError maps a failed request: the remote error as the server sent

@@ -420,26 +420,10 @@ func (nc *nbConn) serve(L lua.State, f *fiber.Fiber, cc *client.Conn) bool {
 	return true
 }
 
-// wantReload is called when a reply shows schema version v: unless the
-// worker has that version, the state becomes fetch_schema (as 2.6's
-// worker sets it on reading such a reply) and the worker reloads.
-func (nc *nbConn) wantReload(L lua.State, v uint32) {
-	if v == 0 || v == nc.schemaVersion || nc.cc == nil {
-		return
-	}
-	nc.wantSchema = v
-	if nc.state == nbActive {
-		nc.setState(L, nbFetchSchema, false, 0, 0)
-	}
-	select {
-	case nc.inboxWake <- struct{}{}:
-	default:
-	}
-}
-
 // waitState is wait_state: it waits until ok(state) holds or the state
 // is final (error, closed), at most timeout, and reports whether ok
-// holds. Like a fiber.cond wait it raises when the fiber is cancelled.
+// holds. A cancelled fiber raises when its wait times out, as 2.6's
+// cond:wait makes it.
 func (nc *nbConn) waitState(L lua.State, ok func(string) bool, timeout time.Duration) bool {
 	f := nc.rt.ctx().F
 	sched := nc.rt.Sched
@@ -455,9 +439,10 @@ func (nc *nbConn) waitState(L lua.State, ok func(string) bool, timeout time.Dura
 		if deadline != fiber.Infinite {
 			left = max(0, deadline-sched.Clock())
 		}
-		err := nc.cond.Wait(f, left)
-		nc.rt.testCancel(L)
-		if err != nil {
+		// As 2.6's cond:wait: a cancellation only wakes the waiter, a
+		// cancelled fiber raises when its wait times out.
+		if err := nc.cond.Wait(f, left); err != nil {
+			nc.rt.testCancel(L)
 			break
 		}
 	}

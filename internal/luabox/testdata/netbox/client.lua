@@ -160,6 +160,27 @@ local ch = fiber.channel(2)
 fiber.create(function() ch:put(c:call('slow', {0.1})) end)
 fiber.create(function() ch:put(select(2, pcall(c.call, c, 'slow', {0.1}, {timeout = 0.02}))) end)
 add(ch:get(5), ch:get(5))
+-- neither a wakeup nor a cancellation ends a request's wait; a
+-- cancelled fiber raises when its wait times out
+local res5
+local fb = fiber.create(function() res5 = {pcall(c.call, c, 'slow', {0.3}, {timeout = 0.1})} end)
+fiber.sleep(0.01)
+fb:wakeup()
+fiber.sleep(0.01)
+add(res5 == nil)
+fb:cancel()
+fiber.sleep(0.01)
+add(res5 == nil)
+fiber.sleep(0.15)
+add(res5[1], res5[2])
+local res6
+local fb6 = fiber.create(function() res6 = {pcall(c.call, c, 'slow', {0.05})} end)
+fiber.sleep(0.01)
+fb6:cancel()
+fiber.sleep(0.01)
+add(res6 == nil, fb6:status())
+fiber.sleep(0.1)
+add(res6[1], res6[2])
 local c4 = nb.connect(addr)
 local res4
 fiber.create(function() res4 = {pcall(c4.call, c4, 'slow', {1})} end)
