@@ -257,17 +257,10 @@ func (m *nbModule) remoteMethods() map[string]lua.Function {
 		"on_schema_reload": func(L lua.State) int {
 			return m.trigger(L, nbOnSchemaReload)
 		},
-		"execute":   func(L lua.State) int { return m.sqlUnsupported(L, "execute") },
-		"prepare":   func(L lua.State) int { return m.sqlUnsupported(L, "prepare") },
-		"unprepare": func(L lua.State) int { return m.sqlUnsupported(L, "unprepare") },
+		"execute":   m.execute,
+		"prepare":   m.prepare,
+		"unprepare": m.unprepare,
 	}
-}
-
-// sqlUnsupported is execute, prepare and unprepare: Spindle has no SQL,
-// and its net.box does not speak 2.6's SQL requests either.
-func (m *nbModule) sqlUnsupported(L lua.State, method string) int {
-	m.conn(L, method)
-	return m.rt.raiseCode(L, boxerr.ER_UNSUPPORTED, "net.box", "SQL ("+method+")")
 }
 
 // moduleTimeout is net.box.timeout(t): a module whose connect waits at

@@ -53,12 +53,14 @@ const (
 type nbDecoder uint8
 
 const (
-	nbDecodeNil    nbDecoder = iota // ping, upsert: nil
-	nbDecodeData                    // call, eval: a table of the values
-	nbDecodeTuple                   // insert, replace, delete, update: the tuple or nil
-	nbDecodeSelect                  // select, call_16: a table of tuples
-	nbDecodeGet                     // get, min, max: one tuple, MORE_THAN_ONE_TUPLE for more
-	nbDecodeCount                   // count: the first value
+	nbDecodeNil     nbDecoder = iota // ping, upsert: nil
+	nbDecodeData                     // call, eval: a table of the values
+	nbDecodeTuple                    // insert, replace, delete, update: the tuple or nil
+	nbDecodeSelect                   // select, call_16: a table of tuples
+	nbDecodeGet                      // get, min, max: one tuple, MORE_THAN_ONE_TUPLE for more
+	nbDecodeCount                    // count: the first value
+	nbDecodeExecute                  // execute: SQL_INFO, or metadata and rows
+	nbDecodePrepare                  // prepare: the statement's id and metadata
 )
 
 // nbFuture is one request in flight (2.6's request object).

@@ -264,9 +264,12 @@ func pushReplyTuple(L lua.State, item []byte, fmtRef int) error {
 // decodeValue is method_decoder[method] applied to a final reply: it
 // pushes the result, or pushes nothing and returns the error.
 func (m *nbModule) decodeValue(L lua.State, dec nbDecoder, resp client.Response, fmtRef int) *boxerr.Error {
-	if dec == nbDecodeNil {
+	switch dec {
+	case nbDecodeNil:
 		L.PushNil()
 		return nil
+	case nbDecodeExecute, nbDecodePrepare:
+		return m.decodeSQL(L, resp, dec == nbDecodePrepare)
 	}
 	if dec == nbDecodeData {
 		raw, err := dataOf(resp)

@@ -456,7 +456,7 @@ func FuzzNetBoxReply(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		defer L.SetTop(0)
 		resp := client.Response{Body: body}
-		for dec := nbDecodeNil; dec <= nbDecodeCount; dec++ {
+		for dec := nbDecodeNil; dec <= nbDecodePrepare; dec++ {
 			top := L.GetTop()
 			if err := m.decodeValue(L, dec, resp, fmtRef); err == nil {
 				if L.GetTop() != top+1 {
