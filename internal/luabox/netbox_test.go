@@ -440,6 +440,9 @@ func FuzzNetBoxReply(f *testing.F) {
 	f.Add(mp(map[uint64]any{proto.KeyData: []any{[]any{uint64(512), uint64(0), "pk", "tree", uint64(1), uint64(1), uint64(0), "num"}}}))
 	f.Add(mp(map[uint64]any{proto.KeyData: []any{[]any{uint64(512), uint64(0), "pk", "tree", map[string]any{"unique": true},
 		[]any{map[string]any{"field": uint64(0), "type": "string", "collation": uint64(1)}}}}}))
+	f.Add(mp(map[uint64]any{proto.KeyMetadata: []any{map[uint64]any{0: "ID", 1: "integer", 5: nil}}, proto.KeyData: []any{[]any{uint64(1)}}}))
+	f.Add(mp(map[uint64]any{proto.KeySQLInfo: map[uint64]any{0: uint64(2), 1: []any{uint64(1), int64(-2)}}}))
+	f.Add(mp(map[uint64]any{proto.KeyStmtID: uint64(7), proto.KeyBindCount: uint64(1), proto.KeyBindMetadata: []any{map[uint64]any{0: "?", 1: "ANY"}}}))
 	f.Add([]byte{0x81, 0x30, 0xdd, 0xff, 0xff, 0xff, 0xff})
 	f.Add([]byte{0x81, 0x30, 0x91, 0x05})
 	rt, sched, _ := nbRuntime(f)
