@@ -247,3 +247,36 @@ out = table.concat(r, '\n')`, srv.addr())
 		t.Errorf("got:\n%s\nwant:\n%s\nlog:\n%s", out, want, logBuf.String())
 	}
 }
+
+// TestNetBoxNoLeak runs rounds of every kind of request and requires the
+// Lua heap not to grow between rounds: each request releases the
+// registry references it took (options, formats, results, futures).
+func TestNetBoxNoLeak(t *testing.T) {
+	srv := startFakeServer(t)
+	out, log := runNetBoxLua(t, nbScriptPrelude+fmt.Sprintf(`
+local c = nb.connect('%s')
+local s = c.space.test
+local function round()
+    for i = 1, 300 do
+        c:call('echo', {i, {x = i}})
+        c:call('echo', {i}, {timeout = 5})
+        c:call('push', {2}, {on_push = function() end, on_push_ctx = {}})
+        c:call('echo', {i}, {is_async = true}):wait_result()
+        c:call('push', {1}, {is_async = true})
+        c:call('slow', {}, {is_async = true}):discard()
+        s:select({}, {limit = 2})
+        pcall(c.call, c, 'nosuch')
+        pcall(c.call, c, 'slow', {}, {timeout = 0})
+    end
+    collectgarbage() collectgarbage()
+    return collectgarbage('count')
+end
+round()
+local before = round()
+local after = round()
+out = tostring(after - before < 16)
+`, srv.addr()))
+	if out != "true" {
+		t.Errorf("the Lua heap grows between rounds of requests\nlog:\n%s", log)
+	}
+}
