@@ -14,24 +14,22 @@ import (
 )
 
 // Futures: 2.6's requests in flight — asynchronous requests
-// (opts.is_async), synchronous requests that see their pushes
-// (opts.on_push) and the pushes of box.session.push (IPROTO_CHUNK).
+// (opts.is_async), which scripts hold as future objects, synchronous
+// requests, which are futures with no Lua object that their fiber waits
+// for (2.6's perform_request), and the pushes of box.session.push
+// (IPROTO_CHUNK) they receive.
 //
-// A request that has to see its pushes, or that is asynchronous, is sent
-// with client.Conn.Start. The client's reader goroutine must not touch
-// Lua, so its callbacks only post events (a push's bytes, the final
-// reply) to the connection's inbox and ring inboxWake. The connection's
-// worker fiber, which otherwise waits without the baton for the socket
-// to close, wakes up, takes the baton and dispatches the inbox in arrival
-// order: it appends pushes to the future's messages (or calls the
-// synchronous request's on_push in the worker fiber, as 2.6 does), marks
-// finished futures ready, and broadcasts the future's cond. Every field
-// of a future is therefore touched only under the baton.
-//
-// A synchronous request is a future too, with no Lua object, that its
-// fiber waits for (2.6's perform_request), so the worker hands it its
-// reply and a lost connection fails it with the connection's error as
-// 2.6's set_state fails every request.
+// Every request is sent with client.Conn.Start. The client's reader
+// goroutine must not touch Lua, so its callbacks only post events (a
+// push's bytes, the final reply) to the connection's inbox and ring
+// inboxWake. The connection's worker fiber, which otherwise waits
+// without the baton for the socket to close, wakes up, takes the baton
+// and dispatches the inbox in arrival order: it appends pushes to an
+// async future's messages (or calls a synchronous request's on_push in
+// the worker fiber, as 2.6 does), marks finished futures ready, and
+// broadcasts the future's cond. Every field of a future is therefore
+// touched only under the baton. A lost connection fails every pending
+// future with its error, as 2.6's set_state fails every request.
 //
 // Invariants: a future is pending (id != 0) exactly while it is in
 // nbConn.futures; it becomes ready once, by its reply, by discard, by
