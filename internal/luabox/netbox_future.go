@@ -187,9 +187,6 @@ func (nc *nbConn) dispatch(L lua.State) bool {
 				// connection fails it with the connection's error.
 				continue
 			}
-			if v := ev.resp.SchemaVersion; v != 0 && v != nc.schemaVersion {
-				nc.wantSchema = v
-			}
 			var err *boxerr.Error
 			if ev.err != nil {
 				err = requestError(ev.resp, ev.err)
@@ -202,6 +199,16 @@ func (nc *nbConn) dispatch(L lua.State) bool {
 				fut.valueRef = L.Ref()
 			}
 			nc.finish(fut, ev.resp, err)
+			// A reply with a new schema version: as 2.6's iproto_sm, the
+			// state becomes fetch_schema at once (a request that waits
+			// for active after its reply sees the reload through) and the
+			// worker reloads once the dispatch is over.
+			if v := ev.resp.SchemaVersion; v != 0 && v != nc.schemaVersion && nc.cc != nil {
+				nc.wantSchema = v
+				if nc.state == nbActive {
+					nc.setState(L, nbFetchSchema, false, 0, 0)
+				}
+			}
 		}
 	}
 }

@@ -410,8 +410,9 @@ func (nc *nbConn) serve(L lua.State, f *fiber.Fiber, cc *client.Conn) bool {
 			if nc.state == nbFetchSchema && !nc.setState(L, nbActive, false, 0, 0) {
 				return false
 			}
-		} else if nc.state == nbFetchSchema && nc.wantSchema == 0 {
-			// A request saw a version the worker had already loaded.
+		} else if nc.state == nbFetchSchema {
+			// The version a reply showed is loaded already: nothing to
+			// fetch, the connection is active again.
 			if !nc.setState(L, nbActive, false, 0, 0) {
 				return false
 			}
