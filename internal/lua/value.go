@@ -81,9 +81,9 @@ func (L State) PushGo(v any) {
 	}
 }
 
-// maxGoDepth bounds the nesting ToGo follows: a table that contains
-// itself must not recurse until the stack overflows. Deeper levels become
-// nil, which every consumer rejects as a value of the wrong type.
+// maxGoDepth bounds the nesting ToGo follows. Deeper levels, and a table
+// met again on the path that leads to it (a cycle), become nil, which
+// every consumer rejects as a value of the wrong type.
 const maxGoDepth = 32
 
 // ToGo converts the value at idx to plain Go data for configuration
@@ -92,10 +92,10 @@ const maxGoDepth = 32
 // map[string]any (other tables, keys in their string form), nil for
 // everything else (functions, userdata, box.NULL).
 func (L State) ToGo(idx int) any {
-	return L.toGo(L.AbsIndex(idx), 0)
+	return L.toGo(L.AbsIndex(idx), 0, map[uintptr]bool{})
 }
 
-func (L State) toGo(idx, depth int) any {
+func (L State) toGo(idx, depth int, path map[uintptr]bool) any {
 	switch L.Type(idx) {
 	case TypeString:
 		s, _ := L.ToString(idx)
@@ -114,9 +114,12 @@ func (L State) toGo(idx, depth int) any {
 		}
 		return nil
 	case TypeTable:
-		if depth >= maxGoDepth {
+		p := L.ToPointer(idx)
+		if depth >= maxGoDepth || path[p] {
 			return nil
 		}
+		path[p] = true
+		defer delete(path, p)
 		n := L.ObjLen(idx)
 		count := 0
 		L.PushNil()
@@ -128,7 +131,7 @@ func (L State) toGo(idx, depth int) any {
 			arr := make([]any, 0, n)
 			for i := 1; i <= n; i++ {
 				L.RawGetI(idx, i)
-				arr = append(arr, L.toGo(L.GetTop(), depth+1))
+				arr = append(arr, L.toGo(L.GetTop(), depth+1, path))
 				L.Pop(1)
 			}
 			return arr
@@ -150,7 +153,7 @@ func (L State) toGo(idx, depth int) any {
 				L.Pop(1)
 				continue
 			}
-			m[k] = L.toGo(L.GetTop(), depth+1)
+			m[k] = L.toGo(L.GetTop(), depth+1, path)
 			L.Pop(1)
 		}
 		return m
