@@ -3,15 +3,26 @@ GO ?= go
 PKGS := ./...
 # Packages whose concurrency is exercised under the race detector in CI.
 RACE_PKGS := ./internal/fiber/... ./internal/iproto/... ./client/... ./internal/server/... \
-	./internal/gopherlua/luabox/... ./internal/applier/... ./internal/relay/... ./internal/wal/... \
+	./internal/luabox/... ./internal/applier/... ./internal/relay/... ./internal/wal/... \
 	./internal/memtx/... ./internal/snapshot/...
 
-.PHONY: build test unit race lint bench e2e fuzz
+.PHONY: deps build demo test unit race lint bench e2e fuzz
 
-build:
+# LuaJIT is linked into spindle statically from Debian's libluajit-5.1-dev;
+# deps installs the package when it is missing (as root, or with sudo).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+deps:
+	@dpkg -s libluajit-5.1-dev >/dev/null 2>&1 || { \
+	  echo "installing libluajit-5.1-dev (LuaJIT 2.1, linked into spindle)"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libluajit-5.1-dev; }
+
+build: deps
 	$(GO) build -o bin/spindle ./cmd/spindle
 
-test: lint
+demo: deps
+	$(GO) run ./cmd/spindle demo
+
+test: deps lint
 	test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) test -count=1 -timeout 15m $(PKGS)
 	$(GO) test -count=1 -race -timeout 10m $(RACE_PKGS)
@@ -22,7 +33,7 @@ unit:
 race:
 	$(GO) test -count=1 -race $(PKGS)
 
-lint:
+lint: deps
 	$(GO) vet $(PKGS)
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 $(PKGS)
 

@@ -10,7 +10,6 @@ require (
 	github.com/klauspost/compress v1.20.3
 	github.com/prometheus/client_golang v1.13.0
 	github.com/rs/zerolog v1.28.0
-	github.com/yuin/gopher-lua v1.1.2
 	golang.org/x/text v0.43.0
 	gopkg.in/yaml.v3 v3.0.1
 )

@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"time"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/spindledb/spindle/client"
 )
 
@@ -182,11 +184,17 @@ func runDemo(once, keep bool) error {
 		name string
 		c    *client.Conn
 	}{{"master", mc}, {"replica", rc}} {
-		res, err := p.c.Eval(ctx, "return require('yaml').encode({id = box.info.id, ro = box.info.ro, status = box.info.status, vclock = box.info.vclock, replication = box.info.replication})", nil)
+		res, err := p.c.Eval(ctx, "return {id = box.info.id, ro = box.info.ro, status = box.info.status, vclock = box.info.vclock, replication = box.info.replication}", nil)
 		if err != nil {
 			return err
 		}
-		fmt.Printf("\n%s box.info:\n%v", p.name, res[0])
+		// Printed from Go with sorted keys: Lua's own table order varies
+		// from run to run.
+		out, err := yaml.Marshal(res[0])
+		if err != nil {
+			return err
+		}
+		fmt.Printf("\n%s box.info:\n%s", p.name, out)
 	}
 	if once {
 		return nil

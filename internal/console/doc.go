@@ -6,10 +6,10 @@
 // What it owns:
 //
 //   - Formatting (format.go). Format/FormatError render results and
-//     errors as console.lua does (lbox_console_format_yaml): the values,
-//     nil replaced by box.NULL, become one fresh table encoded as a
-//     single YAML document by luamod.YAMLEncode, the same encoder as
-//     yaml.encode, with the console serializer's options
+//     errors as console.lua does (lbox_console_format_yaml), through
+//     luamod's console formatter: the values, nil replaced by box.NULL,
+//     become one fresh table encoded as a single YAML document by the
+//     same encoder as yaml.encode, with the console serializer's options
 //     (encode_invalid_numbers, encode_load_metatables,
 //     encode_use_tostring, encode_invalid_as_nil); errors are
 //     "- error: <value>". formatGo does the same for the Go values of
@@ -38,7 +38,7 @@
 //     readers can split the stream on it.
 //   - Lua runs only inside an Evaluator; LuaEvaluator holds Baton, when
 //     set, for the whole compile-run-format step. Completeness checks
-//     only parse and need no baton.
+//     compile in a LuaJIT state of their own and need no baton.
 //   - A Session, REPL or Remote is used by one goroutine at a time; a
 //     Server runs one goroutine per connection, each with its own Session.
 //
@@ -47,8 +47,8 @@
 // values beyond one request, or write anywhere but the writer or
 // connection it was given (plus the history file of the line editor).
 //
-// Known differences from Tarantool, all outside the formatter: map keys
-// come out in gopher-lua's insertion order, not LuaJIT's hash order;
-// gopher-lua's parser messages differ from LuaJIT's; "\set output lua" is
-// refused because only YAML output exists.
+// Known differences from Tarantool: the LuaJIT linked here seeds its
+// string hash per process, so maps with several string keys print in an
+// order that differs from Tarantool's and between runs; "\set output lua"
+// is refused because only YAML output exists.
 package console
