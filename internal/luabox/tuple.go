@@ -14,25 +14,22 @@ import (
 )
 
 // tupleFormat is the field-name map of a space format, shared by every
-// tuple of the space that Lua sees. ref is its Lua form (name -> 1-based
-// field number, [0] = the list of names), the environment of the tuples.
+// tuple of the space that Lua sees: a registry reference to its Lua form
+// (name -> 1-based field number, [0] = the list of names), the
+// environment of the tuples.
 type tupleFormat struct {
-	names []string
-	index map[string]int
-	ref   int
+	ref int
 }
 
 func (rt *Runtime) newTupleFormat(fields []memtx.FormatField) *tupleFormat {
 	if len(fields) == 0 {
 		return nil
 	}
-	f := &tupleFormat{names: make([]string, len(fields)), index: make(map[string]int, len(fields))}
+	f := &tupleFormat{}
 	L := rt.L
 	L.CreateTable(0, len(fields)+1)
 	L.CreateTable(len(fields), 0)
 	for i, fd := range fields {
-		f.names[i] = fd.Name
-		f.index[fd.Name] = i
 		L.PushString(fd.Name)
 		L.RawSetI(-2, i+1)
 	}
@@ -50,15 +47,6 @@ func (f *tupleFormat) release(L lua.State) {
 	if f != nil {
 		L.Unref(f.ref)
 	}
-}
-
-// fieldNo resolves a field name to its 0-based number.
-func (f *tupleFormat) fieldNo(name string) (int, bool) {
-	if f == nil {
-		return 0, false
-	}
-	i, ok := f.index[name]
-	return i, ok
 }
 
 func (f *tupleFormat) luaRef() int {
