@@ -3,7 +3,7 @@ GO ?= go
 PKGS := ./...
 # Packages whose concurrency is exercised under the race detector in CI.
 RACE_PKGS := ./internal/fiber/... ./internal/iproto/... ./client/... ./internal/server/... \
-	./internal/luabox/... ./internal/applier/... ./internal/relay/... ./internal/wal/... \
+	./internal/luabox/... ./internal/lua/... ./internal/applier/... ./internal/relay/... ./internal/wal/... \
 	./internal/memtx/... ./internal/snapshot/...
 
 .PHONY: deps build demo test unit race lint bench e2e fuzz
