@@ -86,7 +86,7 @@ for fn in ${FNS:-bench_sum bench_json bench_loop bench_atomic}; do
         order="3421 3422"; [ $((r % 2)) = 0 ] && order="3422 3421"
         for port in $order; do
             out="$tmp/sp.json"; [ $port = 3422 ] && out="$tmp/tt.json"
-            bin/spindle bench -json -d "$DUR" -c "$CONNS" -p "$INFLIGHT" -mix call=100 -fn "$fn" 127.0.0.1:$port | tr -d '\n' >> "$out"
+            bin/spindle bench -json -d "$DUR" -c "$CONNS" -p "$INFLIGHT" -mix call=100 -space lua -fn "$fn" 127.0.0.1:$port | tr -d '\n' >> "$out"
             echo >> "$out"
         done
     done

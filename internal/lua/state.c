@@ -16,18 +16,52 @@
 struct sp_state {
 	lua_Alloc f;
 	void *ud;
-	size_t used;
 	struct sp_globals g;
 	struct sp_serializer mp_cfg;
 };
+
+/*
+ * Blocks of SP_BIG bytes and more come from the C library's malloc
+ * instead of LuaJIT's allocator. LuaJIT maps such blocks with mmap and
+ * unmaps them on free; its string table is resized up and down by the
+ * collector as short-lived strings come and go, and every resize then
+ * costs fresh pages (page faults, zeroing) and an munmap. glibc keeps
+ * freed large blocks for reuse (its mmap threshold rises after the first
+ * free), which removes that churn.
+ *
+ * Invariant: a live block is a malloc block exactly when its size is
+ * SP_BIG or more. LuaJIT passes a block's size on realloc and free, so
+ * the owner is known; a block crossing the threshold moves between the
+ * allocators. No block of that size exists before sp_newstate installs
+ * this allocator.
+ */
+#define SP_BIG ((size_t)128 * 1024)
 
 static void *
 sp_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
 	struct sp_state *s = ud;
-	s->used += nsize;
-	s->used -= osize;
-	return s->f(s->ud, ptr, osize, nsize);
+	int obig = ptr != NULL && osize >= SP_BIG;
+	int nbig = nsize >= SP_BIG;
+	void *n;
+	if (!obig && !nbig) {
+		n = s->f(s->ud, ptr, osize, nsize);
+	} else if (nsize == 0) {
+		free(ptr);
+		n = NULL;
+	} else if (obig && nbig) {
+		n = realloc(ptr, nsize);
+	} else {
+		n = nbig ? malloc(nsize) : s->f(s->ud, NULL, 0, nsize);
+		if (n != NULL && ptr != NULL) {
+			memcpy(n, ptr, osize < nsize ? osize : nsize);
+			if (obig)
+				free(ptr);
+			else
+				s->f(s->ud, ptr, osize, 0);
+		}
+	}
+	return n;
 }
 
 struct sp_globals *
@@ -41,9 +75,7 @@ sp_globals(lua_State *L)
 size_t
 sp_memused(lua_State *L)
 {
-	void *ud;
-	lua_getallocf(L, &ud);
-	return ((struct sp_state *)ud)->used;
+	return (size_t)lua_gc(L, LUA_GCCOUNT, 0) * 1024 + (size_t)lua_gc(L, LUA_GCCOUNTB, 0);
 }
 
 static int
