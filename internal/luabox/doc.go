@@ -18,6 +18,15 @@
 // references (space objects, trigger functions, channel messages, fiber
 // results).
 //
+// OS threads: a fiber that waits inside Lua (fiber.sleep, a channel, a
+// WAL write, a net.box request) waits inside a Go function called from C,
+// so its goroutine keeps its OS thread until it resumes, as a Tarantool
+// fiber keeps its C stack. The process therefore has about one thread per
+// waiting fiber. fiber.new/create refuse to go past MaxLuaFibers live
+// fibers with an OutOfMemory error, and New raises Go's thread limit to
+// leave room for them and for request fibers; the kernel's pid_max and
+// threads-max are the outer bound.
+//
 // A fiber with an open transaction that yields after its first
 // statement has the transaction rolled back (fiber OnYield, 2.6's memtx
 // rule). box.session answers type, peer, fd and push from the Transport

@@ -1,6 +1,7 @@
 package luabox
 
 import (
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -16,6 +17,14 @@ import (
 // fiberNameMax is Tarantool's FIBER_NAME_MAX: names keep at most 255
 // bytes.
 const fiberNameMax = 256
+
+// MaxLuaFibers bounds the fibers Lua code may create (fiber.new,
+// fiber.create) and exist at once. A fiber that waits inside Lua (sleep,
+// channel, a WAL write, net.box) keeps its C frames, and so an OS thread,
+// until it resumes: the bound keeps the process below the thread limit
+// New sets (debug.SetMaxThreads), which Go enforces by crashing. Fibers
+// that serve requests are bounded by the connections instead.
+var MaxLuaFibers = 20000
 
 // luaFiber is the Lua side of a fiber, kept in fiber.Fiber.Ext: its
 // fiber.storage table and the outcome a joiner collects, as registry
@@ -260,6 +269,11 @@ func (rt *Runtime) fiberStart(L lua.State, now bool) int {
 		}
 		L.Errorf("fiber.new(function, ...): bad arguments")
 	}
+	if rt.liveFibers >= MaxLuaFibers {
+		rt.pushError(L, &boxerr.Error{Code: boxerr.ER_MEMORY_ISSUE, Type: "OutOfMemory",
+			Message: fmt.Sprintf("Failed to allocate a fiber: %d Lua fibers exist, the most a process may have (each keeps an OS thread while it waits)", rt.liveFibers)})
+		L.Raise()
+	}
 	// The function and its arguments wait in a table until the fiber
 	// runs: the creator's stack is gone by then.
 	nargs := L.GetTop()
@@ -272,7 +286,11 @@ func (rt *Runtime) fiberStart(L lua.State, now bool) int {
 	L.RawSetField(1, "n")
 	callRef := L.Ref()
 	parent := rt.ctx()
-	body := func(f *fiber.Fiber) { rt.runFiber(f, parent.Sess, callRef) }
+	rt.liveFibers++
+	body := func(f *fiber.Fiber) {
+		defer func() { rt.liveFibers-- }()
+		rt.runFiber(f, parent.Sess, callRef)
+	}
 	var f *fiber.Fiber
 	if now {
 		f = rt.Sched.Start("lua", body)

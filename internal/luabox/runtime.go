@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sort"
 	"strings"
 
@@ -115,6 +116,7 @@ type Runtime struct {
 	errorType                     *lua.ObjectType
 	fiberType, chanType, condType *lua.ObjectType
 	fiberObjectsRef               int // weak table: fiber id -> fiber object
+	liveFibers                    int // fibers made by fiber.new/create, not yet finished
 
 	spaceStates map[uint32]*spaceState
 	seenSchema  uint64
@@ -164,6 +166,12 @@ type FiberCtx struct {
 // New creates the runtime: the Lua VM with Tarantool's modules and the box
 // table as it is before box.cfg is called.
 func New(sched *fiber.Scheduler, log *say.Logger, host Host) (*Runtime, error) {
+	// Every fiber waiting inside Lua holds an OS thread (see the package
+	// doc): allow threads for MaxLuaFibers of them, request fibers and
+	// Go's own, instead of Go's default 10000.
+	if n := MaxLuaFibers + 12000; debug.SetMaxThreads(n) > n {
+		debug.SetMaxThreads(n + MaxLuaFibers)
+	}
 	vm, err := lua.NewVM()
 	if err != nil {
 		return nil, err
