@@ -57,6 +57,11 @@ func (rt *Runtime) openBox() {
 		"rollback":  rt.txnRollback,
 		"is_in_txn": func(L lua.State) int { L.PushBool(rt.ctx().Txn != nil); return 1 },
 		"atomic":    rt.txnAtomic,
+		// SQL is not implemented: box.execute and friends refuse, as the
+		// IPROTO EXECUTE and PREPARE requests do.
+		"execute":   rt.sqlUnsupported,
+		"prepare":   rt.sqlUnsupported,
+		"unprepare": rt.sqlUnsupported,
 		"snapshot": func(L lua.State) int {
 			rt.requireBox(L)
 			if err := rt.Host.Snapshot(); err != nil {
@@ -83,6 +88,10 @@ func (rt *Runtime) openBox() {
 	})
 	L.RawSetField(boxT, "ctl")
 	L.SetTop(boxT - 1)
+}
+
+func (rt *Runtime) sqlUnsupported(L lua.State) int {
+	return rt.raiseCode(L, boxerr.ER_UNSUPPORTED, "Spindle", "SQL")
 }
 
 // PasswordHash is the base64 of SHA1(SHA1(password)), as _user stores it.
@@ -228,7 +237,8 @@ func (rt *Runtime) openSession() {
 
 // triggerList implements the on_connect-style setters on the list (a Lua
 // sequence) behind ref: (fn) adds, (nil, old) removes, (fn, old)
-// replaces, () lists.
+// replaces, () lists. As 2.6's trigger lists, a new trigger goes first:
+// the list is newest first, and so is the order triggers run in.
 func (rt *Runtime) triggerList(L lua.State, ref int) int {
 	L.SetTop(2)
 	L.PushRef(ref)
@@ -242,26 +252,40 @@ func (rt *Runtime) triggerList(L lua.State, ref int) int {
 		}
 		return 1
 	}
-	if !L.IsNil(2) {
-		for i := 1; i <= n; i++ {
-			L.RawGetI(list, i)
-			same := L.RawEqual(-1, 2)
-			L.Pop(1)
-			if same {
-				for j := i; j < n; j++ {
-					L.RawGetI(list, j+1)
-					L.RawSetI(list, j)
-				}
-				L.PushNil()
-				L.RawSetI(list, n)
-				n--
-				break
-			}
-		}
+	if !L.IsNil(1) && !L.IsFunction(1) || !L.IsNil(2) && !L.IsFunction(2) {
+		return rt.illegal(L, "trigger reset: incorrect arguments")
 	}
-	if !L.IsNil(1) {
+	if !L.IsNil(2) {
+		// (fn, old) replaces old in its place, (nil, old) removes it.
+		found := 0
+		for i := 1; i <= n && found == 0; i++ {
+			L.RawGetI(list, i)
+			if L.RawEqual(-1, 2) {
+				found = i
+			}
+			L.Pop(1)
+		}
+		if found == 0 {
+			return rt.illegal(L, "trigger reset: Trigger is not found")
+		}
+		if !L.IsNil(1) {
+			L.PushValue(1)
+			L.RawSetI(list, found)
+		} else {
+			for j := found; j < n; j++ {
+				L.RawGetI(list, j+1)
+				L.RawSetI(list, j)
+			}
+			L.PushNil()
+			L.RawSetI(list, n)
+		}
+	} else {
+		for j := n; j >= 1; j-- {
+			L.RawGetI(list, j)
+			L.RawSetI(list, j+1)
+		}
 		L.PushValue(1)
-		L.RawSetI(list, n+1)
+		L.RawSetI(list, 1)
 	}
 	L.PushValue(1)
 	return 1

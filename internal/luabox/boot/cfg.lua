@@ -232,6 +232,7 @@ local function load(cfg)
     for k, v in pairs(new) do all[k] = v end
     internal.cfg_apply(true, new, all)
     configured = true
+    internal.open_box()
     box.cfg = setmetatable(all, {
         __newindex = function() error('Attempt to modify a read-only table') end,
         __call = function(self, c) return reload(self, c) end,
