@@ -2,7 +2,7 @@ package lua
 
 /*
 #cgo CFLAGS: -I/usr/include/luajit-2.1 -O2 -Wall -Wno-unused-function
-#cgo LDFLAGS: -l:libluajit-5.1.a -lm -ldl
+#cgo LDFLAGS: -l:libluajit-5.1.a -lm -ldl -rdynamic
 #include <stdio.h>
 #include <stdlib.h>
 #include "sp.h"
