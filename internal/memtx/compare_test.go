@@ -159,7 +159,7 @@ func TestValueMatches(t *testing.T) {
 		{FieldScalar, msgpack.ExtValue{Type: 1, Data: []byte{0, 0x0c}}, false, true},
 		{FieldDecimal, msgpack.ExtValue{Type: 1, Data: []byte{0, 0x0c}}, false, true},
 		{FieldDecimal, msgpack.ExtValue{Type: 1, Data: []byte{0, 0x1a, 0x0c}}, false, false}, // a nibble above 9
-		{FieldAny, msgpack.ExtValue{Type: 1, Data: []byte{0, 0x1a, 0x0c}}, false, true},     // unchecked
+		{FieldAny, msgpack.ExtValue{Type: 1, Data: []byte{0, 0x1a, 0x0c}}, false, true},      // unchecked
 		{FieldDecimal, msgpack.ExtValue{Type: 2, Data: make([]byte, 16)}, false, false},
 		{FieldDecimal, 1, false, false},
 		{FieldDecimal, 1.5, false, false},
