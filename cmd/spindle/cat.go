@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/spindledb/spindle/client"
+	"github.com/spindledb/spindle/internal/decimal"
 	"github.com/spindledb/spindle/internal/luabox"
 	"github.com/spindledb/spindle/internal/msgpack"
 	"github.com/spindledb/spindle/internal/proto"
@@ -252,6 +253,13 @@ func jsonValue(v any) any {
 		return m
 	case []byte:
 		return string(x)
+	case msgpack.ExtValue:
+		// A decimal is its text, as Tarantool's json prints it.
+		if x.Type == decimal.MPDecimal {
+			if d, err := decimal.Unpack(x.Data); err == nil {
+				return d.String()
+			}
+		}
 	}
 	return v
 }

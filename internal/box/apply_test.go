@@ -227,6 +227,18 @@ func TestMsgpackString(t *testing.T) {
 	if got := MsgpackString([]byte{0x92, 0x01}); got != "[1, <invalid>" {
 		t.Errorf("truncated: %q", got)
 	}
+	// Decimals print as their text; other extensions (and payloads no
+	// decimal has) by type and length.
+	for b, want := range map[string]string{
+		"\x92\xc7\x03\x01\x02\x12\x5d\x01": "[-1.25, 1]",
+		"\xd5\x01\xfe\x1c":                 "100",
+		"\xd5\x01\x00\xa1":                 "(extension: type 1, len 2)",
+		"\xd4\x05\x00":                     "(extension: type 5, len 1)",
+	} {
+		if got := MsgpackString([]byte(b)); got != want {
+			t.Errorf("% x: got %q want %q", b, got, want)
+		}
+	}
 }
 
 func FuzzMsgpackString(f *testing.F) {

@@ -3,6 +3,7 @@ package box
 import (
 	"strconv"
 
+	"github.com/spindledb/spindle/internal/decimal"
 	"github.com/spindledb/spindle/internal/msgpack"
 	"github.com/spindledb/spindle/internal/xrow"
 )
@@ -59,6 +60,12 @@ func appendMsgpackString(out, b []byte, depth int) ([]byte, int) {
 		}
 	case msgpack.Ext:
 		if typ, data, n, err := msgpack.ReadExt(b); err == nil {
+			// A decimal prints as its text (2.6's mp_snprint_decimal).
+			if typ == decimal.MPDecimal {
+				if d, err := decimal.Unpack(data); err == nil {
+					return d.Append(out), n
+				}
+			}
 			out = append(out, "(extension: type "...)
 			out = strconv.AppendInt(out, int64(typ), 10)
 			out = append(out, ", len "...)

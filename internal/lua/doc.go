@@ -6,7 +6,8 @@
 // State (one Lua thread) with stack operations close to the C API, Go
 // functions callable from Lua, and the bulk conversions that must not
 // cost one cgo call per element, written in C: Lua values to and from
-// MessagePack under Tarantool 2.6's serializer rules (serialize.c),
+// MessagePack under Tarantool 2.6's serializer rules (serialize.c, with
+// UUID and decimal cdata as their extension types, decimal.c),
 // box.tuple objects that hold their MessagePack array and read fields in
 // C (tuple.c), and the json and msgpack modules, whose functions are C
 // functions called by Lua directly (json.c, mpmodule.c). LuaJIT is linked statically from Debian's

@@ -256,6 +256,13 @@ restart:
 	case SPF_UUID:
 		json_append_uuid(b, (const unsigned char *)f.s);
 		return;
+	case SPF_DECIMAL: {
+		/* A string of decimal_to_string's text, as 2.6's json. */
+		char text[SP_DECIMAL_TEXTMAX];
+		size_t n = sp_decimal_text(L, text, (const struct sp_decimal *)f.s);
+		json_append_string(b, text, n);
+		return;
+	}
 	case SPF_RAW: {
 		/* A tuple: its fields as msgpack.decode shows them, which is
 		 * what Tarantool's tuple __serialize gives the encoder. A

@@ -400,6 +400,8 @@ func (L State) CdataType(idx int) uint32 { return uint32(C.sp_cdata_ctypeid(L.p,
 const (
 	CTypeInt64  = uint32(C.SP_CTID_INT64)
 	CTypeUint64 = uint32(C.SP_CTID_UINT64)
+	CTypeFloat  = uint32(C.SP_CTID_FLOAT)
+	CTypeDouble = uint32(C.SP_CTID_DOUBLE)
 )
 
 // CdataPointer returns the payload of the cdata at idx.

@@ -255,3 +255,38 @@ const (
 	ExtAlias     = int8(C.SP_EXT_ALIAS)
 	CompactTuple = byte(C.SP_COMPACT_TUPLE)
 )
+
+// SetDecimalType declares the cdata at idx to be a decimal (decimal_t,
+// whose layout package decimal reads and writes): values of its ctype
+// encode as MP_DECIMAL and json prints them as strings. The ctype
+// (ffi.typeof) at ctorIdx makes the values PushDecimal pushes.
+func (L State) SetDecimalType(idx, ctorIdx int) {
+	g := C.sp_globals(L.p)
+	g.decimal_ctid = C.int(L.CdataType(idx))
+	L.PushValue(ctorIdx)
+	g.decimal_ctor_ref = C.int(L.Ref())
+}
+
+// DecimalSize is the size of a decimal_t.
+const DecimalSize = C.sizeof_struct_sp_decimal
+
+// PushDecimal pushes a new decimal (all zero bytes) and returns its
+// payload, DecimalSize bytes that the caller fills. It panics when no
+// decimal type was set.
+func (L State) PushDecimal() []byte {
+	p := C.sp_pushdecimal(L.p)
+	if p == nil {
+		panic("lua: PushDecimal before SetDecimalType")
+	}
+	return unsafe.Slice((*byte)(unsafe.Pointer(p)), DecimalSize)
+}
+
+// ToDecimal returns the payload of the decimal at idx (aliasing the
+// cdata: valid while the value is), or false when it is not a decimal.
+func (L State) ToDecimal(idx int) ([]byte, bool) {
+	id := C.sp_globals(L.p).decimal_ctid
+	if id == 0 || L.CdataType(idx) != uint32(id) {
+		return nil, false
+	}
+	return unsafe.Slice((*byte)(L.CdataPointer(idx)), DecimalSize), true
+}

@@ -419,6 +419,11 @@ sp_tofield(lua_State *L, struct sp_serializer *cfg, int idx, struct sp_field *f)
 				f->s = p;
 				return 0;
 			}
+			if (id != 0 && (int)id == sp_globals(L)->decimal_ctid) {
+				f->type = SPF_DECIMAL;
+				f->s = p;
+				return 0;
+			}
 		}
 		f->type = SPF_UNKNOWN;
 		return 0;
@@ -669,6 +674,9 @@ restart:
 		return;
 	case SPF_UUID:
 		sp_uuid_pack(b, (const unsigned char *)f->s);
+		return;
+	case SPF_DECIMAL:
+		sp_decimal_pack(L, b, (const struct sp_decimal *)f->s);
 		return;
 	case SPF_MAP: {
 		if (sp_too_deep(L, cfg, b, level))

@@ -72,6 +72,8 @@ struct sp_globals {
 	int errhook_ref;   /* function(msg) -> error object, 0 if none */
 	int ext_decode_ref;/* table ext_type -> function(data) */
 	int uuid_ctid;     /* ctype id of struct tt_uuid, 0 until set */
+	int decimal_ctid;  /* ctype id of decimal_t, 0 until set */
+	int decimal_ctor_ref; /* ffi.typeof('decimal_t') */
 	struct sp_serializer *mp_cfg; /* msgpack.cfg: tuples, CALL, box */
 	/* ctype ids of the buffer module's types (0 until it registers
 	 * them) and constructors of the pointer types msgpack returns. */
@@ -224,6 +226,7 @@ enum sp_ftype {
 	SPF_MAP,
 	SPF_RAW,     /* s/len is one complete msgpack value (tuples) */
 	SPF_UUID,    /* s points at a struct tt_uuid */
+	SPF_DECIMAL, /* s points at a decimal_t */
 	SPF_UNKNOWN, /* needs sp_convertfield */
 };
 
@@ -261,6 +264,40 @@ void sp_mp_maphdr(struct sp_buf *b, uint32_t n);
 void sp_mp_raw(struct sp_buf *b, const char *p, size_t n);
 void sp_mp_exthdr(struct sp_buf *b, int8_t type, uint32_t len);
 void sp_uuid_pack(struct sp_buf *b, const unsigned char *uuid);
+
+/*
+ * Decimals (decimal.c): Tarantool 2.6's decimal_t, decNumber's struct
+ * for 38 digits, as Tarantool declares it to the FFI. Package decimal
+ * (Go) holds the arithmetic and reads and writes the same layout; the C
+ * side only encodes (MP_DECIMAL, text for json), without a cgo call per
+ * value.
+ */
+#define SP_DECIMAL_UNITS 13
+#define SP_DECIMAL_MAXDIGITS (3 * SP_DECIMAL_UNITS)
+/* The exponent bound package decimal's FromLayout applies. */
+#define SP_DECIMAL_MAXEXP 1000
+struct sp_decimal {
+	int32_t digits;
+	int32_t exponent;
+	uint8_t bits; /* 0x80 negative, 0x70 infinities and NaNs */
+	uint16_t lsu[SP_DECIMAL_UNITS]; /* 3 digits a unit, least first */
+};
+/* sp_decimal_coeff writes the coefficient's digits (most significant
+ * first, "0" for zero) into out, room for SP_DECIMAL_MAXDIGITS, and
+ * returns their count, or -1 for what no decimal operation makes and
+ * package decimal rejects too (special values, more than 39 digits, a
+ * unit above 999, an exponent beyond SP_DECIMAL_MAXEXP). */
+int sp_decimal_coeff(const struct sp_decimal *d, char *out);
+/* sp_decimal_pack writes d as MP_DECIMAL (decimal_pack); sp_decimal_text
+ * writes 2.6's decimal_to_string of d into out (room for
+ * SP_DECIMAL_TEXTMAX) and returns its length. Both raise on an invalid
+ * value. */
+#define SP_DECIMAL_TEXTMAX (3 + SP_DECIMAL_MAXEXP + SP_DECIMAL_MAXDIGITS)
+void sp_decimal_pack(lua_State *L, struct sp_buf *b, const struct sp_decimal *d);
+size_t sp_decimal_text(lua_State *L, char *out, const struct sp_decimal *d);
+/* sp_pushdecimal pushes a new zero decimal_t (0 until the type is set:
+ * then it pushes nothing and returns NULL). */
+struct sp_decimal *sp_pushdecimal(lua_State *L);
 
 /* ---------------------------------------------------------------------- */
 /* Modules (mpmodule.c, json.c)                                           */

@@ -7,6 +7,7 @@ import (
 	"unsafe"
 
 	"github.com/spindledb/spindle/internal/boxerr"
+	"github.com/spindledb/spindle/internal/decimal"
 	"github.com/spindledb/spindle/internal/lua"
 	"github.com/spindledb/spindle/internal/memtx"
 	"github.com/spindledb/spindle/internal/msgpack"
@@ -355,11 +356,14 @@ func (rt *Runtime) tuplePairs(L lua.State) int {
 // e.g. [1, 'a', [2, 3], {'k': true}].
 func tupleString(b []byte) string {
 	var sb strings.Builder
-	writeFlow(&sb, b)
+	writeFlow(&sb, b, false)
 	return sb.String()
 }
 
-func writeFlow(sb *strings.Builder, b []byte) int {
+// writeFlow writes the value at b and returns its size. extText prints
+// decimals as their text, as YAML of the decoded value does; otherwise an
+// extension prints as null, as in tuple_to_yaml.
+func writeFlow(sb *strings.Builder, b []byte, extText bool) int {
 	switch msgpack.TypeOf(b) {
 	case msgpack.Nil:
 		sb.WriteString("null")
@@ -395,7 +399,7 @@ func writeFlow(sb *strings.Builder, b []byte) int {
 			if i > 0 {
 				sb.WriteString(", ")
 			}
-			pos += writeFlow(sb, b[pos:])
+			pos += writeFlow(sb, b[pos:], extText)
 		}
 		sb.WriteByte(']')
 		return pos
@@ -406,9 +410,9 @@ func writeFlow(sb *strings.Builder, b []byte) int {
 			if i > 0 {
 				sb.WriteString(", ")
 			}
-			pos += writeFlow(sb, b[pos:])
+			pos += writeFlow(sb, b[pos:], extText)
 			sb.WriteString(": ")
-			pos += writeFlow(sb, b[pos:])
+			pos += writeFlow(sb, b[pos:], extText)
 		}
 		sb.WriteByte('}')
 		return pos
@@ -417,7 +421,13 @@ func writeFlow(sb *strings.Builder, b []byte) int {
 	if err != nil {
 		return len(b)
 	}
-	sb.WriteString("<ext>")
+	if d, _, err := decimal.Decode(b); err == nil && extText {
+		sb.WriteString(d.String())
+		return n
+	}
+	// An extension (decimal, uuid): 2.6's tuple_to_yaml prints it as
+	// it prints nil.
+	sb.WriteString("null")
 	return n
 }
 
@@ -440,9 +450,13 @@ func quoteFlow(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
 }
 
-// FlowString renders a msgpack value as Tarantool prints tuples and
-// values in YAML flow style, e.g. [1, 'a', {'k': true}].
-func FlowString(b []byte) string { return tupleString(b) }
+// FlowString renders a msgpack value in YAML flow style, e.g. [1, 'a',
+// {'k': true}], as YAML prints it decoded: decimals as their text.
+func FlowString(b []byte) string {
+	var sb strings.Builder
+	writeFlow(&sb, b, true)
+	return sb.String()
+}
 
 // FormatNumber prints a double as LuaJIT's %.14g does.
 func FormatNumber(v float64) string { return formatNumber(v) }

@@ -1,6 +1,6 @@
 // Package luamod provides Tarantool 2.6's built-in Lua modules as
 // preloads of a LuaJIT state (package lua): json, yaml, msgpack, digest,
-// uuid, clock, errno, log, uri, fio and the os extensions. Preload
+// uuid, decimal, clock, errno, log, uri, fio and the os extensions. Preload
 // registers all of them.
 //
 // Preload also installs, first, what Tarantool has before any require

@@ -50,7 +50,7 @@ func addModule(name string, order int, preload func(L lua.State, opts *Options))
 
 // Preload registers every module as a preload of L so that require('json')
 // and the rest work, and installs what the C serializers need (MessagePack
-// extension decoders, the UUID ctype).
+// extension decoders, the UUID and decimal ctypes).
 func Preload(L lua.State, opts Options) {
 	ms := append([]module(nil), modules...)
 	sort.SliceStable(ms, func(i, j int) bool {

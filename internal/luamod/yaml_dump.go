@@ -11,6 +11,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/spindledb/spindle/internal/decimal"
 	"github.com/spindledb/spindle/internal/lua"
 )
 
@@ -489,96 +490,15 @@ func yamlUUIDString(b []byte) string {
 	return string(buf[:])
 }
 
-// yamlDecimalString formats an MP_DECIMAL payload (a MessagePack integer
-// scale, then packed BCD digits with the sign in the last nibble) as
-// Tarantool's decimal_to_string does (decNumber's to-scientific-string).
+// yamlDecimalString formats an MP_DECIMAL payload as Tarantool's
+// decimal_to_string does: plain digits, never an exponent. Payloads 2.6
+// does not decode are errors.
 func yamlDecimalString(p []byte) (string, bool) {
-	if len(p) == 0 {
+	d, err := decimal.Unpack(p)
+	if err != nil {
 		return "", false
 	}
-	sub := &yamlDumper{data: p}
-	var scale int64
-	c := p[0]
-	sub.pos = 1
-	switch {
-	case c <= 0x7f:
-		scale = int64(c)
-	case c >= 0xe0:
-		scale = int64(int8(c))
-	case c >= 0xcc && c <= 0xcf:
-		v, err := sub.uint(1 << (c - 0xcc))
-		if err != nil || v > math.MaxInt32 {
-			return "", false
-		}
-		scale = int64(v)
-	case c >= 0xd0 && c <= 0xd3:
-		n := 1 << (c - 0xd0)
-		v, err := sub.uint(n)
-		if err != nil {
-			return "", false
-		}
-		shift := uint(64 - 8*n)
-		scale = int64(v<<shift) >> shift
-	default:
-		return "", false
-	}
-	bcd := p[sub.pos:]
-	if len(bcd) == 0 || scale < math.MinInt32 || scale > math.MaxInt32 {
-		return "", false
-	}
-	var digits []byte
-	for i, b := range bcd {
-		hi, lo := b>>4, b&0x0f
-		if hi > 9 {
-			return "", false
-		}
-		digits = append(digits, '0'+hi)
-		if i < len(bcd)-1 {
-			if lo > 9 {
-				return "", false
-			}
-			digits = append(digits, '0'+lo)
-		} else if lo < 0x0a {
-			return "", false
-		}
-	}
-	neg := bcd[len(bcd)-1]&0x0f == 0x0b || bcd[len(bcd)-1]&0x0f == 0x0d
-	for len(digits) > 1 && digits[0] == '0' {
-		digits = digits[1:]
-	}
-	exp := -scale
-	n := int64(len(digits))
-	adjusted := exp + n - 1
-	var sb strings.Builder
-	if neg {
-		sb.WriteByte('-')
-	}
-	switch {
-	case exp <= 0 && adjusted >= -6:
-		if exp == 0 {
-			sb.Write(digits)
-		} else if n > -exp {
-			sb.Write(digits[:n+exp])
-			sb.WriteByte('.')
-			sb.Write(digits[n+exp:])
-		} else {
-			sb.WriteString("0.")
-			sb.WriteString(strings.Repeat("0", int(-exp-n)))
-			sb.Write(digits)
-		}
-	default:
-		sb.WriteByte(digits[0])
-		if n > 1 {
-			sb.WriteByte('.')
-			sb.Write(digits[1:])
-		}
-		sb.WriteByte('E')
-		if adjusted >= 0 {
-			sb.WriteByte('+')
-		}
-		sb.WriteString(strconv.FormatInt(adjusted, 10))
-	}
-	return sb.String(), true
+	return d.String(), true
 }
 
 // double dumps a float or double. Outside tuples the C encoder has

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"math"
 
+	"github.com/spindledb/spindle/internal/decimal"
 	"github.com/spindledb/spindle/internal/msgpack"
 )
 
@@ -13,6 +14,13 @@ import (
 // numbers by exact value (never by converting an integer to a double), NaN
 // sorts below every number (a quiet NaN above a signalling one), and scalar
 // values order by class: nil < boolean < number < string < varbinary.
+//
+// Decimals (MP_DECIMAL) are numbers. A decimal compares with an integer
+// exactly and with a double as 2.6 compares them: the double converted to
+// a decimal through its 15 significant digits (decimal_from_double), so
+// that decimal 0.1 equals double 0.1. Where 2.6 leaves the result
+// undefined (it compares with an uninitialized decimal), infinities and
+// NaN order as for doubles: NaN and -Inf below every decimal, +Inf above.
 //
 // Every function here is total on arbitrary bytes: data that fails to decode
 // compares as if it were nil, so a corrupted or unvalidated value can at
@@ -45,6 +53,10 @@ func classOf(v []byte) valueClass {
 		return classStr
 	case msgpack.Bin:
 		return classBin
+	case msgpack.Ext:
+		if decimal.IsDecimal(v) {
+			return classNumber
+		}
 	}
 	return classOther
 }
@@ -63,7 +75,7 @@ func compareValues(t FieldType, coll *collator, a, b []byte) int {
 		return 1
 	}
 	switch t {
-	case FieldUnsigned, FieldInteger, FieldNumber, FieldDouble:
+	case FieldUnsigned, FieldInteger, FieldNumber, FieldDouble, FieldDecimal:
 		return compareNumbers(a, b)
 	case FieldString:
 		return compareStrings(coll, a, b)
@@ -127,12 +139,13 @@ func compareStrings(coll *collator, a, b []byte) int {
 }
 
 // number is a decoded msgpack number: an unsigned integer, a negative
-// integer or a float.
+// integer, a float or a decimal.
 type number struct {
 	kind numKind
 	u    uint64
 	i    int64
 	f    float64
+	dec  *decimal.Decimal
 }
 
 type numKind uint8
@@ -141,6 +154,7 @@ const (
 	numUint numKind = iota
 	numNeg
 	numFloat
+	numDec
 )
 
 func decodeNumber(v []byte) number {
@@ -160,6 +174,12 @@ func decodeNumber(v []byte) number {
 	case c == 0xcb:
 		if len(v) >= 9 {
 			return number{kind: numFloat, f: math.Float64frombits(binary.BigEndian.Uint64(v[1:]))}
+		}
+		return number{}
+	case c >= 0xd4 && c <= 0xd8, c >= 0xc7 && c <= 0xc9:
+		// An extension: a decimal, or (unvalidated bytes) nothing.
+		if d, _, err := decimal.Decode(v); err == nil {
+			return number{kind: numDec, dec: d}
 		}
 		return number{}
 	}
@@ -206,6 +226,8 @@ func fastUint(v []byte) (uint64, bool) {
 
 func compareNum(x, y number) int {
 	switch {
+	case x.kind == numDec || y.kind == numDec:
+		return compareDecimalNum(x, y)
 	case x.kind == numFloat && y.kind == numFloat:
 		return compareFloats(x.f, y.f)
 	case x.kind == numFloat:
@@ -220,6 +242,44 @@ func compareNum(x, y number) int {
 		return -1
 	}
 	return 1
+}
+
+// numDecimal converts a number to a decimal as 2.6's comparator does
+// (integers exactly, doubles through decimal_from_double). A double no
+// decimal represents gives nil and its order against every decimal: -1
+// for NaN and -Inf, 1 for +Inf.
+func numDecimal(n number) (*decimal.Decimal, int) {
+	switch n.kind {
+	case numDec:
+		return n.dec, 0
+	case numUint:
+		return decimal.FromUint64(n.u), 0
+	case numNeg:
+		return decimal.FromInt64(n.i), 0
+	}
+	if d, ok := decimal.FromFloat64(n.f); ok {
+		return d, 0
+	}
+	if n.f > 0 {
+		return nil, 1
+	}
+	return nil, -1
+}
+
+// compareDecimalNum compares two numbers at least one of which is a
+// decimal (mp_compare_decimal_any_number).
+func compareDecimalNum(x, y number) int {
+	a, oa := numDecimal(x)
+	b, ob := numDecimal(y)
+	switch {
+	case a == nil && b == nil:
+		return compareFloats(x.f, y.f)
+	case a == nil:
+		return oa
+	case b == nil:
+		return -ob
+	}
+	return decimal.Compare(a, b)
 }
 
 func cmpUint(a, b uint64) int {

@@ -155,7 +155,17 @@ func TestValueMatches(t *testing.T) {
 		{FieldAny, nil, false, true},
 		{FieldAny, msgpack.ExtValue{Type: 1, Data: []byte{0, 0x0c}}, false, true},
 		{FieldAny, msgpack.ExtValue{Type: 0, Data: []byte{1}}, false, false},
-		{FieldNumber, msgpack.ExtValue{Type: 1, Data: []byte{0, 0x0c}}, false, false},
+		{FieldNumber, msgpack.ExtValue{Type: 1, Data: []byte{0, 0x0c}}, false, true},
+		{FieldScalar, msgpack.ExtValue{Type: 1, Data: []byte{0, 0x0c}}, false, true},
+		{FieldDecimal, msgpack.ExtValue{Type: 1, Data: []byte{0, 0x0c}}, false, true},
+		{FieldDecimal, msgpack.ExtValue{Type: 1, Data: []byte{0, 0x1a, 0x0c}}, false, false}, // a nibble above 9
+		{FieldAny, msgpack.ExtValue{Type: 1, Data: []byte{0, 0x1a, 0x0c}}, false, true},      // unchecked
+		{FieldDecimal, msgpack.ExtValue{Type: 2, Data: make([]byte, 16)}, false, false},
+		{FieldDecimal, 1, false, false},
+		{FieldDecimal, 1.5, false, false},
+		{FieldDecimal, nil, true, true},
+		{FieldInteger, msgpack.ExtValue{Type: 1, Data: []byte{0, 0x0c}}, false, false},
+		{FieldDouble, msgpack.ExtValue{Type: 1, Data: []byte{0, 0x0c}}, false, false},
 	}
 	for _, tt := range tests {
 		b, err := msgpack.Append(nil, tt.v)
@@ -169,5 +179,53 @@ func TestValueMatches(t *testing.T) {
 		if got := valueMatches(tt.typ, b, tt.nullable); got != tt.want {
 			t.Errorf("valueMatches(%v, %#v, %v) = %v, want %v", tt.typ, tt.v, tt.nullable, got, tt.want)
 		}
+	}
+}
+
+// TestCompareDecimals checks decimals among numbers in the orders 2.6
+// gives them (its select order over number and scalar indexes): exact
+// against integers, through 15 digits against doubles.
+func TestCompareDecimals(t *testing.T) {
+	// Ascending, as 2.6 orders a number index holding them.
+	asc := [][]byte{
+		enc(int64(math.MinInt64)), dec("-10"), enc(-3), enc(0.1), dec("0.1000000000000001"), enc(1), dec("1.5"),
+		enc(2.5), enc(float64(1 << 64)), dec("1e20"), enc(1e30),
+	}
+	for i := range asc {
+		for j := range asc {
+			want := cmpInt(i - j)
+			if got := compareValues(FieldNumber, nil, asc[i], asc[j]); got != want {
+				t.Errorf("compare(% x, % x) = %d, want %d", asc[i], asc[j], got, want)
+			}
+		}
+	}
+	// Equal pairs: a duplicate key in 2.6's unique number index.
+	for _, p := range [][2][]byte{
+		{dec("1"), enc(1)}, {dec("2.50"), enc(2.5)}, {dec("0.1"), enc(0.1)}, {dec("1.000"), dec("1")},
+		{dec("-0"), enc(0)}, {dec("0.3"), enc(math.Nextafter(0.3, 1))}, {dec("18446744073709551615"), enc(uint64(math.MaxUint64))},
+		{dec("-9223372036854775808"), enc(int64(math.MinInt64))}, {dec("1e15"), enc(1e15)},
+	} {
+		if c := compareValues(FieldNumber, nil, p[0], p[1]); c != 0 {
+			t.Errorf("compare(% x, % x) = %d, want 0", p[0], p[1], c)
+		}
+	}
+	// Doubles no decimal holds.
+	for _, tt := range []struct {
+		f    float64
+		want int
+	}{{math.NaN(), -1}, {math.Inf(-1), -1}, {math.Inf(1), 1}, {1e300, 1}, {-1e300, -1}} {
+		if c := compareValues(FieldNumber, nil, enc(tt.f), dec("-1e37")); c != tt.want {
+			t.Errorf("compare(%v, -1e37) = %d, want %d", tt.f, c, tt.want)
+		}
+	}
+	// The scalar order of 2.6: booleans, then numbers, decimals among them.
+	sc := [][]byte{enc(false), enc(true), dec("-100"), enc(-1), dec("0.5"), enc(1), enc(2.5), dec("3"), enc("a"), enc("b")}
+	for i := 1; i < len(sc); i++ {
+		if c := compareValues(FieldScalar, nil, sc[i-1], sc[i]); c != -1 {
+			t.Errorf("scalar compare(% x, % x) = %d", sc[i-1], sc[i], c)
+		}
+	}
+	if c := compareValues(FieldDecimal, nil, dec("-0.001"), dec("0")); c != -1 {
+		t.Errorf("decimal part: %d", c)
 	}
 }

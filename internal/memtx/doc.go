@@ -87,7 +87,6 @@
 // from another goroutine. No catalog, privileges, transactions or WAL: the
 // box package owns those and calls Replace once per statement.
 //
-// Not supported yet: decimal and uuid field types (and decimals in
-// number/scalar fields), multikey and JSON-path parts, functional indexes,
-// RTREE and BITSET.
+// Not supported yet: the uuid field type, multikey and JSON-path parts,
+// functional indexes, RTREE and BITSET.
 package memtx

@@ -3,13 +3,14 @@ package memtx
 import (
 	"strings"
 
+	"github.com/spindledb/spindle/internal/decimal"
 	"github.com/spindledb/spindle/internal/msgpack"
 )
 
 // FieldType is the type of a tuple field as a space format or an index part
 // declares it, with Tarantool 2.6's names. The numeric order matches
-// Tarantool's enum field_type minus decimal and uuid, which Spindle does not
-// support yet.
+// Tarantool's enum field_type minus uuid, which Spindle does not support
+// yet.
 type FieldType uint8
 
 // Field types.
@@ -23,6 +24,7 @@ const (
 	FieldBoolean
 	FieldVarbinary
 	FieldScalar
+	FieldDecimal
 	FieldArray
 	FieldMap
 	fieldTypeMax
@@ -30,7 +32,7 @@ const (
 
 var fieldTypeNames = [fieldTypeMax]string{
 	"any", "unsigned", "string", "number", "double", "integer",
-	"boolean", "varbinary", "scalar", "array", "map",
+	"boolean", "varbinary", "scalar", "decimal", "array", "map",
 }
 
 // String returns Tarantool's name of the type, as error messages print it.
@@ -85,17 +87,23 @@ var fieldMPTypes = [fieldTypeMax]mpMask{
 	FieldBoolean:   mpBit(msgpack.Bool),
 	FieldVarbinary: mpBit(msgpack.Bin),
 	FieldScalar:    numberMask | mpBit(msgpack.Str) | mpBit(msgpack.Bin) | mpBit(msgpack.Bool),
+	FieldDecimal:   0, // MP_DECIMAL only, an extension
 	FieldArray:     mpBit(msgpack.Array),
 	FieldMap:       mpBit(msgpack.Map),
 }
 
 // extAllowed reports whether a field of type t stores an extension value of
-// extension type ext. Tarantool lets "any" hold every known extension
-// (1..31: decimal, uuid, error) and number/scalar hold decimals; Spindle
-// cannot compare decimals yet, so number and scalar fields, which may be
-// indexed, reject them rather than mis-order them.
+// extension type ext (Tarantool's field_ext_type): "any" holds every known
+// extension (1..31: decimal, uuid, error), number, scalar and decimal hold
+// decimals.
 func extAllowed(t FieldType, ext int8) bool {
-	return t == FieldAny && ext > 0 && ext < 32
+	switch t {
+	case FieldAny:
+		return ext > 0 && ext < 32
+	case FieldNumber, FieldScalar, FieldDecimal:
+		return ext == decimal.MPDecimal
+	}
+	return false
 }
 
 // valueMatches reports whether the msgpack value at the start of v is
@@ -111,8 +119,18 @@ func valueMatches(t FieldType, v []byte, nullable bool) bool {
 			return true
 		}
 	case msgpack.Ext:
-		typ, _, _, err := msgpack.ReadExt(v)
-		return err == nil && extAllowed(t, typ)
+		typ, data, _, err := msgpack.ReadExt(v)
+		if err != nil || !extAllowed(t, typ) {
+			return false
+		}
+		// A decimal a typed field holds must decode: indexes compare
+		// it. (2.6 checks the extension type only and then decodes
+		// whatever the bytes are; a field of type any stays unchecked.)
+		if typ == decimal.MPDecimal && t != FieldAny {
+			_, err := decimal.Unpack(data)
+			return err == nil
+		}
+		return true
 	}
 	return fieldMPTypes[t]&mpBit(mt) != 0
 }
@@ -131,6 +149,8 @@ func typeContains(a, b FieldType) bool {
 		return a == FieldNumber || a == FieldScalar
 	case FieldString, FieldNumber, FieldBoolean, FieldVarbinary:
 		return a == FieldScalar
+	case FieldDecimal:
+		return a == FieldNumber || a == FieldScalar
 	}
 	return false
 }

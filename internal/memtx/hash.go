@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"math"
 
+	"github.com/spindledb/spindle/internal/decimal"
 	"github.com/spindledb/spindle/internal/msgpack"
 )
 
@@ -21,7 +22,8 @@ import (
 
 // Hash tags separate value classes so that, e.g., the string "1" and the
 // number 1 hash apart; values that compare equal (1 and 1.0 in a number
-// part, "a" and "A" under unicode_ci) must hash alike.
+// part, "a" and "A" under unicode_ci) must hash alike — but for decimals,
+// which hash by their bytes as in 2.6.
 const (
 	tagNil uint64 = iota + 1
 	tagBool
@@ -32,6 +34,7 @@ const (
 	tagStr
 	tagBin
 	tagOther
+	tagDecimal
 )
 
 func mix64(h, x uint64) uint64 {
@@ -65,6 +68,12 @@ func hashValue(h uint64, p *cmpPart, v []byte) uint64 {
 		}
 		return mix64(mix64(h, tagBool), 0)
 	case classNumber:
+		if decimal.IsDecimal(v) {
+			// 2.6 hashes a decimal's MessagePack bytes, so 1, 1.0
+			// and the integer 1 hash apart and a HASH index keeps
+			// them as different keys (though they compare equal).
+			return mixBytes(mix64(h, tagDecimal), v[:extSize(v)])
+		}
 		n := decodeNumber(v)
 		if n.kind == numFloat {
 			f := n.f
@@ -94,6 +103,15 @@ func hashValue(h uint64, p *cmpPart, v []byte) uint64 {
 		return mixBytes(mix64(h, tagBin), b)
 	}
 	return mixBytes(mix64(h, tagOther), v)
+}
+
+// extSize is the size of the extension value at the start of v (it was
+// read once already, or v is all there is).
+func extSize(v []byte) int {
+	if _, _, n, err := msgpack.ReadExt(v); err == nil {
+		return n
+	}
+	return len(v)
 }
 
 // hashTuple hashes the key parts of a stored tuple.

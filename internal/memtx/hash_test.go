@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/spindledb/spindle/internal/boxerr"
+	"github.com/spindledb/spindle/internal/msgpack"
 )
 
 func hashSpace(t testing.TB, parts ...KeyPart) *Space {
@@ -211,5 +212,38 @@ func TestReadViewIsolation(t *testing.T) {
 	}
 	if (&Space{}).ReadView().Len() != 0 {
 		t.Fatal("empty view")
+	}
+}
+
+// TestHashDecimals checks 2.6's HASH index over decimals: a decimal hashes
+// by its bytes, so the integer 1, decimal 1 and decimal 1.0 are three
+// keys (though they compare equal) and each finds only itself, while the
+// double 1.0 is the integer 1's key.
+func TestHashDecimals(t *testing.T) {
+	tuple := func(v []byte) *Tuple {
+		tu, err := NewTuple(append(msgpack.AppendArrayHeader(nil, 1), v...))
+		mustOK(t, err)
+		return tu
+	}
+	k := func(v []byte) []byte { return append(msgpack.AppendArrayHeader(nil, 1), v...) }
+	s := hashSpace(t, part(0, FieldNumber))
+	for _, v := range [][]byte{enc(1), dec("1"), dec("1.0")} {
+		_, err := s.Replace(nil, tuple(v), DupInsert)
+		mustOK(t, err)
+	}
+	_, err := s.Replace(nil, tuple(enc(1.0)), DupInsert)
+	wantErr(t, err, boxerr.ER_TUPLE_FOUND, "Duplicate key exists in unique index 'primary' in space 'h'")
+	for _, v := range [][]byte{enc(1), dec("1"), dec("1.0")} {
+		got, err := s.Primary().Get(k(v))
+		mustOK(t, err)
+		if got == nil || string(got.field(0)) != string(v) {
+			t.Errorf("Get(% x) = %v", v, got)
+		}
+	}
+	if got, _ := s.Primary().Get(k(dec("1.00"))); got != nil {
+		t.Errorf("decimal 1.00 found %v", decode(got))
+	}
+	if s.Len() != 3 {
+		t.Errorf("%d tuples", s.Len())
 	}
 }

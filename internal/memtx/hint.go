@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"math"
 
+	"github.com/spindledb/spindle/internal/decimal"
 	"github.com/spindledb/spindle/internal/msgpack"
 )
 
@@ -32,10 +33,13 @@ import (
 //
 //   - number: the integral part of the value (truncated towards zero),
 //     clamped to [-2^60, 2^60-1] and biased by 2^60. Integers, negative
-//     integers and floats share it, so 1, 1.0 and 1.5 all hint 2^60+1 and
-//     the exact comparison decides among them; NaN (below every number)
-//     hints 0, the minimum. Truncation and clamping are monotone, which is
-//     all the property needs.
+//     integers, floats and decimals share it, so 1, 1.0 and 1.5 all hint
+//     2^60+1 and the exact comparison decides among them; NaN (below every
+//     number) hints 0, the minimum. Truncation and clamping are monotone,
+//     which is all the property needs — except that a decimal compares
+//     with a double rounded to 15 digits, which can carry the double
+//     across an integer (0.9999999999999999 equals decimal 1): a double
+//     whose rounding would change its hint hints hintNone.
 //   - boolean: 0 or 1.
 //   - string (binary collation) and varbinary: the first 61 bits of the
 //     bytes, zero-padded: a prefix of a lexicographic order is monotone.
@@ -85,7 +89,40 @@ func negHint(i int64) uint64 {
 }
 
 // floatHint hints a double by its integral part; NaN hints the minimum.
-func floatHint(f float64) uint64 {
+// In a part that may hold decimals (number, scalar), a double whose
+// 15-digit rounding (the value decimals compare it as) hints differently
+// gets hintNone.
+func floatHint(f float64, decimals bool) uint64 {
+	h := truncFloatHint(f)
+	if !decimals || floatHintDecimalSafe(f, h) {
+		return h
+	}
+	return hintNone
+}
+
+// floatHintDecimalSafe reports whether the hint h of f is also the hint
+// of f rounded to 15 digits (decimal_from_double), or f has no such
+// rounding.
+func floatHintDecimalSafe(f float64, h uint64) bool {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return true
+	}
+	// Below 10^15 an integer has at most 15 digits and is its own
+	// rounding, and the rounding moves a double by at most 5e-15 of it:
+	// only a fraction that close to 1 can carry.
+	if a := math.Abs(f); a < 1e15 {
+		if t := math.Trunc(a); a == t || 1-(a-t) > 1e-14*(a+1) {
+			return true
+		}
+	}
+	d, ok := decimal.FromFloat64(f)
+	// A double beyond decimals' range is above or below all of them, as
+	// its clamped hint is.
+	return !ok || decimalHint(d) == h
+}
+
+// truncFloatHint hints a double by its integral part, clamped.
+func truncFloatHint(f float64) uint64 {
 	switch {
 	case math.IsNaN(f), f <= -hintFloatMax:
 		return makeHint(classNumber, 0)
@@ -95,7 +132,23 @@ func floatHint(f float64) uint64 {
 	return makeHint(classNumber, uint64(int64(f)+hintIntBias))
 }
 
-func numberHint(v []byte) uint64 {
+// decimalHint hints a decimal by its integral part, clamped.
+func decimalHint(d *decimal.Decimal) uint64 {
+	if i, ok := d.Int64(); ok {
+		if i >= 0 {
+			return uintHint(uint64(i))
+		}
+		return negHint(i)
+	}
+	if d.IsNegative() {
+		return makeHint(classNumber, 0)
+	}
+	return makeHint(classNumber, hintValueMax)
+}
+
+// numberHint hints a number of a part that may (decimals) or may not hold
+// decimals.
+func numberHint(v []byte, decimals bool) uint64 {
 	if u, ok := fastUint(v); ok {
 		return uintHint(u)
 	}
@@ -103,7 +156,9 @@ func numberHint(v []byte) uint64 {
 	case numNeg:
 		return negHint(n.i)
 	case numFloat:
-		return floatHint(n.f)
+		return floatHint(n.f, decimals)
+	case numDec:
+		return decimalHint(n.dec)
 	default:
 		return uintHint(n.u)
 	}
@@ -148,9 +203,16 @@ func valueHint(t FieldType, coll *collator, v []byte) uint64 {
 		return makeHint(classNil, 0)
 	}
 	switch t {
-	case FieldUnsigned, FieldInteger, FieldNumber, FieldDouble:
+	case FieldNumber, FieldDecimal:
 		if c == classNumber {
-			return numberHint(v)
+			return numberHint(v, true)
+		}
+		return hintNone
+	case FieldUnsigned, FieldInteger, FieldDouble:
+		// No decimal is valid there: one (in unvalidated bytes) would
+		// compare with doubles the part's float hints ignore.
+		if c == classNumber && !decimal.IsDecimal(v) {
+			return numberHint(v, false)
 		}
 		return hintNone
 	case FieldString:
@@ -175,7 +237,7 @@ func valueHint(t FieldType, coll *collator, v []byte) uint64 {
 	case classBool:
 		return boolHint(v)
 	case classNumber:
-		return numberHint(v)
+		return numberHint(v, true)
 	case classStr:
 		return stringHint(coll, v)
 	case classBin:

@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"encoding/binary"
 	"math"
+	"math/big"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"unsafe"
 
+	"github.com/spindledb/spindle/internal/decimal"
 	"github.com/spindledb/spindle/internal/msgpack"
 )
 
@@ -30,6 +33,36 @@ var hintConfigs = []hintConfig{
 	{FieldUnsigned, ""}, {FieldInteger, ""}, {FieldNumber, ""}, {FieldDouble, ""},
 	{FieldBoolean, ""}, {FieldVarbinary, ""}, {FieldString, ""}, {FieldString, "unicode"},
 	{FieldString, "unicode_ci"}, {FieldScalar, ""}, {FieldScalar, "unicode"}, {FieldScalar, "unicode_ci"},
+	{FieldDecimal, ""},
+}
+
+// dec encodes a decimal of the given text.
+func dec(s string) []byte {
+	d, ok := decimal.Parse(s)
+	if !ok {
+		panic("bad decimal " + s)
+	}
+	return d.AppendMsgpack(nil)
+}
+
+// hintDecimals are decimal edge values: around integers, the hint's
+// clamping bounds, the int64 limits, the smallest and largest decimals,
+// and equal values of different scales.
+var hintDecimals = []string{
+	"0", "-0", "0.000", "1", "1.0", "-1", "0.5", "-0.5", "0.9999999999999999", "1.000000000000001", "-0.9999999999999999",
+	"0.1", "0.10000000000000001", "2.5", "1152921504606846975", "1152921504606846976", "1152921504606846975.5",
+	"-1152921504606846976", "-1152921504606846976.5", "9223372036854775807", "9223372036854775808", "-9223372036854775809",
+	"18446744073709551615", "18446744073709551616", "1e37", "-9.99e37", "1e-38", "-1e-38", "123456789012345678.9",
+	"1e15", "999999999999999.9", "9007199254740993",
+}
+
+// decimalDoubles are doubles that 2.6 compares with decimals through a
+// 15-digit rounding that moves them across an integer or changes them
+// otherwise: their hints in parts that hold decimals must respect both
+// orders.
+var decimalDoubles = []float64{
+	0.9999999999999999, -0.9999999999999999, 2.9999999999999996, 999999999999999.9, 1e15 + 0.5,
+	9007199254740993, 1152921504606846976, 1152921504606846976 - 256, 1e-300, 0.1, 0.30000000000000004,
 }
 
 // checkHintPair checks the hint property for two values of a part: when
@@ -118,6 +151,16 @@ func randHintValue(rng *rand.Rand, typ FieldType) []byte {
 		typ = FieldScalar // a value of some other class
 	}
 	randNumber := func() []byte {
+		if typ == FieldNumber || typ == FieldScalar {
+			switch rng.IntN(8) {
+			case 0:
+				return dec(hintDecimals[rng.IntN(len(hintDecimals))])
+			case 1:
+				return randDecimal(rng)
+			case 2:
+				return msgpack.AppendFloat64(nil, decimalDoubles[rng.IntN(len(decimalDoubles))])
+			}
+		}
 		switch rng.IntN(4) {
 		case 0:
 			return enc(hintNumbers[rng.IntN(len(hintNumbers))])
@@ -156,8 +199,58 @@ func randHintValue(rng *rand.Rand, typ FieldType) []byte {
 		return msgpack.AppendBin(nil, []byte(randHintString(rng)))
 	case FieldString:
 		return msgpack.AppendString(nil, randHintString(rng))
+	case FieldDecimal:
+		if rng.IntN(2) == 0 {
+			return dec(hintDecimals[rng.IntN(len(hintDecimals))])
+		}
+		return randDecimal(rng)
 	}
 	return randHintValue(rng, []FieldType{FieldBoolean, FieldNumber, FieldString, FieldVarbinary}[rng.IntN(4)])
+}
+
+// randDecimal returns a decimal of up to 20 random digits and a random
+// scale.
+func randDecimal(rng *rand.Rand) []byte {
+	var sb strings.Builder
+	if rng.IntN(2) == 0 {
+		sb.WriteByte('-')
+	}
+	for n := 1 + rng.IntN(20); n > 0; n-- {
+		sb.WriteByte(byte('0' + rng.IntN(10)))
+	}
+	sb.WriteString("e")
+	sb.WriteString(strconv.Itoa(rng.IntN(30) - 20))
+	return dec(sb.String())
+}
+
+// transitiveWithDecimals reports whether v compares with decimals as with
+// every other number: it is not a double, or its 15-digit rounding, which
+// decimals compare it as, is its exact value (or it has none). 2.6's order
+// is not transitive over other doubles (double 0.9999999999999999 is below
+// the integer 1, which equals decimal 1, which equals the double), so no
+// index can be ordered over them; the tree test leaves them out.
+func transitiveWithDecimals(v []byte) bool {
+	if msgpack.TypeOf(v) != msgpack.Double {
+		return true
+	}
+	f, _, _ := msgpack.ReadFloat(v)
+	d, ok := decimal.FromFloat64(f)
+	if !ok {
+		return true
+	}
+	y, _, err := big.ParseFloat(d.String(), 10, 4096, big.ToNearestEven)
+	return err == nil && new(big.Float).SetFloat64(f).Cmp(y) == 0
+}
+
+// usableHintExpected reports whether a valid value v of a part of type
+// typ must get a hint: all do but doubles in parts that hold decimals
+// whose 15-digit rounding changes their hint.
+func usableHintExpected(typ FieldType, v []byte) bool {
+	if typ != FieldNumber && typ != FieldScalar || msgpack.TypeOf(v) != msgpack.Double {
+		return true
+	}
+	f, _, _ := msgpack.ReadFloat(v)
+	return floatHintDecimalSafe(f, truncFloatHint(f))
 }
 
 // TestHintOrder checks the hint property on random values of every
@@ -179,7 +272,7 @@ func TestHintOrder(t *testing.T) {
 		}
 		// Values the part's type admits always get a usable hint.
 		for _, v := range vals {
-			if v != nil && valueMatches(cfg.typ, v, true) && valueHint(cfg.typ, coll, v) == hintNone {
+			if v != nil && valueMatches(cfg.typ, v, true) && usableHintExpected(cfg.typ, v) && valueHint(cfg.typ, coll, v) == hintNone {
 				t.Errorf("%v: no hint for valid value % x", cfg, v)
 			}
 		}
@@ -245,7 +338,7 @@ func TestHintedTreeMatchesFullCompare(t *testing.T) {
 			mustOK(t, err)
 			var vals [][]byte
 			for len(vals) < 60 {
-				if v := randHintValue(rng, cfg.typ); v != nil && msgpack.Validate(v) == nil && valueMatches(cfg.typ, v, true) {
+				if v := randHintValue(rng, cfg.typ); v != nil && msgpack.Validate(v) == nil && valueMatches(cfg.typ, v, true) && transitiveWithDecimals(v) {
 					vals = append(vals, v)
 				}
 			}

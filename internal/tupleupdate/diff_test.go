@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/spindledb/spindle/internal/boxerr"
+	"github.com/spindledb/spindle/internal/decimal"
 	"github.com/spindledb/spindle/internal/msgpack"
 )
 
@@ -30,7 +31,7 @@ type diffCase struct {
 // genValue returns a random field value, biased to the types the
 // operations care about.
 func genValue(r *rand.Rand, depth int) any {
-	switch r.IntN(14) {
+	switch r.IntN(16) {
 	case 0:
 		return r.IntN(10)
 	case 1:
@@ -68,6 +69,16 @@ func genValue(r *rand.Rand, depth int) any {
 			m[k] = genValue(r, depth+1)
 		}
 		return m
+	case 13, 14:
+		// Decimals: small, long, near the overflow and tiny.
+		s := []string{"1.5", "-0.5", "0", "-0", "100", "1e2", "0.1", "9.99e37", "-9.99e37",
+			"12345678901234567890123456789012345678", "1e-38", "-7.25"}[r.IntN(12)]
+		d, ok := decimal.Parse(s)
+		if !ok {
+			panic(s)
+		}
+		_, data, _, _ := msgpack.ReadExt(d.AppendMsgpack(nil))
+		return msgpack.ExtValue{Type: decimal.MPDecimal, Data: data}
 	default:
 		return 1 << 40
 	}
@@ -120,6 +131,27 @@ func genCases(seed uint64, n int) []diffCase {
 		for i := range ops {
 			ops[i] = genOp(r)
 		}
+		cases = append(cases, diffCase{upsert: r.IntN(4) == 0, tuple: mp(tuple), ops: mp(ops)})
+	}
+	return cases
+}
+
+// genArithCases makes + and - operations between numbers of every kind,
+// decimals among them, on a numeric field.
+func genArithCases(seed uint64, n int) []diffCase {
+	r := rand.New(rand.NewPCG(seed, 2))
+	num := func() any {
+		for {
+			switch v := genValue(r, 2); v.(type) {
+			case int, int64, uint64, float32, float64, msgpack.ExtValue:
+				return v
+			}
+		}
+	}
+	var cases []diffCase
+	for range n {
+		tuple := []any{num(), num()}
+		ops := []any{[]any{[]string{"+", "-"}[r.IntN(2)], 1 + r.IntN(2), num()}}
 		cases = append(cases, diffCase{upsert: r.IntN(4) == 0, tuple: mp(tuple), ops: mp(ops)})
 	}
 	return cases
@@ -210,6 +242,7 @@ func TestDifferentialTarantool(t *testing.T) {
 	}
 	nTable := len(cases)
 	cases = append(cases, genCases(20201020, 12000)...)
+	cases = append(cases, genArithCases(20201021, 600)...)
 	lines := runTarantool(t, cases)
 	failures, crashes := 0, 0
 	for i, c := range cases {

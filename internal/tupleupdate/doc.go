@@ -34,7 +34,12 @@
 // callers that want Tarantool's "UPSERT operation failed:" log lines get
 // the skipped errors through ApplyUpsertFunc and log them themselves.
 //
-// Not supported: arithmetic on decimal (MP_EXT type 1) values, which is
-// rejected with ER_UPDATE_ARG_TYPE, and space-format field types below the
-// top level (Options.DoubleField sees top-level field numbers only).
+// Arithmetic with a decimal (MP_DECIMAL) operand computes in decimals and
+// stores a decimal, as 2.6 does: the other operand converts exactly from
+// an integer and through 15 digits from a double, a double without a
+// decimal (NaN, infinities) is ER_UPDATE_ARG_TYPE, and a result beyond 38
+// digits is ER_UPDATE_DECIMAL_OVERFLOW.
+//
+// Not supported: space-format field types below the top level
+// (Options.DoubleField sees top-level field numbers only).
 package tupleupdate

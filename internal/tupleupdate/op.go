@@ -91,6 +91,10 @@ func (o *op) errIntOverflow() error {
 	return boxerr.New(boxerr.ER_UPDATE_INTEGER_OVERFLOW, o.opcode, o.fieldStr())
 }
 
+func (o *op) errDecimalOverflow() error {
+	return boxerr.New(boxerr.ER_UPDATE_DECIMAL_OVERFLOW, o.opcode, o.fieldStr())
+}
+
 func (o *op) errSpliceBound() error {
 	return boxerr.New(boxerr.ER_UPDATE_SPLICE, o.fieldStr(), "offset is out of bound")
 }

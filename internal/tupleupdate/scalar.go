@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/bits"
 
+	"github.com/spindledb/spindle/internal/decimal"
 	"github.com/spindledb/spindle/internal/msgpack"
 )
 
@@ -12,7 +13,7 @@ import (
 type arithType uint8
 
 const (
-	arithDecimal arithType = iota // MP_EXT decimal: not supported
+	arithDecimal arithType = iota // MP_DECIMAL
 	arithDouble
 	arithFloat
 	arithInt
@@ -27,6 +28,7 @@ type arithVal struct {
 	lo  uint64
 	dbl float64
 	flt float32
+	dec *decimal.Decimal
 }
 
 func intFromUint(u uint64) arithVal { return arithVal{typ: arithInt, lo: u} }
@@ -82,8 +84,32 @@ func (o *op) readArith(b []byte) (arithVal, int, error) {
 	case msgpack.Float:
 		f, n, _ := msgpack.ReadFloat(b)
 		return arithVal{typ: arithFloat, flt: float32(f)}, n, nil
+	case msgpack.Ext:
+		// Only a decimal is a number. (2.6 takes whatever its decoder
+		// leaves for bytes that are no decimal; they are rejected here.)
+		if d, n, err := decimal.Decode(b); err == nil {
+			return arithVal{typ: arithDecimal, dec: d}, n, nil
+		}
 	}
 	return arithVal{}, 0, o.errArgType("a number")
+}
+
+// toDecimal converts an operand to a decimal as 2.6 does for an operation
+// with a decimal: integers exactly, doubles through their 15 significant
+// digits; infinities and NaN have none.
+func (v arithVal) toDecimal() (*decimal.Decimal, bool) {
+	switch v.typ {
+	case arithDecimal:
+		return v.dec, true
+	case arithDouble:
+		return decimal.FromFloat64(v.dbl)
+	case arithFloat:
+		return decimal.FromFloat64(float64(v.flt))
+	}
+	if v.isUint64() {
+		return decimal.FromUint64(v.lo), true
+	}
+	return decimal.FromInt64(int64(v.lo)), true
 }
 
 // arithMake computes left <op> o.arith.
@@ -117,7 +143,23 @@ func (o *op) arithMake(left arithVal) (arithVal, error) {
 		}
 		return arithVal{typ: arithDouble, dbl: c}, nil
 	}
-	return arithVal{}, o.errArgType("a number")
+	// A decimal operand makes the result a decimal.
+	a, ok1 := left.toDecimal()
+	b, ok2 := right.toDecimal()
+	if !ok1 || !ok2 {
+		return arithVal{}, o.errArgType("a number convertible to decimal")
+	}
+	var c *decimal.Decimal
+	var ok bool
+	if o.opcode == '+' {
+		c, ok = decimal.Add(a, b)
+	} else {
+		c, ok = decimal.Sub(a, b)
+	}
+	if !ok {
+		return arithVal{}, o.errDecimalOverflow()
+	}
+	return arithVal{typ: arithDecimal, dec: c}, nil
 }
 
 func sizeofUint(u uint64) int {
@@ -170,13 +212,17 @@ func sizeofContainer(n uint32) int {
 	return 5
 }
 
-// sizeof is an upper bound of the stored result (floats count as 9).
+// sizeof is an upper bound of the stored result (floats count as 9),
+// exact for integers and decimals.
 func (v *arithVal) sizeof() int {
-	if v.typ == arithInt {
+	switch v.typ {
+	case arithInt:
 		if v.isUint64() {
 			return sizeofUint(v.lo)
 		}
 		return sizeofInt(int64(v.lo))
+	case arithDecimal:
+		return len(v.dec.AppendMsgpack(nil))
 	}
 	return 9
 }
@@ -190,6 +236,8 @@ func (v *arithVal) append(b []byte, asDouble bool) []byte {
 		return msgpack.AppendInt(b, int64(v.lo))
 	case arithDouble:
 		return msgpack.AppendFloat64(b, v.dbl)
+	case arithDecimal:
+		return v.dec.AppendMsgpack(b)
 	default:
 		if asDouble {
 			return msgpack.AppendFloat64(b, float64(v.flt))

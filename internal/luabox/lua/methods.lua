@@ -113,6 +113,9 @@ local function is_integer(v)
     return type(v) == 'number' and v == math.floor(v) and v > -math.huge and v < math.huge
 end
 
+-- Decimals are decimal_t cdata (the decimal module is loaded at start).
+local is_decimal = require('decimal').is_decimal
+
 local function is_array(v)
     if box.tuple.is(v) then
         return true
@@ -139,19 +142,19 @@ local field_type_accepts = {
     any = function() return true end,
     unsigned = function(v) return is_integer(v) and v >= 0 end,
     integer = is_integer,
-    number = function(v) return type(v) == 'number' end,
+    number = function(v) return type(v) == 'number' or is_decimal(v) end,
     double = function(v) return type(v) == 'number' and not is_integer(v) end,
     string = function(v) return type(v) == 'string' end,
     boolean = function(v) return type(v) == 'boolean' end,
     scalar = function(v)
         local t = type(v)
-        return t == 'number' or t == 'string' or t == 'boolean' or t == 'userdata'
+        return t == 'number' or t == 'string' or t == 'boolean' or t == 'userdata' or is_decimal(v)
     end,
     array = is_array,
     map = function(v) return type(v) == 'table' and not is_array(v) end,
     varbinary = function() return false end,
     uuid = function(v) return type(v) == 'userdata' end,
-    decimal = function(v) return type(v) == 'userdata' end,
+    decimal = is_decimal,
 }
 
 -- The constraints tuple creation enforces per field: the format's type and

@@ -185,6 +185,12 @@ local function encode_uuid(buf, uuid)
     ffi.copy(p + 10, u + 8, 8)
 end
 
+-- A decimal (decimal_t) as MP_DECIMAL, the bytes the C encoder makes.
+local function encode_decimal(buf, num)
+    local s = msgpack.encode(num)
+    ffi.copy(buf:alloc(#s), s, #s)
+end
+
 local function encode_r(buf, obj, level)
 ::restart::
     local t = type(obj)
@@ -274,6 +280,11 @@ pcall(require, 'uuid')
 local have_uuid, uuid_t = pcall(ffi.typeof, 'struct tt_uuid')
 if have_uuid then
     on_encode(uuid_t, encode_uuid)
+end
+-- decimal_t is declared at start-up by the decimal module.
+local have_decimal, decimal_t = pcall(ffi.typeof, 'decimal_t')
+if have_decimal then
+    on_encode(decimal_t, encode_decimal)
 end
 
 -- The encoding buffer is taken while in use, so that an encode nested in
