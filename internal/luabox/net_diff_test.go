@@ -71,3 +71,10 @@ func runNetDiff(t *testing.T, script string) {
 // waiting fibers, tcp_server's client fibers and their names, a socket
 // closed under a waiting fiber, unix socket servers.
 func TestSocketFibersDifferential(t *testing.T) { runNetDiff(t, "socket_fibers.lua") }
+
+// TestHTTPClientDifferential runs testdata/net/http_client.lua: requests
+// as a socket.tcp_server sees them, responses (headers, cookies, proto,
+// bodies, encodings), redirects, failures as statuses and as errors,
+// argument errors, client objects and counters, requests from many
+// fibers, woken and cancelled requests, unix_socket.
+func TestHTTPClientDifferential(t *testing.T) { runNetDiff(t, "http_client.lua") }

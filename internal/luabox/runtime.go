@@ -178,7 +178,10 @@ func New(sched *fiber.Scheduler, log *say.Logger, host Host) (*Runtime, error) {
 	}
 	luamod.Preload(L, luamod.Options{Logger: logAdapter{rt}, NewError: func(L lua.State, e *boxerr.Error) {
 		rt.pushError(L, e)
-	}, Block: rt.blockWoken})
+	}, Block: rt.blockWoken, Cancelled: func() bool {
+		f := rt.Sched.Current()
+		return f != nil && f.IsCancelled()
+	}})
 	rt.openBox()
 	rt.openFiber()
 	rt.openNetBox()

@@ -38,6 +38,14 @@ type Options struct {
 	// Nil (a Lua state without fibers) runs fn directly with a nil
 	// channel, which never closes.
 	Block func(fn func(woken <-chan struct{}))
+	// Cancelled reports whether the running fiber was cancelled, for
+	// waits that a wakeup alone does not end; nil means never.
+	Cancelled func() bool
+}
+
+// cancelled reports opts.Cancelled(), false without it.
+func (opts *Options) cancelled() bool {
+	return opts.Cancelled != nil && opts.Cancelled()
 }
 
 // block runs fn through opts.Block, or directly without one.

@@ -38,3 +38,7 @@ func checkLineMarks(t *testing.T, file string, min int) {
 
 // TestSocketLuaLineMarks checks the raising statements of lua/socket.lua.
 func TestSocketLuaLineMarks(t *testing.T) { checkLineMarks(t, "socket.lua", 24) }
+
+// TestHTTPClientLuaLineMarks checks the raising statements of
+// lua/http.client.lua.
+func TestHTTPClientLuaLineMarks(t *testing.T) { checkLineMarks(t, "http.client.lua", 12) }
