@@ -793,10 +793,9 @@ func (c *httpClient) transport(o *httpOpts) (*http.Transport, *curlError) {
 	if t := c.transports[key]; t != nil {
 		return t, nil
 	}
-	tlsConf, cerr := tlsConfig(o)
-	if cerr != nil {
-		return nil, cerr
-	}
+	// TLS settings that cannot be used fail https connections only, as
+	// curl reads them only for those.
+	tlsConf, tlsErr := tlsConfig(o)
 	proxy, cerr := proxyFunc(o)
 	if cerr != nil {
 		return nil, cerr
@@ -809,6 +808,10 @@ func (c *httpClient) transport(o *httpOpts) (*http.Transport, *curlError) {
 		ForceAttemptHTTP2:  false,
 		MaxIdleConns:       100,
 		IdleConnTimeout:    118 * time.Second, // curl's connection cache age
+	}
+	if tlsErr != nil {
+		t.TLSClientConfig = nil
+		t.DialTLSContext = func(context.Context, string, string) (net.Conn, error) { return nil, tlsErr }
 	}
 	if c.maxConns > 0 {
 		t.MaxIdleConns = c.maxConns
