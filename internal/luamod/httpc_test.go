@@ -159,3 +159,32 @@ fast
 false	builtin/http.client.lua:320: http.client: verbose = true is not supported
 200`)
 }
+
+// FuzzHTTPRequestURL checks the hand-written parts of request URLs and
+// proxy lists: a URL is accepted only with an http or https scheme and a
+// host (a missing scheme being http), and "*" in no_proxy matches every
+// host, an entry its own host (one that is a single entry).
+func FuzzHTTPRequestURL(f *testing.F) {
+	for _, s := range []string{"http://127.0.0.1:8080/x?y=1", "example.com/path", "HTTPS://h/",
+		"ftp://h/", "bad url", "", "http://", "http://[::1]:80/", "http://a\x00b/"} {
+		f.Add(s, "*,example.com")
+	}
+	f.Fuzz(func(t *testing.T, raw, noProxy string) {
+		u, err := parseRequestURL(raw)
+		if err == nil {
+			if u.Scheme != "http" && u.Scheme != "https" {
+				t.Fatalf("%q: scheme %q accepted", raw, u.Scheme)
+			}
+			if u.Host == "" {
+				t.Fatalf("%q: no host", raw)
+			}
+			h := u.Hostname()
+			if !noProxyMatch("*", h) || h != "" && !strings.ContainsAny(h, ", \t") && !noProxyMatch(h, h) {
+				t.Fatalf("%q: no_proxy does not match its own host", raw)
+			}
+			noProxyMatch(noProxy, u.Hostname())
+		} else if _, ok := err.(*curlError); !ok {
+			t.Fatalf("%q: error %T", raw, err)
+		}
+	})
+}
