@@ -140,6 +140,10 @@ type Fiber struct {
 	pad       *chanPad // channel wait pad; touched only under the baton
 	yieldHook func()   // OnNextYield's function; touched only under the baton
 	onYield   func()   // OnYield's function; touched only under the baton
+	// woken is the channel of a BlockWoken call in progress, closed by
+	// the first Wakeup or Cancel that reaches the fiber inside it.
+	// Guarded by sched.mu.
+	woken chan struct{}
 
 	// Local is free for the layer above (the Lua runtime keeps its
 	// per-fiber context here). Touched only under the baton.
@@ -379,6 +383,36 @@ func (f *Fiber) Block(fn func()) {
 	fn()
 }
 
+// BlockWoken is Block for a wait that a wakeup ends, as Tarantool's
+// coio_wait returns when its fiber is woken: fn receives a channel that
+// is closed when Wakeup or Cancel reaches f while fn runs, or at once
+// when f was cancelled already or woken while running (a self-wakeup,
+// which the call consumes, as the yield it is would). fn must return
+// soon after the channel is closed; f then waits for the baton as after
+// Block.
+func (f *Fiber) BlockWoken(fn func(woken <-chan struct{})) {
+	f.beforeYield()
+	s := f.sched
+	ch := make(chan struct{})
+	s.mu.Lock()
+	if f.wakeSelf || f.cancelled.Load() {
+		f.wakeSelf = false
+		close(ch)
+	} else {
+		f.woken = ch
+	}
+	f.state = stIdle
+	s.handoffLocked()
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		f.woken = nil
+		s.mu.Unlock()
+		f.Acquire()
+	}()
+	fn(ch)
+}
+
 // OnNextYield makes fn run once, under the baton, when f next gives the
 // baton up at a yield point (Park, Sleep, Yield, Block, Start) — not when it
 // Releases or Finishes. nil cancels it. f must hold the baton. A server
@@ -470,7 +504,8 @@ func (f *Fiber) unwait() {
 
 // Wakeup makes a parked f ready: it runs after the fibers already ready.
 // Waking the running fiber makes its next park return at once; waking a
-// fiber inside Block, or a dead one, does nothing.
+// fiber inside BlockWoken ends its wait; waking a fiber inside Block, or
+// a dead one, does nothing. Any goroutine may call it.
 func (f *Fiber) Wakeup() {
 	s := f.sched
 	s.mu.Lock()
@@ -491,6 +526,11 @@ func (s *Scheduler) wakeLocked(f *Fiber) {
 		f.unwait()
 		f.state = stReady
 		s.ready = append(s.ready, f)
+	case stIdle:
+		if f.woken != nil { // inside BlockWoken
+			close(f.woken)
+			f.woken = nil
+		}
 	}
 }
 

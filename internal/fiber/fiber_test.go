@@ -102,3 +102,65 @@ func TestYieldHooks(t *testing.T) {
 		t.Fatal("cleared OnNextYield ran")
 	}
 }
+
+// TestBlockWoken: a wakeup or a cancellation from another fiber closes
+// the channel of a fiber inside BlockWoken; other fibers run while it
+// waits; a fiber already cancelled, or woken while running, gets a
+// closed channel at once; Block stays deaf to wakeups.
+func TestBlockWoken(t *testing.T) {
+	s := NewScheduler()
+	main := s.New("main")
+	main.Acquire()
+	defer main.Finish()
+
+	for _, cancel := range []bool{false, true} {
+		waiter := s.Start("waiter", func(f *Fiber) {
+			f.BlockWoken(func(woken <-chan struct{}) {
+				select {
+				case <-woken:
+				case <-time.After(5 * time.Second):
+					t.Error("the wait was not ended")
+				}
+			})
+		})
+		if cancel {
+			waiter.Cancel()
+		} else {
+			waiter.Wakeup()
+		}
+		waiter.SetJoinable(true)
+		waiter.Join()
+	}
+
+	// Cancelled before the call, or woken while running.
+	for i := 0; i < 2; i++ {
+		f := s.Start("early", func(f *Fiber) {
+			if i == 0 {
+				f.Cancel()
+			} else {
+				f.Wakeup()
+			}
+			f.BlockWoken(func(woken <-chan struct{}) {
+				select {
+				case <-woken:
+				default:
+					t.Errorf("case %d: channel not closed at once", i)
+				}
+			})
+		})
+		f.SetJoinable(true)
+		f.Join()
+	}
+
+	// Block ignores wakeups: fn's own end finishes the call.
+	release := make(chan struct{})
+	f := s.Start("deaf", func(f *Fiber) { f.Block(func() { <-release }) })
+	f.Wakeup()
+	time.Sleep(10 * time.Millisecond)
+	if f.IsDead() {
+		t.Fatal("Block ended by a wakeup")
+	}
+	close(release)
+	f.SetJoinable(true)
+	f.Join()
+}

@@ -186,6 +186,9 @@ func New(sched *fiber.Scheduler, log *say.Logger, host Host) (*Runtime, error) {
 	}
 	luamod.Preload(L, luamod.Options{Logger: logAdapter{rt}, NewError: func(L lua.State, e *boxerr.Error) {
 		rt.pushError(L, e)
+	}, Block: rt.blockWoken, Cancelled: func() bool {
+		f := rt.Sched.Current()
+		return f != nil && f.IsCancelled()
 	}})
 	rt.openBox()
 	rt.openFiber()
@@ -217,6 +220,16 @@ func New(sched *fiber.Scheduler, log *say.Logger, host Host) (*Runtime, error) {
 		return nil, err
 	}
 	return rt, nil
+}
+
+// blockWoken runs fn as a blocking call of the running fiber (luamod's
+// Options.Block), or directly when no fiber holds the baton.
+func (rt *Runtime) blockWoken(fn func(woken <-chan struct{})) {
+	if f := rt.Sched.Current(); f != nil {
+		f.BlockWoken(fn)
+		return
+	}
+	fn(nil)
 }
 
 // runEmbedded runs the .lua files of dir: schema.lua first when present,

@@ -1,7 +1,7 @@
 // Package luamod provides Tarantool 2.6's built-in Lua modules as
 // preloads of a LuaJIT state (package lua): json, yaml, msgpack, digest,
-// uuid, decimal, clock, errno, log, uri, fio and the os extensions. Preload
-// registers all of them.
+// uuid, decimal, clock, errno, log, uri, fio, socket, http.client and the
+// os extensions. Preload registers all of them.
 //
 // Preload also installs, first, what Tarantool has before any require
 // (runtime.go): the string, table and debug extensions, tonumber64,
@@ -17,6 +17,13 @@
 // positions match), using ffi where Tarantool does, and what Tarantool
 // writes in C is Go or, where it walks Lua values in bulk, C in package
 // lua (the serializers).
+//
+// Blocking: where Tarantool yields the fiber around a wait (socket I/O,
+// name resolution, HTTP requests), the wait runs through Options.Block,
+// without the baton, so that other fibers run; a wakeup or cancellation
+// of the fiber ends it as it ends Tarantool's (Options.Cancelled tells
+// which). Without Options.Block (a state with no fibers) waits run
+// directly.
 //
 // What it must never do: panic on any input, block the Lua state except
 // where Tarantool's module blocks the fiber, or touch the box layer.

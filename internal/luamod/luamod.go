@@ -30,6 +30,31 @@ type Options struct {
 	// box.info.version reports (the server's FullVersion); empty means
 	// that of this build of Spindle.
 	Version string
+	// Block runs fn as a blocking call of the running fiber: without the
+	// baton, so that other fibers run meanwhile (socket waits, name
+	// resolution, HTTP requests). woken is closed when the fiber is woken
+	// or cancelled before fn returns, or already was: a wait for I/O then
+	// ends early, as Tarantool's coio_wait does. fn touches no Lua state.
+	// Nil (a Lua state without fibers) runs fn directly with a nil
+	// channel, which never closes.
+	Block func(fn func(woken <-chan struct{}))
+	// Cancelled reports whether the running fiber was cancelled, for
+	// waits that a wakeup alone does not end; nil means never.
+	Cancelled func() bool
+}
+
+// cancelled reports opts.Cancelled(), false without it.
+func (opts *Options) cancelled() bool {
+	return opts.Cancelled != nil && opts.Cancelled()
+}
+
+// block runs fn through opts.Block, or directly without one.
+func (opts *Options) block(fn func(woken <-chan struct{})) {
+	if opts.Block == nil {
+		fn(nil)
+		return
+	}
+	opts.Block(fn)
 }
 
 // module is one preloadable module. order sorts modules whose preload
