@@ -36,3 +36,16 @@ box.internal.open_box = function()
     hidden = {}
     setmetatable(box, nil)
 end
+
+-- Tarantool loads its built-in modules at start-up: package.loaded holds
+-- them before any require, and the C declarations they make exist.
+for _, name in ipairs({'buffer', 'clock', 'console', 'crypto', 'csv', 'decimal', 'digest',
+                       'errno', 'fiber', 'fio', 'fun', 'http.client', 'internal.trigger',
+                       'json', 'key_def', 'log', 'merger', 'msgpack', 'msgpackffi',
+                       'net.box', 'pickle', 'popen', 'socket', 'strict', 'tap', 'tarantool',
+                       'title', 'uri', 'utf8', 'uuid', 'yaml'}) do
+    if package.preload[name] ~= nil or package.loaded[name] ~= nil then
+        require(name)
+    end
+end
+package.loaded.box = box
