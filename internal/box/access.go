@@ -112,10 +112,11 @@ func (b *Box) checkSpaceAccess(s *Session, sp *Space, access Access) error {
 		if b.users[uid] == nil {
 			return boxerr.New(boxerr.ER_NO_SUCH_USER, itoa(uid))
 		}
+		// Where 2.6's access_check_space raises them.
 		if b.universal(uid)&AccessUsage == 0 {
-			return accessDenied(AccessUsage, objUniverse, "", b.userName(uid))
+			return accessDenied(AccessUsage, objUniverse, "", b.userName(uid)).At("./src/box/space.c", 86)
 		}
-		return accessDenied(access, objSpace, sp.Name, b.userName(uid))
+		return accessDenied(access, objSpace, sp.Name, b.userName(uid)).At("./src/box/space.c", 91)
 	}
 	return nil
 }
@@ -194,20 +195,22 @@ func (b *Box) CheckCall(s *Session, name string) error {
 	}
 	uid := s.uid
 	uni := b.universal(uid)
+	// The positions are those of 2.6's access_check_universe_object
+	// (session.cc) and func_access_check (func.c).
 	if uni&AccessUsage == 0 {
-		return accessDenied(AccessUsage, objUniverse, "", b.userName(uid))
+		return accessDenied(AccessUsage, objUniverse, "", b.userName(uid)).At("./src/box/session.cc", 332)
 	}
 	if uni&AccessExecute != 0 {
 		return nil
 	}
 	f := b.funcByName[name]
 	if f == nil {
-		return accessDenied(AccessExecute, objFunction, name, b.userName(uid))
+		return accessDenied(AccessExecute, objFunction, name, b.userName(uid)).At("./src/box/session.cc", 332)
 	}
 	if f.OwnerID == uid || (b.entity(uid, objFunction)|b.effective(uid, objFunction, f.ID, false))&AccessExecute != 0 {
 		return nil
 	}
-	return accessDenied(AccessExecute, objFunction, name, b.userName(uid))
+	return accessDenied(AccessExecute, objFunction, name, b.userName(uid)).At("./src/box/func.c", 629)
 }
 
 // objectName is schema_find_name plus the owner of the object.

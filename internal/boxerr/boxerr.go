@@ -17,15 +17,99 @@ type record struct {
 // Error is an error with a Tarantool error code. Its Error() text is the
 // message alone, as Tarantool shows it.
 type Error struct {
-	Code    Code
-	Type    string // "ClientError", "SystemError", "LuajitError", ...
+	Code Code
+	// Type is the error's class, 2.6's type_info name: "ClientError",
+	// "AccessDeniedError", "CustomError", "SystemError", "LuajitError"...
+	// A custom error is a CustomError whose own name is CustomType.
+	Type    string
 	Message string
 	File    string
 	Line    int
 	Errno   int
+	// CustomType is the type name of a CustomError (box.error.new{type =
+	// 'MyError'}), empty for the other classes.
+	CustomType string
+	// AccessType, ObjectType and ObjectName are what an AccessDeniedError
+	// was denied: "Read", "space", "t".
+	AccessType, ObjectType, ObjectName string
+	// Prev is the error that caused this one (2.6's cause list, error.prev);
+	// change it with SetPrev, which keeps the list acyclic.
+	Prev *Error
+	// effect is the error whose Prev this one is: an error causes at most
+	// one other, as in 2.6's diag.
+	effect *Error
 }
 
 func (e *Error) Error() string { return e.Message }
+
+// TypeName is what box.error objects report as their type: the custom
+// type of a CustomError, the class otherwise.
+func (e *Error) TypeName() string {
+	if e.CustomType != "" {
+		return e.CustomType
+	}
+	return e.Type
+}
+
+// ErrCycle is SetPrev's refusal to build a cycle of causes.
+var ErrCycle = errors.New("Cycles are not allowed")
+
+// SetPrev makes prev (nil: none) the cause of e as 2.6's error_set_prev
+// does: an error is never its own cause, nor a cause of its causes; prev
+// leaves the list it was the cause in (that error loses its cause), and
+// e's former cause leaves e.
+func (e *Error) SetPrev(prev *Error) error {
+	if prev != nil {
+		if prev == e {
+			return ErrCycle
+		}
+		if prev.effect != nil || e.effect != nil {
+			for c := prev.Prev; c != nil; c = c.Prev {
+				if c == e {
+					return ErrCycle
+				}
+			}
+			if prev.effect != nil {
+				prev.effect.Prev = nil
+				prev.effect = nil
+			}
+		}
+		prev.effect = e
+	}
+	if e.Prev != nil {
+		e.Prev.effect = nil
+	}
+	e.Prev = prev
+	return nil
+}
+
+// At records where 2.6 raises the error (its trace: a source file of
+// Tarantool's, "./src/box/space.c", and line) and returns e.
+func (e *Error) At(file string, line int) *Error {
+	e.File, e.Line = file, line
+	return e
+}
+
+// MaxMessage is the longest message 2.6 keeps: its diag formats messages
+// into a buffer of DIAG_ERRMSG_MAX (512) bytes, terminator included.
+const MaxMessage = 511
+
+// Truncate cuts msg to MaxMessage bytes, as 2.6's error_format_msg does.
+func Truncate(msg string) string {
+	if len(msg) > MaxMessage {
+		return msg[:MaxMessage]
+	}
+	return msg
+}
+
+// AccessDenied builds the AccessDeniedError of 2.6: access ("Read",
+// "Execute"...) to an object of objType named name denied for user.
+func AccessDenied(access, objType, name, user string) *Error {
+	e := New(ER_ACCESS_DENIED, access, objType, name, user)
+	e.Type = "AccessDeniedError"
+	e.AccessType, e.ObjectType, e.ObjectName = access, objType, name
+	return e
+}
 
 // Name returns the symbolic name of the code, such as "ER_TUPLE_FOUND".
 func (c Code) Name() string {
@@ -40,6 +124,16 @@ func (c Code) Name() string {
 func (c Code) Format() string {
 	if int(c) < len(records) {
 		return goFormat(records[c].msg)
+	}
+	return "Unknown error"
+}
+
+// CFormat returns the message template of the code as errcode.h has it,
+// C verbs and all: box.error(code, ...) formats it with Lua's
+// string.format, as 2.6 does. Unknown codes have "Unknown error".
+func (c Code) CFormat() string {
+	if int(c) < len(records) && records[c].name != "" {
+		return records[c].msg
 	}
 	return "Unknown error"
 }

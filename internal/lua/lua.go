@@ -626,16 +626,17 @@ func (L State) Where(level int) string {
 	return s
 }
 
-// CallerPosition returns the chunk and current line of the function at
-// level (1: the Lua function calling the running Go function); a file
-// chunk's name loses its '@'. Empty when there is no such level.
+// CallerPosition returns the short source (a file chunk's name without
+// its '@', shortened past LUA_IDSIZE as lua_Debug's short_src) and the
+// current line of the function at level (1: the Lua function calling the
+// running Go function). Empty when there is no such level.
 func (L State) CallerPosition(level int) (file string, line int) {
-	var f *C.char
+	var f [C.LUA_IDSIZE]C.char
 	var l C.int
-	if C.sp_caller_position(L.p, C.int(level), &f, &l) == 0 {
+	if C.sp_caller_position(L.p, C.int(level), &f[0], &l) == 0 {
 		return "", 0
 	}
-	return C.GoString(f), int(l)
+	return C.GoString(&f[0]), int(l)
 }
 
 // ArgError raises "bad argument #n to 'name' (msg)".

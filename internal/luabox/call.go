@@ -28,7 +28,7 @@ func (rt *Runtime) Call(fc *FiberCtx, name string, args []byte, call16 bool) (in
 	}
 	nself, ok := rt.resolve(L, name)
 	if !ok {
-		return 0, nil, boxerr.New(boxerr.ER_NO_SUCH_PROC, name)
+		return 0, nil, boxerr.New(boxerr.ER_NO_SUCH_PROC, name).At("./src/box/lua/call.c", 116)
 	}
 	n, err := L.PushMsgpackArgs(args, nil)
 	if err != nil {
@@ -54,7 +54,8 @@ func (rt *Runtime) Eval(fc *FiberCtx, expr string, args []byte) (int, []byte, er
 	base := L.GetTop()
 	defer L.SetTop(base)
 	if err := rt.pushEvalChunk(L, expr); err != nil {
-		return 0, nil, &boxerr.Error{Code: boxerr.ER_PROC_LUA, Type: "LuajitError", Message: err.Error()}
+		e := luajitError(err.Error())
+		return 0, nil, e.At("./src/box/lua/call.c", 384) // execute_lua_eval's
 	}
 	n, err := L.PushMsgpackArgs(args, nil)
 	if err != nil {

@@ -329,10 +329,10 @@ func (rt *Runtime) runFiber(f *fiber.Fiber, sess *box.Session, callRef int) {
 
 // errorFromStack converts the error value on top into a box error.
 func (rt *Runtime) errorFromStack(L lua.State) *boxerr.Error {
-	if v, ok := L.ToObject(-1, rt.errorType); ok {
-		return v.(*boxerr.Error)
+	if e := rt.toError(L, -1); e != nil {
+		return e
 	}
-	return &boxerr.Error{Code: boxerr.ER_PROC_LUA, Type: "LuajitError", Message: L.ErrorString(-1)}
+	return luajitError(L.ErrorString(-1))
 }
 
 // logFiberError writes the line 2.6's error_log writes for a fiber that
@@ -341,11 +341,16 @@ func (rt *Runtime) errorFromStack(L lua.State) *boxerr.Error {
 func (rt *Runtime) logFiberError(f *fiber.Fiber, e *boxerr.Error) {
 	origin := "utils.c:1005" // where 2.6 creates a LuajitError
 	if e.File != "" {
-		origin = e.File + ":" + itoa(uint32(e.Line))
+		// say.c prints the base name of the file.
+		origin = e.File[strings.LastIndexByte(e.File, '/')+1:] + ":" + itoa(uint32(e.Line))
 	}
 	msg := e.Type + ": " + e.Message
-	if e.Type == "ClientError" {
+	switch e.Type {
+	case "ClientError", "AccessDeniedError":
 		msg = e.Code.Name() + ": " + e.Message
+	case "CustomError":
+		// CustomError::log passes its format as the argument of "%s".
+		msg = "Custom type %s: " + e.Message
 	}
 	rt.Log.Log(f.Who()+" "+origin, say.Error, msg)
 }
