@@ -58,8 +58,13 @@ type Box struct {
 	// own copy of its access to all spaces knows when it is stale.
 	accessVersion uint64
 
-	funcs      map[uint32]*Func
-	funcByName map[string]*Func
+	funcs       map[uint32]*Func
+	funcByName  map[string]*Func
+	funcVersion uint64
+	// FuncLoader, when set, loads the body of a Lua function being
+	// created (the Lua runtime compiles it); its error fails the insert
+	// into _func, as a body 2.6 cannot load does.
+	FuncLoader func(f *Func) error
 
 	// sequences is the _sequence catalog; seqValues is the sequence
 	// cache (sequence_data_index): id -> current value of every started
