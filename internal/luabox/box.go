@@ -32,6 +32,7 @@ func (rt *Runtime) openBox() {
 	rt.openSlab()
 	rt.openInfo()
 	rt.openSequence()
+	rt.openFunc()
 
 	L.RawGetField(boxT, "internal")
 	L.SetFuncs(-1, map[string]lua.Function{
@@ -356,22 +357,13 @@ func (rt *Runtime) sessionSu(L lua.State) int {
 		}
 		return 0
 	}
-	// With a function, su changes only the effective user for its
-	// duration: box.session.uid() keeps naming the session's own user.
-	fc := rt.ctx()
-	prev := sess.UserID()
-	prevSu := fc.suUID
-	if fc.suUID == nil {
-		fc.suUID = &prev
-	}
-	if err := b.SetUser(sess, u.ID); err != nil {
-		fc.suUID = prevSu
-		return rt.raise(L, err)
-	}
+	// With a function, su changes only the effective user of the fiber
+	// for its duration: box.session.uid() keeps naming the session's own
+	// user, and the session's other fibers keep theirs.
+	restore := rt.actAs(rt.ctx(), u.ID)
 	L.Remove(1)
 	ok := L.PCallValue(L.GetTop()-1, lua.MultRet)
-	b.SetUser(sess, prev)
-	fc.suUID = prevSu
+	restore()
 	if !ok {
 		L.Raise()
 	}

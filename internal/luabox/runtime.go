@@ -113,6 +113,7 @@ type Runtime struct {
 	spaceMTRef, indexMTRef        int
 	tupleMethodsRef, tupleMTRef   int
 	errs                          errorObjects // box.error objects
+	funcs                         funcState    // box.func and persistent function bodies
 	fiberType, chanType, condType *lua.ObjectType
 	fiberObjectsRef               int // weak table: fiber id -> fiber object
 

@@ -104,6 +104,7 @@ func (rt *Runtime) openSpaces() {
 // Tarantool, so `local s = box.space.x` stays usable after create_index.
 func (rt *Runtime) Refresh() {
 	defer rt.refreshSequences()
+	defer rt.refreshFuncs()
 	b := rt.Box
 	if b == nil || b.SchemaVersion() == rt.seenSchema {
 		return

@@ -1,0 +1,195 @@
+package e2e
+
+import (
+	"strings"
+	"testing"
+)
+
+// sameAsTarantool runs script on the reference and on Spindle (each in a
+// fresh directory) and requires the same output line for line.
+func sameAsTarantool(t *testing.T, script string) string {
+	t.Helper()
+	tt := tarantoolBin(t)
+	want, _ := runStep(t, tt, t.TempDir(), script)
+	got, _ := runStep(t, spindleBin, t.TempDir(), script)
+	wl, gl := strings.Split(want, "\n"), strings.Split(got, "\n")
+	for i := 0; i < len(wl) || i < len(gl); i++ {
+		var w, g string
+		if i < len(wl) {
+			w = wl[i]
+		}
+		if i < len(gl) {
+			g = gl[i]
+		}
+		if w != g {
+			t.Errorf("line %d:\n tarantool: %q\n spindle:   %q", i+1, w, g)
+		}
+	}
+	return got
+}
+
+// dumpLua prints a table with sorted keys, one line per leaf: the
+// reference's tables iterate in an order of their own.
+const dumpLua = `
+local function dump(t, ind)
+    ind = ind or ''
+    local keys = {}
+    for k in pairs(t) do table.insert(keys, k) end
+    table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+    for _, k in ipairs(keys) do
+        local v = t[k]
+        if type(v) == 'table' then print(ind .. tostring(k) .. ':') dump(v, ind .. '  ')
+        elseif type(v) == 'cdata' then print(ind .. tostring(k) .. ' = <cdata> ' .. tostring(v))
+        else print(ind .. tostring(k) .. ' = ' .. tostring(v)) end
+    end
+end
+`
+
+// errorsScript exercises box.error objects: their fields, reflection,
+// unpack, causes and set_prev's refusals, the forms of box.error and
+// box.error.new, the diagnostics area, errors box raises (access denied
+// included) and their serialization.
+const errorsScript = `box.cfg{log_level = 1}
+local ffi = require('ffi')
+` + dumpLua + `
+local e = box.error.new({code = 5, reason = 'x'})
+print(type(e), ffi.typeof(e), ffi.istype('struct error', e))
+print(e, e.type, e.code, e.message, e.base_type, e.custom_type, e.errno, e.prev)
+dump(e:unpack())
+local c = box.error.new({type = 'MyErr', reason = 'bad %s'})
+print(c.type, c.code, c.base_type, c.custom_type)
+c:set_prev(e)
+dump(c:unpack())
+print(c.prev == e, ffi.typeof(c.prev), c.prev.prev)
+local a, b, d = box.error.new{reason = 'a'}, box.error.new{reason = 'b'}, box.error.new{reason = 'd'}
+a:set_prev(b) b:set_prev(d)
+print(pcall(d.set_prev, d, a))
+print(pcall(b.set_prev, b, a))
+print(pcall(a.set_prev, a, a))
+print(pcall(a.set_prev, a, 1))
+print(pcall(a.set_prev, 1, a))
+d:set_prev(nil)
+print(a.prev, a.prev.prev)
+local x = box.error.new{reason = 'x'}
+x:set_prev(b)
+print(a.prev, x.prev)
+print(ffi.string(e._type.name), ffi.string(e._type.parent.name), ffi.string(e._errmsg), e._line)
+print(ffi.string(c._type.name), ffi.string(c._file))
+print(box.error.REPLICA_ID_IS_RESERVED, box.error.SQL_KEYWORD_IS_RESERVED, box.error.UNKNOWN, box.error.TUPLE_METADATA_IS_TOO_BIG)
+local n = 0 for k, v in pairs(box.error) do if type(v) == 'number' then n = n + 1 end end print('codes', n)
+print(rawget(box.error, 'new'), rawget(box.error, 'last'), box.error.new ~= nil)
+local ok, err = pcall(function() error('boom') end)
+print(type(err), err)
+local ok, err = pcall(function() box.error(box.error.NO_SUCH_SPACE, 'foo') end)
+print(type(err), err, err.trace[1].line, err.trace[1].file)
+print(box.error.last(), box.error.last() == err, rawequal(box.error.last(), err))
+box.error.clear()
+print(box.error.last())
+print(require('json').encode(e), require('json').encode({e}), #require('msgpack').encode(e))
+print(#e.trace, #box.error.new({reason = string.rep('a', 1000)}).message)
+print(pcall(box.error, box.error.NO_SUCH_SPACE))
+print(pcall(box.error.new, box.error.NO_SUCH_SPACE))
+print(pcall(box.error.new))
+print(pcall(box.error))
+print(pcall(box.error, 'MyType', 'msg %d', 5))
+local ok, y = pcall(box.error, 'MyType', 'msg %d', 5) print(y.type, y.code, y.base_type, y.custom_type)
+print(pcall(box.error, 'MyType'))
+print(pcall(box.error, box.error.ILLEGAL_PARAMS, 'a', 'b'))
+local ok, y = pcall(box.error, 10000, 'a') print(y.code, y.type, y.message)
+print(pcall(box.error, box.error.TUPLE_FOUND, 'a', 5))
+print(pcall(box.error, {code = 3}))
+local ok, y = pcall(box.error, {reason = 'r', type = 'ClientError', code = 3}) print(y.type, y.base_type, y.custom_type)
+print(pcall(box.error, e))
+print(box.error.last() == e)
+box.error.set(d)
+print(box.error.last())
+print(pcall(box.error.set))
+print(pcall(box.error.set, 1))
+print(pcall(box.error.last, 1))
+print(pcall(box.error.clear, 1))
+print(e:match('x'), e:match('(x)'))
+print(pcall(e.unpack))
+print(pcall(e.raise))
+print(pcall(e.match, 1))
+print(e .. 'z', 'z' .. e)
+print(type(box.error.injection.info()), box.error.injection.set('foo', true), box.error.injection.get('foo'))
+print(e.nothing, e.log, e.code, e.unpack ~= nil, tostring(e), e.__index)
+local s = box.schema.space.create('t') s:create_index('pk')
+s:insert{1}
+local ok, y = pcall(s.insert, s, {1}) print(y.type, y.code, y.message, box.error.last() == y)
+local f = require('fiber').new(function() box.error(box.error.ILLEGAL_PARAMS, 'in fiber') end)
+f:set_joinable(true)
+local ok, y = f:join() print(ok, y, type(y), y.trace[1].line)
+box.schema.user.create('u')
+local ok, y = pcall(box.session.su, 'u', function() return box.space.t:select() end)
+print(y.type, y.code, y.message, y.access_type, y.object_type, y.object_name)
+dump(y:unpack())
+os.exit(0)
+`
+
+// TestBoxErrorObjects compares box.error objects with the reference.
+func TestBoxErrorObjects(t *testing.T) {
+	out := sameAsTarantool(t, errorsScript)
+	if !strings.Contains(out, "builtin/error.lua:143: Cycles are not allowed") {
+		t.Errorf("no cycle refusal in:\n%s", out)
+	}
+}
+
+// funcScript exercises box.func: the objects' fields, call with and
+// without bodies (sandboxed or not), setuid functions run as their owner,
+// the errors of func:call and box.schema.func.call, objects kept across
+// drop and re-create, and box.func inside a rolled back transaction.
+const funcScript = `box.cfg{log_level = 1}
+` + dumpLua + `
+function gf(a, b) return a + b, box.session.uid(), box.session.euid() end
+box.schema.func.create('gf')
+box.schema.func.create('body1', {body = 'function(a) return a * 2 end'})
+box.schema.func.create('sb', {body = 'function() return type(box), type(string), type(require) end', is_sandboxed = true})
+box.schema.func.create('nsb', {body = 'function() return type(box), type(string) end'})
+box.schema.func.create('full', {setuid = true, comment = 'hi', returns = 'integer', is_deterministic = true, language = 'LUA'})
+dump(box.func.gf) print('--')
+dump(box.func.body1) print('--')
+dump(box.func.sb) print('--')
+dump(box.func.full) print('--')
+print(box.func.gf:call({1, 2}))
+print(box.func.body1:call({21}))
+print(box.func.sb:call())
+print(box.func.nsb:call())
+print(pcall(box.func.gf.call, box.func.gf, 5))
+print(pcall(box.func.gf.call, 5))
+local ok, e = pcall(box.func.full.call, box.func.full) print(e.type, e.code, e.trace[1].file, e.trace[1].line)
+print(pcall(box.schema.func.create, 'bad', {body = 'function('}))
+print(pcall(box.schema.func.create, 'bad2', {body = '42'}))
+print(box.func.bad)
+print(pcall(box.schema.func.call, 'nosuch'))
+print(pcall(box.schema.func.call))
+print(pcall(box.schema.func.reload, 'x'))
+print(pcall(box.schema.func.reload))
+function errf() error('oops') end
+box.schema.func.create('errf')
+local ok, e = pcall(box.func.errf.call, box.func.errf) print(ok, type(e), e, e.type, e.trace[1].file)
+local gf = box.func.gf
+box.func.gf:drop()
+print(box.func.gf, gf.name)
+box.schema.func.create('gf')
+print(box.func.gf == gf, box.func[gf.id])
+box.schema.user.create('u')
+box.schema.user.grant('u', 'execute', 'function', 'full')
+function full() return box.session.uid(), box.session.euid(), box.session.user(), box.space._space:count() > 0 end
+box.schema.func.create('nosetuid')
+function nosetuid() return box.space._space:count() end
+box.schema.user.grant('u', 'execute', 'function', 'nosetuid')
+box.session.su('u', function()
+    print(box.func.full:call())
+    print(pcall(box.func.gf.call, box.func.gf, {1, 2}))
+    print(pcall(box.func.nosetuid.call, box.func.nosetuid))
+end)
+box.begin() box.schema.func.create('intx') print(box.func.intx ~= nil) box.rollback() print(box.func.intx)
+local n = 0 for k, v in pairs(box.func) do n = n + 1 end print('entries', n)
+os.exit(0)
+`
+
+// TestBoxFunc compares box.func with the reference.
+func TestBoxFunc(t *testing.T) {
+	sameAsTarantool(t, funcScript)
+}
