@@ -72,6 +72,7 @@ func (b *Box) SetUser(s *Session, uid uint32) error {
 // 20 bytes are used) and on success switches the session to the user. A
 // failure leaves the session unchanged.
 func (b *Box) Authenticate(s *Session, user string, salt, scramble []byte) error {
+	b.collect(StatAuth)
 	u := b.userByName[user]
 	if u == nil || u.IsRole {
 		return boxerr.New(boxerr.ER_NO_SUCH_USER, user)

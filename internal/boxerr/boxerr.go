@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 )
 
 // Code is a Tarantool error code (box.error.*).
@@ -144,7 +145,30 @@ func Count() int { return len(records) }
 // New builds a ClientError with code and the code's message formatted with
 // args, exactly as Tarantool's tnt_error(ClientError, code, ...) does.
 func New(code Code, args ...any) *Error {
+	Made()
 	return &Error{Code: code, Type: "ClientError", Message: fmt.Sprintf(code.Format(), args...)}
+}
+
+var onMade atomic.Pointer[func()]
+
+// OnMade makes fn (nil: nothing) run for every ClientError made, of any
+// subclass: box.stat()'s ERROR counts them, as 2.6's ClientError
+// constructor counts itself. There is one hook per process, as 2.6 has
+// one counter.
+func OnMade(fn func()) {
+	if fn == nil {
+		onMade.Store(nil)
+		return
+	}
+	onMade.Store(&fn)
+}
+
+// Made reports a ClientError made: New and AccessDenied call it, and so
+// must code that builds one field by field (box.error.new).
+func Made() {
+	if fn := onMade.Load(); fn != nil {
+		(*fn)()
+	}
 }
 
 // Newf builds an error of class typ with code and a free-form message.
