@@ -639,6 +639,29 @@ func (L State) CallerPosition(level int) (file string, line int) {
 	return C.GoString(&f[0]), int(l)
 }
 
+// Frame is one level of a thread's stack as fiber.info's backtrace
+// shows it.
+type Frame struct {
+	Name   string // the name the caller gives the function, "(unnamed)"
+	Source string // the chunk: "@file.lua", "=[C]"
+	Line   int    // current line, -1 in a C function
+}
+
+// Frames returns the stack of L from the running function down, at most
+// max levels.
+func (L State) Frames(max int) []Frame {
+	var out []Frame
+	for level := 0; level < max; level++ {
+		var name, src *C.char
+		var line C.int
+		if C.sp_frame(L.p, C.int(level), &name, &src, &line) == 0 {
+			break
+		}
+		out = append(out, Frame{Name: C.GoString(name), Source: C.GoString(src), Line: int(line)})
+	}
+	return out
+}
+
 // ArgError raises "bad argument #n to 'name' (msg)".
 func (L State) ArgError(n int, msg string) {
 	C.sp_argerror_msg(L.p, C.int(n), cstr(msg), C.size_t(len(msg)))

@@ -116,6 +116,7 @@ int sp_load(lua_State *L, const char *buf, size_t len, const char *name);
 void sp_where(lua_State *L, int level);
 /* file must hold LUA_IDSIZE bytes. */
 int sp_caller_position(lua_State *L, int level, char *file, int *line);
+int sp_frame(lua_State *L, int level, const char **name, const char **source, int *line);
 void sp_argerror_msg(lua_State *L, int narg, const char *msg, size_t len);
 
 /* Numbers. */

@@ -613,3 +613,19 @@ sp_caller_position(lua_State *L, int level, char *file, int *line)
 	*line = ar.currentline;
 	return 1;
 }
+
+/* sp_frame describes level of L's stack (0: the running function) for
+ * fiber.info's backtrace: the function's name ("(unnamed)" when the
+ * caller gives none), its chunk and current line. The strings are Lua's
+ * own and live while the function does. 0 when there is no such level. */
+int
+sp_frame(lua_State *L, int level, const char **name, const char **source, int *line)
+{
+	lua_Debug ar;
+	if (!lua_getstack(L, level, &ar) || !lua_getinfo(L, "nSl", &ar))
+		return 0;
+	*name = ar.name != NULL ? ar.name : "(unnamed)";
+	*source = ar.source;
+	*line = ar.currentline;
+	return 1;
+}

@@ -33,6 +33,7 @@ func (rt *Runtime) openBox() {
 	rt.openInfo()
 	rt.openSequence()
 	rt.openFunc()
+	rt.openStat()
 
 	L.RawGetField(boxT, "internal")
 	L.SetFuncs(-1, map[string]lua.Function{
@@ -458,15 +459,7 @@ func (rt *Runtime) pushInfo(L lua.State) {
 	L.SetMetatable(-2)
 	L.RawSetField(t, "replication_anon")
 	L.PushFunction(func(L lua.State) int {
-		L.NewTable()
-		if rt.Box != nil {
-			var data int
-			for _, sp := range rt.Box.Spaces() {
-				data += sp.Bsize()
-			}
-			L.PushNumber(float64(data))
-			L.RawSetField(-2, "data")
-		}
+		rt.pushInfoMemory(L)
 		return 1
 	})
 	L.RawSetField(t, "memory")

@@ -16,6 +16,9 @@ import (
 // result is shaped as a tuple, as IPROTO_CALL_16 does.
 func (rt *Runtime) Call(fc *FiberCtx, name string, args []byte, call16 bool) (int, []byte, error) {
 	rt.Refresh()
+	if rt.Box != nil {
+		rt.Box.Collect(box.StatCall)
+	}
 	L := fc.L
 	base := L.GetTop()
 	defer L.SetTop(base)
@@ -64,6 +67,9 @@ func (rt *Runtime) Call(fc *FiberCtx, name string, args []byte, call16 bool) (in
 // Eval runs expr as a Lua chunk with args as its varargs.
 func (rt *Runtime) Eval(fc *FiberCtx, expr string, args []byte) (int, []byte, error) {
 	rt.Refresh()
+	if rt.Box != nil {
+		rt.Box.Collect(box.StatEval)
+	}
 	if rt.Box != nil {
 		// EVAL needs execute on universe in Tarantool 2.6.
 		if err := rt.Box.CheckAccess(fc.Sess, "universe", 0, box.AccessExecute); err != nil {

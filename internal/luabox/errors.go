@@ -376,6 +376,7 @@ func (rt *Runtime) errorFromArgs(L lua.State, base int) *boxerr.Error {
 	}
 	e.Message = boxerr.Truncate(reason)
 	e.File, e.Line = L.CallerPosition(1)
+	boxerr.Made()
 	return e
 }
 

@@ -505,13 +505,17 @@ func (rt *Runtime) fiberJoin(L lua.State) int {
 // fiberInfo returns {[fid] = {name, fid, csw, time, memory = {used,
 // total}}} for the registered fibers.
 func (rt *Runtime) fiberInfo(L lua.State) int {
+	// {backtrace = bool} or {bt = bool}, read as 2.6 does (lua_getfield).
 	backtrace := true
 	if L.IsTable(1) {
-		L.RawGetField(1, "backtrace")
-		if !L.IsNil(-1) {
-			backtrace = L.ToBool(-1)
+		for _, k := range []string{"backtrace", "bt"} {
+			if err := L.GetField(1, k); err == nil && !L.IsNil(-1) {
+				backtrace = L.ToBool(-1)
+				L.Pop(1)
+				break
+			}
+			L.Pop(1)
 		}
-		L.Pop(1)
 	}
 	L.NewTable()
 	out := L.GetTop()
@@ -524,7 +528,16 @@ func (rt *Runtime) fiberInfo(L lua.State) int {
 			"memory": map[string]any{"used": 0, "total": fiberStackSize},
 		}
 		if backtrace {
-			t["backtrace"] = []any{}
+			// The Lua frames of 2.6's backtrace ({L = ...}); its C
+			// frames have no counterpart in a Go process.
+			var frames []any
+			if fc, ok := f.Local.(*FiberCtx); ok {
+				for _, fr := range fc.L.Frames(maxBacktrace) {
+					frames = append(frames, map[string]any{
+						"L": fr.Name + " in " + fr.Source + " at line " + strconv.Itoa(fr.Line)})
+				}
+			}
+			t["backtrace"] = append([]any{}, frames...)
 		}
 		L.PushGo(t)
 		L.RawSetI(out, int(f.ID()))
@@ -536,9 +549,12 @@ func (rt *Runtime) fiberInfo(L lua.State) int {
 	return 1
 }
 
-// fiberStackSize is the memory.total a fresh 2.6 fiber reports (its
-// stack plus struct fiber).
-const fiberStackSize = 524288 + 952
+// fiberStackSize is the memory.total a fresh fiber of the reference
+// 2.6.0 build reports (its stack and region).
+const fiberStackSize = 516472
+
+// maxBacktrace bounds the frames of a fiber.info backtrace.
+const maxBacktrace = 64
 
 func (rt *Runtime) fiberTop(L lua.State) int {
 	entry := map[string]any{"average": 0, "instant": 0, "time": 0}

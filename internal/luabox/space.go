@@ -348,6 +348,7 @@ func (rt *Runtime) checkRead(L lua.State, sp *box.Space) {
 
 func (rt *Runtime) indexGet(L lua.State, isSpace bool) int {
 	sp, ix := rt.lookupIndex(L, isSpace)
+	rt.Box.Collect(reqSelect) // box_index_get counts a select
 	rt.checkRead(L, sp)
 	key := rt.checkKeyArg(L, 2)
 	var t *memtx.Tuple
@@ -424,6 +425,7 @@ func (rt *Runtime) indexSelect(L lua.State, isSpace bool) int {
 
 func (rt *Runtime) indexPairs(L lua.State, isSpace bool) int {
 	sp, ix := rt.lookupIndex(L, isSpace)
+	rt.Box.Collect(reqSelect) // box_index_iterator counts a select
 	rt.checkRead(L, sp)
 	key := rt.checkKeyArg(L, 2)
 	typ, _, _ := rt.iterOpts(L, 3, key)

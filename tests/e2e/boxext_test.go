@@ -1,8 +1,13 @@
 package e2e
 
 import (
+	"context"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/spindledb/spindle/client"
 )
 
 // sameAsTarantool runs script on the reference and on Spindle (each in a
@@ -192,4 +197,94 @@ os.exit(0)
 // TestBoxFunc compares box.func with the reference.
 func TestBoxFunc(t *testing.T) {
 	sameAsTarantool(t, funcScript)
+}
+
+// statScript counts Lua requests and errors in box.stat() after a reset.
+const statScript = `box.cfg{log_level = 1}
+local s = box.schema.space.create('t') s:create_index('pk')
+box.stat.reset()
+local function show(label)
+    local st = box.stat()
+    local names = {}
+    for k in pairs(st) do table.insert(names, k) end
+    table.sort(names)
+    local parts = {}
+    for _, k in ipairs(names) do table.insert(parts, k .. '=' .. st[k].total) end
+    print(label, table.concat(parts, ' '))
+end
+show('reset')
+s:insert{1} s:insert{2} s:replace{3} s:update({1}, {{'=', 2, 'x'}}) s:upsert({4}, {{'=', 2, 'y'}}) s:delete{2}
+show('dml')
+s:select{} s:get{1} s.index.pk:select{1} for _ in s:pairs() do end s:count() s:len() s.index.pk:min() s.index.pk:max()
+show('reads')
+pcall(s.insert, s, {1})
+show('dup')
+pcall(box.error, box.error.ILLEGAL_PARAMS, 'x')
+pcall(box.error.new, {reason = 'y'})
+show('errors')
+print(box.stat.INSERT.total, box.stat.INSERT.rps, box.stat.ERROR ~= nil, box.stat.AUTH.total, box.stat.nothing)
+print(box.stat.net.SENT.total, box.stat.net.CONNECTIONS.current, box.stat.net.REQUESTS.current, box.stat.net.nothing)
+local function keys(t) local k = {} for n, v in pairs(t) do table.insert(k, tostring(n) .. '=' .. type(v)) end table.sort(k) return table.concat(k, ' ') end
+print(keys(box.stat.net()), keys(box.stat.net().REQUESTS), keys(box.stat.net().SENT))
+print(keys(box.stat), keys(box.runtime.info()), keys(box.info.memory()), keys(box.stat.sql()))
+local v = box.stat.vinyl()
+print(keys(v), keys(v.regulator), v.regulator.dump_watermark, v.tx.commit)
+print(box.runtime.info().maxalloc, box.runtime.info().lua > 0)
+local fiber = require('fiber')
+local function inner() fiber.sleep(10) end
+local function outer() inner() end
+local f = fiber.new(outer)
+f:name('sleeper')
+fiber.yield()
+for _, i in pairs(fiber.info()) do
+    if i.name == 'sleeper' then
+        print(keys(i), keys(i.memory), i.time, i.memory.used)
+        for _, fr in ipairs(i.backtrace) do if fr.L then print(fr.L) end end
+    end
+end
+for _, i in pairs(fiber.info({bt = false})) do
+    if i.name == 'sleeper' then print(keys(i)) end
+end
+os.exit(0)
+`
+
+// TestBoxStat compares box.stat, box.stat.net, box.runtime.info,
+// box.info.memory and fiber.info with the reference (the counters Lua
+// requests move, and the shapes of the rest).
+func TestBoxStat(t *testing.T) {
+	sameAsTarantool(t, statScript)
+}
+
+// TestBoxStatNet makes IPROTO requests and reads what box.stat() and
+// box.stat.net() counted, on Spindle and on the reference.
+func TestBoxStatNet(t *testing.T) {
+	forBoth(t, func(t *testing.T, bin string) {
+		in := start(t, bin, `box.cfg{listen = os.getenv('LISTEN'), work_dir = os.getenv('WORK_DIR')}
+box.schema.user.grant('guest', 'execute', 'universe')
+function f(x) return x end
+`)
+		c := dialT(t, in.Addr, client.Options{})
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if _, err := c.Eval(ctx, "box.stat.reset()", nil); err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < 5; i++ {
+			if _, err := c.Call(ctx, "f", []any{i}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		res, err := c.Eval(ctx, `local s, n = box.stat(), box.stat.net()
+return {s.CALL.total, s.EVAL.total, n.CONNECTIONS.current, n.SENT.total > 0, n.RECEIVED.total > 0,
+        n.REQUESTS.total, n.REQUESTS.current}`, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := fmt.Sprint(res)
+		// 5 calls, this eval; one connection; the requests read since
+		// the reset (the calls and this eval, which is in progress).
+		if want := "[[5 1 1 true true 6 1]]"; got != want {
+			t.Fatalf("CALL, EVAL, connections, sent, received, requests = %s, want %s", got, want)
+		}
+	})
 }
