@@ -28,6 +28,7 @@ func (rt *Runtime) openBox() {
 	rt.openError()
 	rt.openTuple()
 	rt.openSpaces()
+	rt.openIterators()
 	rt.openSession()
 	rt.openSlab()
 	rt.openInfo()

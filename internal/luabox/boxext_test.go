@@ -81,3 +81,25 @@ out = table.concat(seen, '; ')`)
 		t.Fatalf("out = %q\nwant  %q", out, want)
 	}
 }
+
+// TestIteratorsReleased checks that index iterators are forgotten when
+// they end and when Lua collects an unfinished one.
+func TestIteratorsReleased(t *testing.T) {
+	rt, out := boxRun(t, `box.cfg{}
+local s = box.schema.space.create('t') s:create_index('pk')
+for i = 1, 10 do s:insert{i} end
+local sum = 0
+for i = 1, 100 do
+    for _, tu in s:pairs() do sum = sum + tu[1] end
+    local it = s:pairs({5}, {iterator = 'GE'})
+    it:nth(2)
+end
+collectgarbage() collectgarbage()
+out = tostring(sum)`)
+	if out != "5500" {
+		t.Fatalf("sum = %s", out)
+	}
+	if n := len(rt.iters.live); n > 1 {
+		t.Fatalf("%d iterators live after collection", n)
+	}
+}

@@ -114,6 +114,7 @@ type Runtime struct {
 	tupleMethodsRef, tupleMTRef   int
 	errs                          errorObjects // box.error objects
 	funcs                         funcState    // box.func and persistent function bodies
+	iters                         iterators    // index iterators Lua holds
 	fiberType, chanType, condType *lua.ObjectType
 	fiberObjectsRef               int // weak table: fiber id -> fiber object
 

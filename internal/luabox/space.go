@@ -439,22 +439,7 @@ func (rt *Runtime) indexPairs(L lua.State, isSpace bool) int {
 	if err != nil {
 		return rt.raise(L, err)
 	}
-	f := rt.formatOf(sp.ID)
-	n := 0
-	L.PushFunction(func(L lua.State) int {
-		t := it.Next()
-		if t == nil {
-			L.PushNil()
-			return 1
-		}
-		n++
-		L.PushNumber(float64(n))
-		rt.pushTuple(L, t, f)
-		return 2
-	})
-	L.PushNil()
-	L.PushNil()
-	return 3
+	return rt.pushIterator(L, it, sp.ID, key)
 }
 
 func (rt *Runtime) indexCount(L lua.State, isSpace bool) int {

@@ -288,3 +288,50 @@ return {s.CALL.total, s.EVAL.total, n.CONNECTIONS.current, n.SENT.total > 0, n.R
 		}
 	})
 }
+
+// iteratorScript exercises tuple and index iterators: pairs(tuple),
+// tuple:pairs() as a luafun iterator, slice, totable and unpack ranges,
+// next, the box.tuple method list, and index:pairs() as fun.wrap of a
+// generator over an iterator state.
+const iteratorScript = `local t = box.tuple.new{1, 'a', {2, 3}, 4}
+local function show(...) local out = {} for i = 1, select('#', ...) do local v = select(i, ...) out[i] = type(v) == 'table' and 'table' or tostring(v) end print(table.concat(out, ' ')) end
+print(pcall(function() for k, v in pairs(t) do show(k, v) end end))
+print(pcall(function() for k, v in ipairs(t) do show(k, v) end end))
+for k, v in t:pairs() do show(k, v) end
+print(t:pairs():map(function(x) return type(x) end):totable()[3])
+show(t:pairs(2):totable()[1], t:ipairs(1):length())
+show(t:slice(1)) show(t:slice(-2)) show(t:slice(1, 3)) show(t:slice(0, -1))
+print(pcall(t.slice, t), pcall(t.slice, t, 4), pcall(t.slice, t, 0, 0), pcall(t.slice, t, 0, 5))
+print(pcall(t.slice, 1, 1))
+show(t:totable(2, 3)[1], #t:totable(2), t:unpack(2, 3))
+print(pcall(t.totable, t, 0)) print(pcall(t.totable, t, 1, 0))
+local keys = {} for k in pairs(box.tuple) do table.insert(keys, k) end table.sort(keys) print(table.concat(keys, ' '))
+print(t:find('a'), t:find(1, 4), t:findall(4)[1])
+print(t:next(), t:next(3), t:next(4))
+print(pcall(t.next, t, 'x'))
+print(type(t:pairs()), tostring(t:pairs()))
+local it, param, state = t:pairs() print(type(it), param == t, state)
+print(pcall(function() return t:pairs('x'):totable() end))
+print(pcall(function() return t:pairs(7):totable() end))
+print(t:pairs():length(), t:ipairs():nth(2))
+box.cfg{log_level = 1}
+local s = box.schema.space.create('t') s:create_index('pk')
+for i = 1, 5 do s:insert{i, i * 10} end
+for st, tu in s:pairs() do print(type(st), tostring(st), tu[2]) break end
+print(s:pairs():map(function(t) return t[2] end):totable()[3])
+print(s:pairs({3}, {iterator = 'GE'}):filter(function(t) return t[1] % 2 == 1 end):length())
+print(s.index.pk:pairs(2, 'LT'):totable()[1][1])
+local gen, param, state = s:pairs()
+print(type(gen), type(param), #param, type(state))
+print(pcall(gen.gen, param, 5))
+print(select('#', s:pairs()))
+print(s:pairs():nth(2)[2])
+local it = s:pairs() print(select(2, it.gen(it.param, it.state))[1])
+local n = 0 for _, tu in s:pairs() do n = n + tu[1] end print(n)
+os.exit(0)
+`
+
+// TestIterators compares tuple and index iterators with the reference.
+func TestIterators(t *testing.T) {
+	sameAsTarantool(t, iteratorScript)
+}
