@@ -117,3 +117,15 @@ sp_ctype_of(lua_State *L, int idx)
 		return 0;
 	return *(const uint32_t *)lua_topointer(L, idx);
 }
+
+uintptr_t
+sp_block_alloc(size_t size)
+{
+	return (uintptr_t)calloc(1, size);
+}
+
+void
+sp_block_free(uintptr_t p)
+{
+	free((void *)p);
+}

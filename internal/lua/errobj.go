@@ -42,3 +42,11 @@ func (L State) CdataPointee(idx int) uintptr {
 // CtypeOf returns the ctype id a ctype object at idx (ffi.typeof's
 // result) stands for, comparable with CdataType; 0 for other values.
 func (L State) CtypeOf(idx int) uint32 { return uint32(C.sp_ctype_of(L.p, C.int(idx))) }
+
+// AllocBlock returns size bytes of zeroed C memory, for an object Lua
+// code reaches through an ffi pointer or reference (the struct key_def
+// of a key_def object); 0 when out of memory. FreeBlock releases it.
+func AllocBlock(size int) uintptr { return uintptr(C.sp_block_alloc(C.size_t(size))) }
+
+// FreeBlock releases memory AllocBlock returned.
+func FreeBlock(p uintptr) { C.sp_block_free(C.uintptr_t(p)) }

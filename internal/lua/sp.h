@@ -300,6 +300,10 @@ void sp_error_ref(uintptr_t e);
 int sp_error_unref(uintptr_t e);
 /* sp_cdata_pointee is the address a pointer or reference cdata holds. */
 uintptr_t sp_cdata_pointee(lua_State *L, int idx);
+/* Zeroed C memory for objects Lua points at through ffi (NULL/0 when out
+ * of memory). */
+uintptr_t sp_block_alloc(size_t size);
+void sp_block_free(uintptr_t p);
 /* sp_pushaddress pushes an address as a light userdata. */
 void sp_pushaddress(lua_State *L, uintptr_t p);
 /* sp_ctype_of is the ctype id a ctype object (ffi.typeof's result)
@@ -332,6 +336,10 @@ void *sp_ibuf_reserve_slow(struct sp_ibuf *ib, size_t size);
 /* sp_checkibuf returns the ibuf at idx (struct ibuf or a non-NULL
  * struct ibuf *), or NULL. */
 struct sp_ibuf *sp_checkibuf(lua_State *L, int idx);
+/* Go's access to ibufs (ibuf.c). */
+int sp_ibuf_view(lua_State *L, int idx, const char **data, size_t *len);
+void sp_ibuf_consume(lua_State *L, int idx, size_t n);
+int sp_ibuf_append(lua_State *L, int idx, const char *p, size_t n);
 /* The buffer module's helpers: a table of the ibuf functions as
  * lightuserdata for ffi.cast, and register(ctypes...). */
 void sp_push_buffer_helpers(lua_State *L);
