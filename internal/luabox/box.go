@@ -35,6 +35,8 @@ func (rt *Runtime) openBox() {
 	rt.openSequence()
 	rt.openFunc()
 	rt.openStat()
+	rt.openKeyDef()
+	rt.openMerger()
 
 	L.RawGetField(boxT, "internal")
 	L.SetFuncs(-1, map[string]lua.Function{

@@ -115,6 +115,8 @@ type Runtime struct {
 	errs                          errorObjects // box.error objects
 	funcs                         funcState    // box.func and persistent function bodies
 	iters                         iterators    // index iterators Lua holds
+	keyDefs                       keyDefs      // key_def objects
+	mergers                       mergeSources // merger module's sources
 	fiberType, chanType, condType *lua.ObjectType
 	fiberObjectsRef               int // weak table: fiber id -> fiber object
 

@@ -335,3 +335,152 @@ os.exit(0)
 func TestIterators(t *testing.T) {
 	sameAsTarantool(t, iteratorScript)
 }
+
+// keyDefScript exercises the key_def module: parts and their options,
+// extract_key, compare (with 2.6's memcmp differences for strings),
+// compare_with_key, merge, totable, and the errors of each.
+const keyDefScript = `box.cfg{log_level = 1}
+` + dumpLua + `
+local key_def = require('key_def')
+local ffi = require('ffi')
+local kd = key_def.new({{fieldno = 1, type = 'unsigned'}, {field = 3, type = 'string', collation = 'unicode_ci', is_nullable = true}})
+print(kd, type(kd), ffi.typeof(kd))
+dump(kd:totable())
+print(kd:extract_key({1, 2, 'x', 4}), kd:extract_key(box.tuple.new{5, 6}))
+print(kd:compare({1, 0, 'a'}, {1, 0, 'c'}), kd:compare({1, 0, 'A'}, {1, 0, 'a'}), kd:compare({2}, {1, 0, 'z'}), kd:compare({1}, {1, 0, 'a'}))
+print(kd:compare_with_key({1, 0, 'b'}, {1}), kd:compare_with_key({1, 0, 'b'}, {1, 'c'}), kd:compare_with_key({1, 0, 'b'}, {}))
+local kd2 = key_def.new({{fieldno = 2, type = 'string'}, {fieldno = 1, type = 'unsigned'}})
+dump(kd:merge(kd2):totable())
+dump(kd2:merge(kd):totable())
+local s1 = key_def.new({{fieldno = 1, type = 'string'}})
+print(s1:compare({'a'}, {'c'}), s1:compare({'ab'}, {'a'}), s1:compare({'a'}, {'abc'}), s1:compare({'z'}, {'a'}))
+local n1 = key_def.new({{fieldno = 1, type = 'number'}})
+print(n1:compare({1.5}, {1}), n1:compare({-1}, {10}), n1:compare({2}, {2.0}))
+local sc = key_def.new({{fieldno = 1, type = 'scalar'}})
+print(sc:compare({true}, {1}), sc:compare({'a'}, {1}), sc:compare({false}, {true}))
+print(pcall(key_def.new))
+print(pcall(key_def.new, {}))
+print(pcall(key_def.new, {{type = 'unsigned'}}))
+print(pcall(key_def.new, {{fieldno = 1}}))
+print(pcall(key_def.new, {{fieldno = 1, field = 1, type = 'unsigned'}}))
+print(pcall(key_def.new, {{fieldno = 1, type = 'any'}}))
+print(pcall(key_def.new, {{fieldno = 1, type = 'foo'}}))
+print(pcall(key_def.new, {{fieldno = 1, type = 'string', collation = 'nope'}}))
+print(pcall(key_def.new, {{fieldno = 1, type = 'string', collation = 'unicode', collation_id = 1}}))
+print(pcall(key_def.new, {{fieldno = 1, type = 'string', collation_id = 999}}))
+print(pcall(key_def.new, {{fieldno = 1, type = 'string', path = '[*]'}}))
+print(pcall(key_def.new, {{fieldno = 1, type = 'string', path = '..'}}))
+print(pcall(key_def.new, {1}))
+print(pcall(key_def.new, {{fieldno = 0, type = 'string'}}))
+print(pcall(key_def.new, {{fieldno = 1, type = 'UNSIGNED'}}), pcall(key_def.new, {{fieldno = 1, type = 'num'}}), pcall(key_def.new, {{fieldno = 1, type = ''}}))
+print(pcall(key_def.new, {{fieldno = 1, type = 'int'}}))
+print(pcall(kd.extract_key, kd, {'x'}))
+print(pcall(kd.extract_key, kd, {}))
+print(pcall(kd.extract_key, kd))
+print(pcall(kd.extract_key, kd, 1))
+print(pcall(kd.extract_key, kd, {a = 1}))
+print(pcall(kd.compare, kd, {1}))
+print(pcall(kd.compare_with_key, kd, {1}, {'x'}))
+print(pcall(kd.compare_with_key, kd, {1}, {1, 'a', 3}))
+print(pcall(kd.compare_with_key, kd, {1}, 1))
+print(kd:compare_with_key({1}, box.tuple.new{1}))
+print(pcall(kd.merge, kd, 1))
+print(pcall(kd.totable, 1))
+local p = key_def.new({{fieldno = 2, type = 'string', path = 'a.b'}, {fieldno = 2, type = 'unsigned', path = '[2]', is_nullable = true}})
+dump(p:totable())
+print(p:extract_key({1, {a = {b = 'q'}}}))
+print(pcall(p.extract_key, p, {1, {a = 1}}))
+print(p:compare({1, {a = {b = 'q'}}}, {1, {a = {b = 'r'}}}))
+print(kd.nothing, kd.totable ~= nil)
+local ok, e = pcall(key_def.new, {{fieldno = 1, type = 'foo'}}) print(e.type, e.code)
+local ok, e = pcall(kd.extract_key, kd, {'x'}) print(e.type, e.code)
+dump(key_def.new({{fieldno = 1, type = 'string', collation = 'none'}}):totable())
+dump(key_def.new({{fieldno = 1, type = 'string', collation_id = 2}}):totable())
+local c1 = key_def.new({{fieldno = 1, type = 'string', collation = 'unicode_ci'}})
+local c2 = key_def.new({{fieldno = 1, type = 'string', collation = 'unicode'}})
+local c3 = key_def.new({{fieldno = 1, type = 'string'}})
+print(#c1:merge(c2):totable(), #c2:merge(c1):totable(), #c1:merge(c1):totable(), #c3:merge(c2):totable(), #c2:merge(c3):totable())
+local kn = key_def.new({{fieldno = 2, type = 'unsigned', is_nullable = true}})
+print(kn:compare({1}, {1, 5}), kn:compare({1, box.NULL}, {1}), kn:extract_key({1}))
+local keys = {} for k in pairs(key_def) do table.insert(keys, k) end table.sort(keys) print(table.concat(keys, ' '))
+os.exit(0)
+`
+
+// TestKeyDef compares the key_def module with the reference.
+func TestKeyDef(t *testing.T) {
+	sameAsTarantool(t, keyDefScript)
+}
+
+// mergerScript exercises the merger module: table, buffer and tuple
+// sources, chunked sources, nested mergers, reverse order, equal keys
+// (whose order comes from 2.6's heap), select into a table or a buffer,
+// pairs, and the errors of each.
+const mergerScript = `box.cfg{log_level = 1}
+local merger = require('merger')
+local key_def = require('key_def')
+local buffer = require('buffer')
+local msgpack = require('msgpack')
+local kd = key_def.new({{fieldno = 1, type = 'unsigned'}})
+local function show(t) local out = {} for _, x in ipairs(t) do table.insert(out, tostring(x)) end print(table.concat(out, ' ')) end
+local s1 = merger.new_source_fromtable({{1, 'a'}, {3, 'c'}, {5, 'e'}})
+local s2 = merger.new_source_fromtable({{2, 'b'}, {3, 'c2'}, {4, 'd'}})
+local m = merger.new(kd, {s1, s2})
+print(type(m), require('ffi').typeof(m))
+show(m:select())
+show(m:select())
+show(merger.new(kd, {merger.new_source_fromtable({{1}, {1, 'x'}, {2}}), merger.new_source_fromtable({{1, 'y'}, {2, 'z'}}), merger.new_source_fromtable({{1, 'w'}})}):select())
+show(merger.new(kd, {merger.new_source_fromtable({{2, 1}, {2, 2}, {2, 3}}), merger.new_source_fromtable({{2, 4}, {2, 5}}), merger.new_source_fromtable({{2, 6}}), merger.new_source_fromtable({{2, 7}, {3}})}):select())
+show(merger.new(kd, {merger.new_source_fromtable({{2, 1}, {2, 2}}), merger.new_source_fromtable({{2, 4}, {1, 5}})}, {reverse = true}):select())
+local m3 = merger.new(kd, {merger.new_source_fromtable({{5}, {3}, {1}}), merger.new_source_fromtable({{4}, {2}})}, {reverse = true})
+show(m3:select({limit = 3}))
+show(m3:select())
+local b = buffer.ibuf()
+msgpack.encode({{1, 'b1'}, {4, 'b4'}}, b)
+local m4 = merger.new(kd, {merger.new_source_frombuffer(b), merger.new_source_fromtable({{2, 't2'}, {3, 't3'}})})
+local out = buffer.ibuf()
+m4:select({buffer = out, limit = 3})
+print(out:size(), require('json').encode((msgpack.decode(out.rpos, out:size()))))
+for i, t in merger.new(kd, {merger.new_source_fromtable({{1}, {3}}), merger.new_source_fromtable({{2}})}):pairs() do print(type(i), t) end
+print(merger.new(kd, {merger.new_source_fromtable({{1}, {3}}), merger.new_source_fromtable({{2}})}):pairs():map(function(t) return t[1] end):totable()[2])
+local chunks = {{{1}, {4}}, {{6}}, {}}
+local i = 0
+local src = merger.new_table_source(function(param, state) i = i + 1 if chunks[i] == nil then return nil end return i, chunks[i] end, nil, 0)
+show(merger.new(kd, {src, merger.new_source_fromtable({{2}, {5}})}):select())
+local tuples = {box.tuple.new{3}, box.tuple.new{1}}
+local j = 0
+show(merger.new_tuple_source(function() j = j + 1 if tuples[j] == nil then return end return j, tuples[j] end):select())
+local bufs = {buffer.ibuf(), buffer.ibuf()}
+msgpack.encode({{7}}, bufs[1]) msgpack.encode({{8}, {9}}, bufs[2])
+local k = 0
+show(merger.new_buffer_source(function() k = k + 1 if bufs[k] == nil then return end return k, bufs[k] end):select())
+print(pcall(merger.new))
+print(pcall(merger.new, kd))
+print(pcall(merger.new, kd, {1}))
+print(pcall(merger.new, kd, {}, {reverse = 1}))
+print(pcall(merger.new_source_fromtable, 1))
+print(pcall(merger.new_source_frombuffer, {}))
+print(pcall(merger.new_table_source))
+print(pcall(merger.new_table_source, 1))
+print(pcall(m.select, 1))
+print(pcall(m.select, m, {limit = 'x'}))
+print(pcall(m.select, m, {buffer = 1}))
+print(pcall(m.pairs, 1))
+print(pcall(function() return merger.new(kd, {merger.new_source_fromtable({{'x'}})}):select() end))
+print(pcall(function() return merger.new(kd, {merger.new_source_fromtable({{}})}):select() end))
+print(pcall(function() return merger.new(kd, {merger.new_source_fromtable({1})}):select() end))
+print(pcall(function() return merger.new(kd, {merger.new_table_source(function() return 1, 2, 3 end)}):select() end))
+print(pcall(function() return merger.new(kd, {merger.new_table_source(function() return 1, 2 end)}):select() end))
+local ok, e = pcall(function() return merger.new(kd, {merger.new_table_source(function() error('gen failed') end)}):select() end)
+print(ok, e, type(e), e.type)
+local bb = buffer.ibuf() bb:alloc(1)[0] = 0x91
+print(pcall(function() return merger.new(kd, {merger.new_source_frombuffer(bb)}):select() end))
+local keys = {} for k in pairs(merger) do table.insert(keys, k) end table.sort(keys) print(table.concat(keys, ' '))
+show(merger.new(kd, {merger.new(kd, {merger.new_source_fromtable({{1}, {5}})}), merger.new_source_fromtable({{3}})}):select())
+print(m.nothing, m.select ~= nil)
+os.exit(0)
+`
+
+// TestMerger compares the merger module with the reference.
+func TestMerger(t *testing.T) {
+	sameAsTarantool(t, mergerScript)
+}
