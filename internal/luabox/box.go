@@ -37,6 +37,7 @@ func (rt *Runtime) openBox() {
 	rt.openStat()
 	rt.openKeyDef()
 	rt.openMerger()
+	rt.openPopen()
 
 	L.RawGetField(boxT, "internal")
 	L.SetFuncs(-1, map[string]lua.Function{

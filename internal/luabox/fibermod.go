@@ -32,7 +32,7 @@ type luaFiber struct {
 // errCancelled is the FiberIsCancelled error a cancelled fiber raises at
 // its next cancellation point.
 func errCancelled() *boxerr.Error {
-	return &boxerr.Error{Type: "FiberIsCancelled", Message: "fiber is cancelled"}
+	return &boxerr.Error{Code: boxerr.ER_PROC_LUA, Type: "FiberIsCancelled", Message: "fiber is cancelled"}
 }
 
 // testCancel raises FiberIsCancelled when the running fiber was cancelled

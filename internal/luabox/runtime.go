@@ -117,6 +117,7 @@ type Runtime struct {
 	iters                         iterators    // index iterators Lua holds
 	keyDefs                       keyDefs      // key_def objects
 	mergers                       mergeSources // merger module's sources
+	popenType                     *lua.ObjectType
 	fiberType, chanType, condType *lua.ObjectType
 	fiberObjectsRef               int // weak table: fiber id -> fiber object
 
