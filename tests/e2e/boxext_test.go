@@ -328,6 +328,10 @@ print(select('#', s:pairs()))
 print(s:pairs():nth(2)[2])
 local it = s:pairs() print(select(2, it.gen(it.param, it.state))[1])
 local n = 0 for _, tu in s:pairs() do n = n + tu[1] end print(n)
+print(pcall(function() for k in pairs(nil) do end end))
+print(pcall(function() for k in ipairs(5) do end end))
+print(pcall(pairs), pcall(ipairs))
+local n = 0 for k in pairs({a = 1, b = 2}) do n = n + 1 end print(n)
 os.exit(0)
 `
 

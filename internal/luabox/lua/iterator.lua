@@ -81,7 +81,10 @@ H.set_tuple_ipairs(tuple_ipairs)
 local rawpairs, rawipairs = pairs, ipairs
 local getmetatable, type = getmetatable, type
 
-pairs = function(t)
+-- The arguments pass on as given, so that LuaJIT's own functions raise
+-- their own errors (none given: "value expected").
+pairs = function(...)
+    local t = ...
     if type(t) == 'userdata' then
         local mt = getmetatable(t)
         local mm = type(mt) == 'table' and rawget(mt, '__pairs')
@@ -89,10 +92,11 @@ pairs = function(t)
             return mm(t)
         end
     end
-    return rawpairs(t)
+    return rawpairs(...)
 end
 
-ipairs = function(t)
+ipairs = function(...)
+    local t = ...
     if type(t) == 'userdata' then
         local mt = getmetatable(t)
         local mm = type(mt) == 'table' and rawget(mt, '__ipairs')
@@ -100,5 +104,5 @@ ipairs = function(t)
             return mm(t)
         end
     end
-    return rawipairs(t)
+    return rawipairs(...)
 end
