@@ -175,11 +175,17 @@ func (b *Box) CheckAccess(s *Session, objType string, objID uint32, access Acces
 	if need == 0 {
 		return nil
 	}
+	// The positions are those of the checks of 2.6 these stand for:
+	// access_check_space for spaces, access_check_universe otherwise.
+	file, usageLine, line := "./src/box/session.cc", 332, 332
+	if objType == objSpace {
+		file, usageLine, line = "./src/box/space.c", 86, 91
+	}
 	if need&AccessUsage != 0 {
-		return accessDenied(AccessUsage, objUniverse, "", b.userName(uid))
+		return accessDenied(AccessUsage, objUniverse, "", b.userName(uid)).At(file, usageLine)
 	}
 	if objType == objUniverse {
-		return accessDenied(need, objUniverse, "", b.userName(uid))
+		return accessDenied(need, objUniverse, "", b.userName(uid)).At(file, line)
 	}
 	need &^= b.entity(uid, objType)
 	need &^= b.effective(uid, objType, objID, false)
@@ -190,7 +196,7 @@ func (b *Box) CheckAccess(s *Session, objType string, objID uint32, access Acces
 	if owner == uid {
 		return nil
 	}
-	return accessDenied(need, objType, name, b.userName(uid))
+	return accessDenied(need, objType, name, b.userName(uid)).At(file, line)
 }
 
 // CheckCall checks the right to call a function by name, as 2.6's

@@ -1,9 +1,11 @@
 package luabox
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
+	"github.com/spindledb/spindle/internal/boxerr"
 	"github.com/spindledb/spindle/internal/msgpack"
 )
 
@@ -160,3 +162,96 @@ return 'ok', tostring(#res)`, "=fuzz"); err != nil {
 
 // mpBytes encodes v as MessagePack.
 func mpBytes(v any) []byte { return msgpack.MustAppend(nil, v) }
+
+// TestCallSetuid runs CALL requests as a user who may only execute two
+// functions: the setuid one runs as its owner (admin) and reads a space
+// the user may not, the other runs as the user and fails with the
+// AccessDeniedError a client sees.
+func TestCallSetuid(t *testing.T) {
+	var rtp **Runtime
+	rt, sched, _ := nbRuntimeHost(t, func(rt **Runtime) Host { rtp = rt; return nbBoxHost{rt: rt} })
+	*rtp = rt
+	f := sched.New("test.lua")
+	f.Acquire()
+	defer f.Finish()
+	fc := rt.NewFiberCtx(f, nil)
+	defer rt.ReleaseFiberCtx(fc)
+	if err := rt.RunString(fc, `box.cfg{}
+box.schema.user.create('u')
+box.schema.space.create('secret'):create_index('pk')
+box.space.secret:insert{42}
+function peek() return box.space.secret:get{42}[1], box.session.uid(), box.session.euid() end
+function peek2() return box.space.secret:get{42}[1] end
+box.schema.func.create('peek', {setuid = true})
+box.schema.func.create('peek2')
+box.schema.user.grant('u', 'execute', 'function', 'peek')
+box.schema.user.grant('u', 'execute', 'function', 'peek2')`, "=test.lua"); err != nil {
+		t.Fatal(err)
+	}
+	sess := rt.Box.NewSession()
+	u := rt.Box.UserByName("u")
+	if err := rt.Box.SetUser(sess, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	call := rt.NewFiberCtx(f, sess)
+	defer rt.ReleaseFiberCtx(call)
+	f.Local = call
+	n, out, err := rt.Call(call, "peek", []byte{0x90}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []any
+	for rest := out; len(rest) > 0; {
+		v, m, err := msgpack.Decode(rest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, v)
+		rest = rest[m:]
+	}
+	if n != 3 || fmt.Sprint(got) != fmt.Sprintf("[42 %d 1]", u.ID) {
+		t.Fatalf("peek returned %d values %v", n, got)
+	}
+	if sess.UserID() != u.ID {
+		t.Fatalf("the session's user became %d", sess.UserID())
+	}
+	_, _, err = rt.Call(call, "peek2", []byte{0x90}, false)
+	e := boxerr.From(err)
+	if e.Type != "AccessDeniedError" || e.Message != "Read access to space 'secret' is denied for user 'u'" ||
+		e.ObjectName != "secret" || e.AccessType != "Read" || e.File != "./src/box/space.c" {
+		t.Fatalf("peek2: %+v", *e)
+	}
+	_, _, err = rt.Call(call, "nosuch", []byte{0x90}, false)
+	if e := boxerr.From(err); e.Message != "Execute access to function 'nosuch' is denied for user 'u'" {
+		t.Fatalf("nosuch: %v", err)
+	}
+	f.Local = fc
+}
+
+// TestPopenYieldsAndCancels checks that a read waiting for a child gives
+// the baton to other fibers, and that cancelling the reading fiber ends
+// its read with FiberIsCancelled while the data stays for the next read.
+func TestPopenYieldsAndCancels(t *testing.T) {
+	out, _ := runLua(t, nil, `
+local popen, fiber = require('popen'), require('fiber')
+local log = {}
+local ph = popen.shell('sleep 0.2; echo late', 'r')
+local ticker = fiber.new(function() for i = 1, 5 do table.insert(log, 'tick') fiber.sleep(0.01) end end)
+table.insert(log, ph:read())
+ph:close()
+local cat = popen.shell('cat', 'rw')
+local reader = fiber.new(function() return cat:read() end)
+reader:set_joinable(true)
+fiber.sleep(0.05)
+reader:cancel()
+local ok, err = reader:join()
+table.insert(log, tostring(ok) .. ' ' .. tostring(err) .. ' ' .. err.type)
+cat:write('kept\n')
+table.insert(log, cat:read({timeout = 5}))
+cat:close()
+out = table.concat(log, '|')`)
+	want := "tick|tick|tick|tick|tick|late\n|false fiber is cancelled FiberIsCancelled|kept\n"
+	if out != want {
+		t.Fatalf("out = %q\nwant  %q", out, want)
+	}
+}

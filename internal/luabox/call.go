@@ -73,9 +73,6 @@ func (rt *Runtime) Eval(fc *FiberCtx, expr string, args []byte) (int, []byte, er
 	if rt.Box != nil {
 		// EVAL needs execute on universe in Tarantool 2.6.
 		if err := rt.Box.CheckAccess(fc.Sess, "universe", 0, box.AccessExecute); err != nil {
-			if e := boxerr.From(err); e.Type == "AccessDeniedError" {
-				e.At("./src/box/session.cc", 332) // access_check_universe's
-			}
 			return 0, nil, err
 		}
 	}
