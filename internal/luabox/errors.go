@@ -366,9 +366,11 @@ func (rt *Runtime) errorFromArgs(L lua.State, base int) *boxerr.Error {
 			reason, _ = L.ToString(-1)
 		}
 		if err := L.GetField(base, "type"); err == nil && !L.IsNil(-1) {
-			// Any type, a class's name included, makes a CustomError.
-			e.Type = "CustomError"
-			e.CustomType, _ = L.ToString(-1)
+			// Any type, a class's name included, makes a CustomError;
+			// a value with no string form (lua_tostring's NULL) none.
+			if typ, ok := L.ToString(-1); ok {
+				e.Type, e.CustomType = "CustomError", typ
+			}
 		}
 		L.SetTop(top)
 	default:
