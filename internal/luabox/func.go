@@ -57,11 +57,14 @@ func (rt *Runtime) openFunc() {
 // and the methods box.schema.func.bless gives.
 func (rt *Runtime) refreshFuncs() {
 	b := rt.Box
-	if b == nil || b.FuncVersion() == rt.funcs.seen {
+	if b == nil {
 		return
 	}
 	if b.FuncLoader == nil {
 		b.FuncLoader = rt.loadFuncBody
+	}
+	if b.FuncVersion() == rt.funcs.seen {
+		return
 	}
 	rt.funcs.seen = b.FuncVersion()
 	L := rt.L
