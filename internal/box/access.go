@@ -46,6 +46,13 @@ func (b *Box) AdminSession() *Session {
 	return s
 }
 
+// As returns the session s acting as user uid, for a fiber that runs a
+// setuid function or box.session.su(user, fn): the same session id, the
+// access of uid, and s itself unchanged for its other fibers.
+func (s *Session) As(uid uint32) *Session {
+	return &Session{ID: s.ID, uid: uid, box: s.box}
+}
+
 // UserID is the session's effective user.
 func (s *Session) UserID() uint32 { return s.uid }
 
@@ -65,6 +72,7 @@ func (b *Box) SetUser(s *Session, uid uint32) error {
 // 20 bytes are used) and on success switches the session to the user. A
 // failure leaves the session unchanged.
 func (b *Box) Authenticate(s *Session, user string, salt, scramble []byte) error {
+	b.collect(StatAuth)
 	u := b.userByName[user]
 	if u == nil || u.IsRole {
 		return boxerr.New(boxerr.ER_NO_SUCH_USER, user)
@@ -112,10 +120,11 @@ func (b *Box) checkSpaceAccess(s *Session, sp *Space, access Access) error {
 		if b.users[uid] == nil {
 			return boxerr.New(boxerr.ER_NO_SUCH_USER, itoa(uid))
 		}
+		// Where 2.6's access_check_space raises them.
 		if b.universal(uid)&AccessUsage == 0 {
-			return accessDenied(AccessUsage, objUniverse, "", b.userName(uid))
+			return accessDenied(AccessUsage, objUniverse, "", b.userName(uid)).At("./src/box/space.c", 86)
 		}
-		return accessDenied(access, objSpace, sp.Name, b.userName(uid))
+		return accessDenied(access, objSpace, sp.Name, b.userName(uid)).At("./src/box/space.c", 91)
 	}
 	return nil
 }
@@ -166,11 +175,17 @@ func (b *Box) CheckAccess(s *Session, objType string, objID uint32, access Acces
 	if need == 0 {
 		return nil
 	}
+	// The positions are those of the checks of 2.6 these stand for:
+	// access_check_space for spaces, access_check_universe otherwise.
+	file, usageLine, line := "./src/box/session.cc", 332, 332
+	if objType == objSpace {
+		file, usageLine, line = "./src/box/space.c", 86, 91
+	}
 	if need&AccessUsage != 0 {
-		return accessDenied(AccessUsage, objUniverse, "", b.userName(uid))
+		return accessDenied(AccessUsage, objUniverse, "", b.userName(uid)).At(file, usageLine)
 	}
 	if objType == objUniverse {
-		return accessDenied(need, objUniverse, "", b.userName(uid))
+		return accessDenied(need, objUniverse, "", b.userName(uid)).At(file, line)
 	}
 	need &^= b.entity(uid, objType)
 	need &^= b.effective(uid, objType, objID, false)
@@ -181,33 +196,52 @@ func (b *Box) CheckAccess(s *Session, objType string, objID uint32, access Acces
 	if owner == uid {
 		return nil
 	}
-	return accessDenied(need, objType, name, b.userName(uid))
+	return accessDenied(need, objType, name, b.userName(uid)).At(file, line)
 }
 
-// CheckCall checks the right to call a stored function by name
-// (access_check_func): execute on universe, on all functions, on the
-// function itself, or ownership. An unregistered name needs universal
-// execute, and the error names the function as 2.6 does.
+// CheckCall checks the right to call a function by name, as 2.6's
+// box_process_call does: a function registered in _func is checked by
+// CheckFuncAccess (func_access_check), any other name needs execute and
+// usage on universe (access_check_universe_object), the error naming the
+// function.
 func (b *Box) CheckCall(s *Session, name string) error {
+	if s == nil {
+		return nil
+	}
+	if f := b.funcByName[name]; f != nil {
+		return b.CheckFuncAccess(s, f)
+	}
+	uid := s.uid
+	if denied := (AccessExecute | AccessUsage) &^ b.universal(uid); denied != 0 {
+		if b.users[uid] == nil {
+			return boxerr.New(boxerr.ER_NO_SUCH_USER, itoa(uid))
+		}
+		return accessDenied(denied, objFunction, name, b.userName(uid)).At("./src/box/session.cc", 332)
+	}
+	return nil
+}
+
+// CheckFuncAccess is 2.6's func_access_check: execute and usage on
+// universe, or execute on all functions, on f itself, or ownership of f,
+// with usage from universe or all functions.
+func (b *Box) CheckFuncAccess(s *Session, f *Func) error {
 	if s == nil {
 		return nil
 	}
 	uid := s.uid
 	uni := b.universal(uid)
-	if uni&AccessUsage == 0 {
-		return accessDenied(AccessUsage, objUniverse, "", b.userName(uid))
-	}
-	if uni&AccessExecute != 0 {
+	if uni&(AccessExecute|AccessUsage) == AccessExecute|AccessUsage {
 		return nil
 	}
-	f := b.funcByName[name]
-	if f == nil {
-		return accessDenied(AccessExecute, objFunction, name, b.userName(uid))
+	need := (AccessExecute | AccessUsage) &^ b.entity(uid, objFunction)
+	need &^= uni
+	if need&AccessUsage != 0 || (f.OwnerID != uid && need&^b.effective(uid, objFunction, f.ID, false) != 0) {
+		if b.users[uid] == nil {
+			return boxerr.New(boxerr.ER_NO_SUCH_USER, itoa(uid))
+		}
+		return accessDenied(AccessExecute, objFunction, f.Name, b.userName(uid)).At("./src/box/func.c", 629)
 	}
-	if f.OwnerID == uid || (b.entity(uid, objFunction)|b.effective(uid, objFunction, f.ID, false))&AccessExecute != 0 {
-		return nil
-	}
-	return accessDenied(AccessExecute, objFunction, name, b.userName(uid))
+	return nil
 }
 
 // objectName is schema_find_name plus the owner of the object.

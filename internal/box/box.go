@@ -3,7 +3,9 @@ package box
 import (
 	"sort"
 
+	"github.com/spindledb/spindle/internal/boxerr"
 	"github.com/spindledb/spindle/internal/memtx"
+	"github.com/spindledb/spindle/internal/rmean"
 	"github.com/spindledb/spindle/internal/xrow"
 )
 
@@ -58,8 +60,20 @@ type Box struct {
 	// own copy of its access to all spaces knows when it is stale.
 	accessVersion uint64
 
-	funcs      map[uint32]*Func
-	funcByName map[string]*Func
+	// Stat counts the requests of box.stat(): by IPROTO request type, as
+	// 2.6's rmean_box (statNames).
+	Stat *rmean.Rmean
+	// ErrorStat counts the client errors made (box.stat().ERROR, 2.6's
+	// rmean_error); the box made last in a process gets the count.
+	ErrorStat *rmean.Rmean
+
+	funcs       map[uint32]*Func
+	funcByName  map[string]*Func
+	funcVersion uint64
+	// FuncLoader, when set, loads the body of a Lua function being
+	// created (the Lua runtime compiles it); its error fails the insert
+	// into _func, as a body 2.6 cannot load does.
+	FuncLoader func(f *Func) error
 
 	// sequences is the _sequence catalog; seqValues is the sequence
 	// cache (sequence_data_index): id -> current value of every started
@@ -102,9 +116,45 @@ func New(opts Options) *Box {
 		sequences:   make(map[uint32]*Sequence),
 		seqValues:   make(map[uint32]int64),
 	}
+	b.Stat = rmean.New(statNames[:]...)
+	b.ErrorStat = rmean.New("ERROR")
+	boxerr.OnMade(func() { b.ErrorStat.Collect(0, 1) })
 	b.initSchema()
 	return b
 }
+
+// statNames are the names of box.stat()'s counters by IPROTO request
+// type (2.6's iproto_type_strs up to IPROTO_TYPE_STAT_MAX); the types
+// without a name (CALL_16, NOP) are not shown.
+var statNames = [...]string{1: "SELECT", 2: "INSERT", 3: "REPLACE", 4: "UPDATE", 5: "DELETE",
+	7: "AUTH", 8: "EVAL", 9: "UPSERT", 10: "CALL", 11: "EXECUTE", 13: "PREPARE"}
+
+// StatNames returns the names of box.stat()'s request counters by
+// request type ("" for the types not shown).
+func StatNames() []string { return statNames[:] }
+
+// Request types box.stat() counts besides the DML ones.
+const (
+	StatAuth    = 7
+	StatEval    = 8
+	StatCall    = 10
+	StatExecute = 11
+	StatPrepare = 13
+)
+
+// collect counts a request of type typ in box.stat(), as 2.6 counts
+// every request it processes; rows of bootstrap and recovery are not
+// counted (2.6 resets its counters once box.cfg has loaded them).
+func (b *Box) collect(typ int) {
+	if !b.loading && typ > 0 && typ < len(statNames) && statNames[typ] != "" {
+		b.Stat.Collect(typ, 1)
+	}
+}
+
+// Collect counts a request box.stat() shows that box itself does not
+// process (StatCall, StatEval, StatAuth, ...), or a select that reads an
+// index directly (index:get, index:pairs).
+func (b *Box) Collect(typ int) { b.collect(typ) }
 
 // Space returns the space with the given id, nil if none.
 func (b *Box) Space(id uint32) *Space { return b.spaces[id] }

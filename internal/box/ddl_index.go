@@ -344,6 +344,40 @@ func (b *Box) collationName(id uint32) (string, bool) {
 	return name, true
 }
 
+// Collation returns the name of collation id as _collation has it
+// ("none", "unicode", ...), false when there is no such collation.
+func (b *Box) Collation(id uint32) (string, bool) {
+	sp := b.spaces[collationSpaceID]
+	if sp == nil || sp.Primary() == nil {
+		return "", false
+	}
+	t, _ := sp.Primary().Get(keyU32(id))
+	if t == nil {
+		return "", false
+	}
+	name, err := fieldStr(t, 1, "name")
+	return name, err == nil
+}
+
+// CollationByName returns the id of the collation named name in
+// _collation, false when there is none.
+func (b *Box) CollationByName(name string) (uint32, bool) {
+	sp := b.spaces[collationSpaceID]
+	if sp == nil {
+		return 0, false
+	}
+	var id uint32
+	found := false
+	forEach(sp, func(t *memtx.Tuple) {
+		if n, err := fieldStr(t, 1, "name"); !found && err == nil && n == name {
+			if v, err := fieldU32(t, 0, "id"); err == nil {
+				id, found = v, true
+			}
+		}
+	})
+	return id, found
+}
+
 func indexDefsEqual(a, b *memtx.IndexDef) bool {
 	if a.ID != b.ID || a.Name != b.Name || a.Type != b.Type || a.Unique != b.Unique ||
 		len(a.Key.Parts) != len(b.Key.Parts) {

@@ -1,8 +1,11 @@
 package box
 
 import (
+	"sort"
+
 	"github.com/spindledb/spindle/internal/boxerr"
 	"github.com/spindledb/spindle/internal/memtx"
+	"github.com/spindledb/spindle/internal/msgpack"
 )
 
 // sysTrigger is an on_replace trigger of a system space. It runs after the
@@ -17,6 +20,96 @@ type Func struct {
 	Name     string
 	Setuid   bool
 	Language string
+	// The fields of 2.6's longer _func rows (those box.schema.func.create
+	// writes), with func_def's defaults for shorter rows: Body and
+	// Comment empty when absent, Returns "any", Aggregate "none",
+	// ExportsLua true.
+	Body            string
+	Comment         string
+	Returns         string
+	Aggregate       string
+	IsDeterministic bool
+	IsSandboxed     bool
+	IsMultikey      bool
+	ExportsLua      bool
+	ExportsSQL      bool
+}
+
+// Funcs returns every registered function in ascending id order.
+func (b *Box) Funcs() []*Func {
+	out := make([]*Func, 0, len(b.funcs))
+	for _, f := range b.funcs {
+		out = append(out, f)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// Func returns the function with id, nil if none.
+func (b *Box) Func(id uint32) *Func { return b.funcs[id] }
+
+// _func field numbers of 2.6 (BOX_FUNC_FIELD_*), 0-based.
+const (
+	funcFieldBody            = 5
+	funcFieldReturns         = 8
+	funcFieldAggregate       = 9
+	funcFieldIsDeterministic = 11
+	funcFieldIsSandboxed     = 12
+	funcFieldExports         = 14
+	funcFieldOpts            = 15
+	funcFieldComment         = 16
+)
+
+// parseFuncExtra reads the fields after language that func_def takes
+// from a long _func row. Fields of the wrong type keep their defaults:
+// the catalog's own writers (box.schema.func.create) always write them
+// right.
+func parseFuncExtra(t *memtx.Tuple, f *Func) {
+	f.Returns, f.Aggregate, f.ExportsLua = "any", "none", true
+	if t.Len() <= funcFieldBody {
+		return
+	}
+	str := func(n int) string {
+		v, _ := fieldStr(t, n, "")
+		return v
+	}
+	flag := func(n int) bool {
+		v, _ := fieldBool(t, n)
+		return v
+	}
+	f.Body, f.Comment = str(funcFieldBody), str(funcFieldComment)
+	if r := str(funcFieldReturns); r != "" {
+		f.Returns = r
+	}
+	if a := str(funcFieldAggregate); a != "" {
+		f.Aggregate = a
+	}
+	f.IsDeterministic, f.IsSandboxed = flag(funcFieldIsDeterministic), flag(funcFieldIsSandboxed)
+	if ex := t.Field(funcFieldExports); ex != nil && msgpack.TypeOf(ex) == msgpack.Array {
+		f.ExportsLua = false
+		cnt, pos, _ := msgpack.ReadArrayHeader(ex)
+		for i := uint32(0); i < cnt; i++ {
+			s, n, err := msgpack.ReadString(ex[pos:])
+			if err != nil {
+				break
+			}
+			pos += n
+			switch s {
+			case "LUA":
+				f.ExportsLua = true
+			case "SQL":
+				f.ExportsSQL = true
+			}
+		}
+	}
+	if o := t.Field(funcFieldOpts); o != nil && msgpack.TypeOf(o) == msgpack.Map {
+		_ = mapEntries(o, func() error { return nil }, func(key string, val []byte) error {
+			if key == "is_multikey" {
+				f.IsMultikey, _, _ = msgpack.ReadBool(val)
+			}
+			return nil
+		})
+	}
 }
 
 // FuncByName returns the function registered under name, nil if none.
@@ -57,10 +150,16 @@ func parseFunc(t *memtx.Tuple) (*Func, error) {
 			return nil, boxerr.New(boxerr.ER_FUNCTION_LANGUAGE, f.Language, f.Name)
 		}
 	}
+	parseFuncExtra(t, f)
 	return f, nil
 }
 
+// FuncVersion counts the changes of the function catalog (box.func
+// follows it): every change of _func, and every undone one.
+func (b *Box) FuncVersion() uint64 { return b.funcVersion }
+
 func (b *Box) reloadFuncs() {
+	b.funcVersion++
 	b.funcs = make(map[uint32]*Func)
 	b.funcByName = make(map[string]*Func)
 	if sp := b.spaces[funcSpaceID]; sp != nil {
@@ -84,6 +183,13 @@ func (b *Box) onReplaceFunc(txn *Txn, old, new *memtx.Tuple) error {
 		if err := b.checkDDL(txn.session, f.Name, f.ID, f.OwnerID, objFunction, AccessCreate); err != nil {
 			return err
 		}
+		// 2.6 compiles a Lua function's body when the function is
+		// created; a body that does not load fails the insert.
+		if f.Language == "LUA" && f.Body != "" && b.FuncLoader != nil && !b.loading {
+			if err := b.FuncLoader(f); err != nil {
+				return err
+			}
+		}
 	case old != nil && new == nil:
 		f, err := parseFunc(old)
 		if err != nil {
@@ -99,7 +205,7 @@ func (b *Box) onReplaceFunc(txn *Txn, old, new *memtx.Tuple) error {
 		return boxerr.New(boxerr.ER_UNSUPPORTED, "function", "alter")
 	}
 	b.reloadFuncs()
-	txn.onUndo(b.reloadFuncs)
+	txn.onUndoReload(b.reloadFuncs)
 	return nil
 }
 
@@ -149,7 +255,7 @@ func (b *Box) onReplaceUser(txn *Txn, old, new *memtx.Tuple) error {
 		}
 	}
 	b.reloadUsers()
-	txn.onUndo(b.reloadUsers)
+	txn.onUndoReload(b.reloadUsers)
 	return nil
 }
 
@@ -216,7 +322,7 @@ func (b *Box) onReplacePriv(txn *Txn, old, new *memtx.Tuple) error {
 		}
 	}
 	b.reloadGrants()
-	txn.onUndo(b.reloadGrants)
+	txn.onUndoReload(b.reloadGrants)
 	return nil
 }
 

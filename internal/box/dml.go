@@ -51,6 +51,7 @@ type Request struct {
 // txn (nil: autocommit). It returns the new tuple (insert, replace,
 // update), the deleted tuple (delete) or nil (upsert, or nothing found).
 func (b *Box) Execute(s *Session, txn *Txn, req *Request) (*memtx.Tuple, error) {
+	b.collect(int(req.Type))
 	return b.execute(s, txn, req, nil, true, nil)
 }
 
@@ -550,6 +551,7 @@ func AppendDML(dst []byte, r *Request) []byte {
 // Select checks read access and returns at most req.Limit tuples after
 // skipping req.Offset, in the order of the iterator.
 func (b *Box) Select(s *Session, req *Request) ([]*memtx.Tuple, error) {
+	b.collect(int(reqSelect))
 	sp := b.spaceByID(req.SpaceID)
 	if sp == nil {
 		return nil, boxerr.New(boxerr.ER_NO_SUCH_SPACE, itoa(req.SpaceID))

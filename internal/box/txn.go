@@ -98,6 +98,22 @@ func (t *Txn) Active() bool { return t != nil && !t.done }
 
 func (t *Txn) onUndo(fn func()) { t.undo = append(t.undo, undoEntry{fn: fn}) }
 
+// onUndoReload registers fn, which rebuilds a catalog from its system
+// space, to run when the statement being executed is undone. A system
+// space trigger calls it while the statement's own tuple change is the
+// newest undo entry; fn goes before that entry, so that undoing, which
+// runs newest first, puts the tuple back before fn reads the space.
+func (t *Txn) onUndoReload(fn func()) {
+	n := len(t.undo)
+	if n == 0 || t.undo[n-1].fn != nil {
+		t.onUndo(fn)
+		return
+	}
+	last := t.undo[n-1]
+	t.undo[n-1] = undoEntry{fn: fn}
+	t.undo = append(t.undo, last)
+}
+
 func (t *Txn) onCommit(fn func()) { t.commits = append(t.commits, fn) }
 
 func (t *Txn) isFirstStatement() bool { return t.stmts == 0 }

@@ -199,3 +199,29 @@ func TestTriggersAndLocalRows(t *testing.T) {
 		t.Fatalf("local/temporary rows: %+v", j.writes)
 	}
 }
+
+// TestRollbackRestoresCatalogs checks that rolling back inserts into
+// _func and _user leaves the catalogs built from them as they were: the
+// rebuild runs after the rows are put back.
+func TestRollbackRestoresCatalogs(t *testing.T) {
+	b, _ := newBox(t)
+	admin := testSpace(t, b)
+	txn := b.Begin(admin)
+	exec(t, b, admin, txn, ins(funcSpaceID, 70, 1, "intx", 0, "LUA", "", "function", arr(), "any",
+		"none", "none", false, false, true, arr("LUA"), map[string]any{}, "", "", ""))
+	exec(t, b, admin, txn, ins(userSpaceID, 70, 1, "ux", "user", map[string]any{}))
+	if b.FuncByName("intx") == nil || b.UserByName("ux") == nil {
+		t.Fatal("the inserts are not in the catalogs")
+	}
+	v := b.FuncVersion()
+	b.Rollback(txn)
+	if b.FuncByName("intx") != nil || b.Func(70) != nil {
+		t.Fatal("the rolled back function is still registered")
+	}
+	if b.UserByName("ux") != nil {
+		t.Fatal("the rolled back user is still registered")
+	}
+	if b.FuncVersion() == v {
+		t.Fatal("the rollback did not count as a change of the function catalog")
+	}
+}

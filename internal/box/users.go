@@ -286,6 +286,6 @@ func (b *Box) userName(uid uint32) string {
 	return fmt.Sprint(uid)
 }
 
-func accessDenied(a Access, objType, name, user string) error {
-	return boxerr.New(boxerr.ER_ACCESS_DENIED, privName(a), objType, name, user)
+func accessDenied(a Access, objType, name, user string) *boxerr.Error {
+	return boxerr.AccessDenied(privName(a), objType, name, user)
 }

@@ -155,8 +155,9 @@ type Session interface {
 
 // Server accepts IPROTO connections on one listener.
 type Server struct {
-	h  Handler
-	ln net.Listener
+	h    Handler
+	ln   net.Listener
+	stat *NetStat
 
 	mu    sync.Mutex
 	conns map[net.Conn]struct{}
@@ -171,6 +172,11 @@ func Listen(addr string, h Handler) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{h: h, ln: ln, conns: make(map[net.Conn]struct{}), done: make(chan struct{})}
+	if ns, ok := h.(NetStatter); ok {
+		s.stat = ns.NetStat()
+	} else {
+		s.stat = NewNetStat()
+	}
 	s.wg.Add(1)
 	go s.accept()
 	return s, nil
@@ -217,6 +223,8 @@ func (s *Server) accept() {
 		s.mu.Lock()
 		s.conns[c] = struct{}{}
 		s.mu.Unlock()
+		s.stat.Rmean.Collect(StatConnections, 1)
+		s.stat.connections.Add(1)
 		s.wg.Add(1)
 		go s.serve(c)
 	}
@@ -224,7 +232,10 @@ func (s *Server) accept() {
 
 func (s *Server) forget(c net.Conn) {
 	s.mu.Lock()
-	delete(s.conns, c)
+	if _, ok := s.conns[c]; ok {
+		delete(s.conns, c)
+		s.stat.connections.Add(-1)
+	}
 	s.mu.Unlock()
 }
 
@@ -238,14 +249,14 @@ func (s *Server) serve(c net.Conn) {
 		return
 	}
 	version, uuid := s.h.Greeting()
-	if _, err := c.Write(proto.EncodeGreeting(version, uuid, salt)); err != nil {
+	if _, err := (countingWriter{c, s.stat}).Write(proto.EncodeGreeting(version, uuid, salt)); err != nil {
 		s.end(nil, c, Continue)
 		return
 	}
 	conn := &Conn{Salt: salt, Peer: c.RemoteAddr().String(), Local: c.LocalAddr().String(), NetCon: c,
 		srv: s}
 	rd, wr := newSockIO(c)
-	conn.r, conn.w = bufio.NewReaderSize(rd, 64<<10), wr
+	conn.r, conn.w = bufio.NewReaderSize(countingReader{rd, s.stat}, 64<<10), countingWriter{wr, s.stat}
 	conn.sess = s.h.Open(conn)
 	conn.read(nil, nil)
 }
@@ -280,7 +291,7 @@ func (c *Conn) read(pending [][]byte, out []byte) {
 	defer func() { c.srv.end(c, c.NetCon, o) }()
 	if len(pending) > 0 || len(out) > 0 {
 		if len(pending) > 0 {
-			out, o = c.sess.Serve(pending, out)
+			out, o = c.serve(pending, out)
 		}
 		if len(out) > 0 {
 			if err := c.Send(out); err != nil {
@@ -332,7 +343,8 @@ func (c *Conn) read(pending [][]byte, out []byte) {
 		}
 		c.rerr = ferr
 		if len(batch) > 0 {
-			out, o = c.sess.Serve(batch, out[:0])
+			c.srv.stat.Rmean.Collect(StatRequests, int64(len(batch)))
+			out, o = c.serve(batch, out[:0])
 			if len(out) > 0 {
 				if err := c.Send(out); err != nil {
 					return
@@ -350,6 +362,17 @@ func (c *Conn) read(pending [][]byte, out []byte) {
 			return
 		}
 	}
+}
+
+// serve hands a batch to the session, counting its requests as in
+// progress while it is served (a batch handed over when a request
+// yields is counted by the goroutine that takes it).
+func (c *Conn) serve(batch [][]byte, out []byte) ([]byte, Outcome) {
+	st := c.srv.stat
+	st.requests.Add(int64(len(batch)))
+	out, o := c.sess.Serve(batch, out)
+	st.requests.Add(-int64(len(batch)))
+	return out, o
 }
 
 // fail answers a framing error, after which the stream cannot be

@@ -628,16 +628,40 @@ func (L State) Where(level int) string {
 	return s
 }
 
-// CallerPosition returns the chunk and current line of the function at
-// level (1: the Lua function calling the running Go function); a file
-// chunk's name loses its '@'. Empty when there is no such level.
+// CallerPosition returns the short source (a file chunk's name without
+// its '@', shortened past LUA_IDSIZE as lua_Debug's short_src) and the
+// current line of the function at level (1: the Lua function calling the
+// running Go function). Empty when there is no such level.
 func (L State) CallerPosition(level int) (file string, line int) {
-	var f *C.char
+	var f [C.LUA_IDSIZE]C.char
 	var l C.int
-	if C.sp_caller_position(L.p, C.int(level), &f, &l) == 0 {
+	if C.sp_caller_position(L.p, C.int(level), &f[0], &l) == 0 {
 		return "", 0
 	}
-	return C.GoString(f), int(l)
+	return C.GoString(&f[0]), int(l)
+}
+
+// Frame is one level of a thread's stack as fiber.info's backtrace
+// shows it.
+type Frame struct {
+	Name   string // the name the caller gives the function, "(unnamed)"
+	Source string // the chunk: "@file.lua", "=[C]"
+	Line   int    // current line, -1 in a C function
+}
+
+// Frames returns the stack of L from the running function down, at most
+// max levels.
+func (L State) Frames(max int) []Frame {
+	var out []Frame
+	for level := 0; level < max; level++ {
+		var name, src *C.char
+		var line C.int
+		if C.sp_frame(L.p, C.int(level), &name, &src, &line) == 0 {
+			break
+		}
+		out = append(out, Frame{Name: C.GoString(name), Source: C.GoString(src), Line: int(line)})
+	}
+	return out
 }
 
 // ArgError raises "bad argument #n to 'name' (msg)".

@@ -116,7 +116,9 @@ void sp_getglobal(lua_State *L, const char *k, size_t klen);
 void sp_setglobal(lua_State *L, const char *k, size_t klen);
 int sp_load(lua_State *L, const char *buf, size_t len, const char *name);
 void sp_where(lua_State *L, int level);
-int sp_caller_position(lua_State *L, int level, const char **file, int *line);
+/* file must hold LUA_IDSIZE bytes. */
+int sp_caller_position(lua_State *L, int level, char *file, int *line);
+int sp_frame(lua_State *L, int level, const char **name, const char **source, int *line);
 void sp_argerror_msg(lua_State *L, int narg, const char *msg, size_t len);
 
 /* Numbers. */
@@ -300,6 +302,52 @@ size_t sp_decimal_text(lua_State *L, char *out, const struct sp_decimal *d);
 struct sp_decimal *sp_pushdecimal(lua_State *L);
 
 /* ---------------------------------------------------------------------- */
+/* box.error objects (errobj.c)                                           */
+
+/* 2.6's struct type_info (src/lib/core/reflection.h). */
+struct sp_type_info {
+	const char *name;
+	const struct sp_type_info *parent;
+	const void *methods;
+};
+
+/* 2.6's struct error (src/lib/core/diag.h), field for field: Lua code
+ * declares it with ffi.cdef as 2.6's error.lua does. */
+struct sp_error {
+	void *destroy;
+	void *raise;
+	void *log;
+	const struct sp_type_info *type;
+	int64_t refs;
+	int saved_errno;
+	unsigned line;
+	char file[256];
+	char errmsg[512];
+	struct sp_error *cause;
+	struct sp_error *effect;
+};
+
+/* sp_error_new allocates an error block with refs 0 (NULL when out of
+ * memory); strings are cut to their fields' sizes. */
+uintptr_t sp_error_new(const char *cls, size_t cls_len, const char *file,
+			size_t file_len, unsigned line, int saved_errno,
+			const char *msg, size_t msg_len);
+void sp_error_ref(uintptr_t e);
+/* sp_error_unref frees e when its last reference goes; returns 1 then. */
+int sp_error_unref(uintptr_t e);
+/* sp_cdata_pointee is the address a pointer or reference cdata holds. */
+uintptr_t sp_cdata_pointee(lua_State *L, int idx);
+/* Zeroed C memory for objects Lua points at through ffi (NULL/0 when out
+ * of memory). */
+uintptr_t sp_block_alloc(size_t size);
+void sp_block_free(uintptr_t p);
+/* sp_pushaddress pushes an address as a light userdata. */
+void sp_pushaddress(lua_State *L, uintptr_t p);
+/* sp_ctype_of is the ctype id a ctype object (ffi.typeof's result)
+ * stands for, 0 for other values. */
+uint32_t sp_ctype_of(lua_State *L, int idx);
+
+/* ---------------------------------------------------------------------- */
 /* Modules (mpmodule.c, json.c)                                           */
 
 /*
@@ -325,6 +373,10 @@ void *sp_ibuf_reserve_slow(struct sp_ibuf *ib, size_t size);
 /* sp_checkibuf returns the ibuf at idx (struct ibuf or a non-NULL
  * struct ibuf *), or NULL. */
 struct sp_ibuf *sp_checkibuf(lua_State *L, int idx);
+/* Go's access to ibufs (ibuf.c). */
+int sp_ibuf_view(lua_State *L, int idx, const char **data, size_t *len);
+void sp_ibuf_consume(lua_State *L, int idx, size_t n);
+int sp_ibuf_append(lua_State *L, int idx, const char *p, size_t n);
 /* The buffer module's helpers: a table of the ibuf functions as
  * lightuserdata for ffi.cast, and register(ctypes...). */
 void sp_push_buffer_helpers(lua_State *L);

@@ -629,17 +629,35 @@ sp_tointeger(lua_State *L, int idx, uint64_t *u, int64_t *i)
 	return 0;
 }
 
-/* sp_caller_position returns the source and line of the function at
- * level (1: the Lua function calling the running C function), with a
- * file chunk's leading '@' dropped, as Tarantool records error traces.
- * 0 when there is no such level. */
+/* sp_caller_position returns the short source (lua_Debug's short_src: a
+ * file chunk's name without its '@', shortened to "...tail" past
+ * LUA_IDSIZE) and line of the function at level (1: the Lua function
+ * calling the running C function), as 2.6's luaT_error_create records
+ * error traces. 0 when there is no such level. */
 int
-sp_caller_position(lua_State *L, int level, const char **file, int *line)
+sp_caller_position(lua_State *L, int level, char *file, int *line)
 {
 	lua_Debug ar;
 	if (!lua_getstack(L, level, &ar) || !lua_getinfo(L, "Sl", &ar))
 		return 0;
-	*file = ar.source[0] == '@' ? ar.source + 1 : ar.short_src;
+	memcpy(file, ar.short_src, LUA_IDSIZE);
+	file[LUA_IDSIZE - 1] = '\0';
+	*line = ar.currentline;
+	return 1;
+}
+
+/* sp_frame describes level of L's stack (0: the running function) for
+ * fiber.info's backtrace: the function's name ("(unnamed)" when the
+ * caller gives none), its chunk and current line. The strings are Lua's
+ * own and live while the function does. 0 when there is no such level. */
+int
+sp_frame(lua_State *L, int level, const char **name, const char **source, int *line)
+{
+	lua_Debug ar;
+	if (!lua_getstack(L, level, &ar) || !lua_getinfo(L, "nSl", &ar))
+		return 0;
+	*name = ar.name != NULL ? ar.name : "(unnamed)";
+	*source = ar.source;
 	*line = ar.currentline;
 	return 1;
 }

@@ -416,14 +416,20 @@ sp_tuple_range(lua_State *L, struct sp_tuple *t, const char *what, uint32_t *fro
 	uint32_t i = 1, j = 4294967295u;
 	if (!lua_isnoneornil(L, 2)) {
 		double d = luaL_checknumber(L, 2);
-		if (d < 1)
-			luaL_error(L, "tuple.%s: invalid second argument", what);
+		/* 2.6 raises these in builtin/box/tuple.lua, whose
+		 * position the message carries wherever it is called from. */
+		if (d < 1) {
+			lua_pushfstring(L, "builtin/box/tuple.lua:178: tuple.%s: invalid second argument", what);
+			lua_error(L);
+		}
 		i = d > 4294967295.0 ? 4294967295u : (uint32_t)d;
 	}
 	if (!lua_isnoneornil(L, 3)) {
 		double d = luaL_checknumber(L, 3);
-		if (d <= 0)
-			luaL_error(L, "tuple.%s: invalid third argument", what);
+		if (d <= 0) {
+			lua_pushfstring(L, "builtin/box/tuple.lua:187: tuple.%s: invalid third argument", what);
+			lua_error(L);
+		}
 		j = d > 4294967295.0 ? 4294967295u : (uint32_t)d;
 	}
 	if (j > t->count)
@@ -522,12 +528,31 @@ int
 sp_tuple_next(lua_State *L)
 {
 	struct sp_tuple *t = sp_checktuple(L, 1, "tuple:next(tuple[, pos])");
-	double pos = lua_isnoneornil(L, 2) ? 0 : luaL_checknumber(L, 2);
-	if (pos < 0 || pos >= t->count)
-		return 0;
+	/* 2.6 passes pos to box_tuple_field through ffi, whose conversion
+	 * to an unsigned int refuses what is not a number. */
+	double pos = 0;
+	uint64_t u = 0;
+	int64_t i = 0;
+	int sign;
+	if (lua_type(L, 2) == LUA_TNUMBER) {
+		pos = lua_tonumber(L, 2);
+	} else if (lua_type(L, 2) == SP_TCDATA && (sign = sp_tointeger(L, 2, &u, &i)) != 0) {
+		/* Beyond every field: negative, or past UINT32_MAX. */
+		pos = sign < 0 || u > 4294967295u ? -1 : (double)u;
+	} else if (!lua_isnoneornil(L, 2)) {
+		lua_pushfstring(L, "builtin/box/tuple.lua:157: bad argument #2 to 'box_tuple_field' "
+				"(cannot convert '%s' to 'unsigned int')", luaL_typename(L, 2));
+		lua_error(L);
+	}
+	if (pos < 0 || pos >= t->count) {
+		lua_pushnil(L);
+		return 1;
+	}
 	const char *f = sp_tuple_field(t, (uint32_t)pos);
-	if (f == NULL)
-		return 0;
+	if (f == NULL) {
+		lua_pushnil(L);
+		return 1;
+	}
 	lua_pushnumber(L, pos + 1);
 	sp_push_field(L, f);
 	return 2;

@@ -28,10 +28,16 @@ func (rt *Runtime) openBox() {
 	rt.openError()
 	rt.openTuple()
 	rt.openSpaces()
+	rt.openIterators()
 	rt.openSession()
 	rt.openSlab()
 	rt.openInfo()
 	rt.openSequence()
+	rt.openFunc()
+	rt.openStat()
+	rt.openKeyDef()
+	rt.openMerger()
+	rt.openPopen()
 
 	L.RawGetField(boxT, "internal")
 	L.SetFuncs(-1, map[string]lua.Function{
@@ -380,22 +386,13 @@ func (rt *Runtime) sessionSu(L lua.State) int {
 		}
 		return 0
 	}
-	// With a function, su changes only the effective user for its
-	// duration: box.session.uid() keeps naming the session's own user.
-	fc := rt.ctx()
-	prev := sess.UserID()
-	prevSu := fc.suUID
-	if fc.suUID == nil {
-		fc.suUID = &prev
-	}
-	if err := b.SetUser(sess, u.ID); err != nil {
-		fc.suUID = prevSu
-		return rt.raise(L, err)
-	}
+	// With a function, su changes only the effective user of the fiber
+	// for its duration: box.session.uid() keeps naming the session's own
+	// user, and the session's other fibers keep theirs.
+	restore := rt.actAs(rt.ctx(), u.ID)
 	L.Remove(1)
 	ok := L.PCallValue(L.GetTop()-1, lua.MultRet)
-	b.SetUser(sess, prev)
-	fc.suUID = prevSu
+	restore()
 	if !ok {
 		L.Raise()
 	}
@@ -490,15 +487,7 @@ func (rt *Runtime) pushInfo(L lua.State) {
 	L.SetMetatable(-2)
 	L.RawSetField(t, "replication_anon")
 	L.PushFunction(func(L lua.State) int {
-		L.NewTable()
-		if rt.Box != nil {
-			var data int
-			for _, sp := range rt.Box.Spaces() {
-				data += sp.Bsize()
-			}
-			L.PushNumber(float64(data))
-			L.RawSetField(-2, "data")
-		}
+		rt.pushInfoMemory(L)
 		return 1
 	})
 	L.RawSetField(t, "memory")

@@ -16,25 +16,48 @@ import (
 // result is shaped as a tuple, as IPROTO_CALL_16 does.
 func (rt *Runtime) Call(fc *FiberCtx, name string, args []byte, call16 bool) (int, []byte, error) {
 	rt.Refresh()
+	if rt.Box != nil {
+		rt.Box.Collect(box.StatCall)
+	}
 	L := fc.L
 	base := L.GetTop()
 	defer L.SetTop(base)
 	// Access first, as box_process_call: a user without the right to
-	// call a function learns nothing of whether it exists.
+	// call a function learns nothing of whether it exists. A function
+	// registered in _func runs its body if it has one, and as its owner
+	// if it is setuid.
+	var f *box.Func
 	if rt.Box != nil {
 		if err := rt.Box.CheckCall(fc.Sess, name); err != nil {
 			return 0, nil, err
 		}
+		f = rt.Box.FuncByName(name)
 	}
-	nself, ok := rt.resolve(L, name)
-	if !ok {
-		return 0, nil, boxerr.New(boxerr.ER_NO_SUCH_PROC, name)
+	var nself int
+	if f != nil {
+		var err error
+		if nself, err = rt.pushFunc(L, f); err != nil {
+			return 0, nil, err
+		}
+	} else {
+		var ok bool
+		if nself, ok = rt.resolve(L, name); !ok {
+			return 0, nil, boxerr.New(boxerr.ER_NO_SUCH_PROC, name).At("./src/box/lua/call.c", 116)
+		}
 	}
 	n, err := L.PushMsgpackArgs(args, nil)
 	if err != nil {
 		return 0, nil, boxerr.New(boxerr.ER_INVALID_MSGPACK, "packet body")
 	}
-	if err := L.PCall(nself+n, lua.MultRet); err != nil {
+	restore := func() {}
+	if f != nil {
+		if restore, err = rt.setuid(fc, f); err != nil {
+			return 0, nil, err
+		}
+	}
+	err = L.PCall(nself+n, lua.MultRet)
+	restore()
+	if err != nil {
 		return 0, nil, rt.ErrorOf(err)
 	}
 	rt.Refresh()
@@ -45,6 +68,9 @@ func (rt *Runtime) Call(fc *FiberCtx, name string, args []byte, call16 bool) (in
 func (rt *Runtime) Eval(fc *FiberCtx, expr string, args []byte) (int, []byte, error) {
 	rt.Refresh()
 	if rt.Box != nil {
+		rt.Box.Collect(box.StatEval)
+	}
+	if rt.Box != nil {
 		// EVAL needs execute on universe in Tarantool 2.6.
 		if err := rt.Box.CheckAccess(fc.Sess, "universe", 0, box.AccessExecute); err != nil {
 			return 0, nil, err
@@ -54,7 +80,8 @@ func (rt *Runtime) Eval(fc *FiberCtx, expr string, args []byte) (int, []byte, er
 	base := L.GetTop()
 	defer L.SetTop(base)
 	if err := rt.pushEvalChunk(L, expr); err != nil {
-		return 0, nil, &boxerr.Error{Code: boxerr.ER_PROC_LUA, Type: "LuajitError", Message: err.Error()}
+		e := luajitError(err.Error())
+		return 0, nil, e.At("./src/box/lua/call.c", 384) // execute_lua_eval's
 	}
 	n, err := L.PushMsgpackArgs(args, nil)
 	if err != nil {

@@ -1,8 +1,17 @@
 // Package luabox binds Spindle's box core to the embedded LuaJIT (package
-// lua): box.cfg, box.space and index objects, tuples, box.error,
-// box.session, transactions, box.info (and box.info.gc()), box.snapshot,
-// box.backup, the fiber module, net.box, and the execution of IPROTO CALL
-// and EVAL requests.
+// lua): box.cfg, box.space and index objects, tuples and their
+// iterators, box.error, box.func, box.session, transactions, box.info
+// (and box.info.gc(), box.info.memory()), box.stat, box.runtime,
+// box.snapshot, box.backup, the fiber, key_def, merger and popen
+// modules, net.box, and the execution of IPROTO CALL and EVAL requests.
+//
+// Objects 2.6 makes cdata are cdata here too, so that ffi code and type
+// checks see what they see on 2.6: box.error objects point at a C copy
+// of 2.6's struct error (errors.go, lua/error.lua), key_def objects and
+// merge sources at small C blocks naming the Go values behind them, an
+// index iterator's state is a struct iterator pointer naming a Go
+// iterator. Go keeps the values (the *boxerr.Error is the source of
+// truth); the cdata's finalizers release them.
 //
 // The Go side provides the primitives; the parts of the box API that
 // Tarantool itself writes in Lua on top of system-space DML (box.schema.*,

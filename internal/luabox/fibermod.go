@@ -41,7 +41,7 @@ type luaFiber struct {
 // errCancelled is the FiberIsCancelled error a cancelled fiber raises at
 // its next cancellation point.
 func errCancelled() *boxerr.Error {
-	return &boxerr.Error{Type: "FiberIsCancelled", Message: "fiber is cancelled"}
+	return &boxerr.Error{Code: boxerr.ER_PROC_LUA, Type: "FiberIsCancelled", Message: "fiber is cancelled"}
 }
 
 // testCancel raises FiberIsCancelled when the running fiber was cancelled
@@ -347,10 +347,10 @@ func (rt *Runtime) runFiber(f *fiber.Fiber, sess *box.Session, callRef int) {
 
 // errorFromStack converts the error value on top into a box error.
 func (rt *Runtime) errorFromStack(L lua.State) *boxerr.Error {
-	if v, ok := L.ToObject(-1, rt.errorType); ok {
-		return v.(*boxerr.Error)
+	if e := rt.toError(L, -1); e != nil {
+		return e
 	}
-	return &boxerr.Error{Code: boxerr.ER_PROC_LUA, Type: "LuajitError", Message: L.ErrorString(-1)}
+	return luajitError(L.ErrorString(-1))
 }
 
 // logFiberError writes the line 2.6's error_log writes for a fiber that
@@ -359,11 +359,16 @@ func (rt *Runtime) errorFromStack(L lua.State) *boxerr.Error {
 func (rt *Runtime) logFiberError(f *fiber.Fiber, e *boxerr.Error) {
 	origin := "utils.c:1005" // where 2.6 creates a LuajitError
 	if e.File != "" {
-		origin = e.File + ":" + itoa(uint32(e.Line))
+		// say.c prints the base name of the file.
+		origin = e.File[strings.LastIndexByte(e.File, '/')+1:] + ":" + itoa(uint32(e.Line))
 	}
 	msg := e.Type + ": " + e.Message
-	if e.Type == "ClientError" {
+	switch e.Type {
+	case "ClientError", "AccessDeniedError":
 		msg = e.Code.Name() + ": " + e.Message
+	case "CustomError":
+		// CustomError::log passes its format as the argument of "%s".
+		msg = "Custom type %s: " + e.Message
 	}
 	rt.Log.Log(f.Who()+" "+origin, say.Error, msg)
 }
@@ -518,13 +523,17 @@ func (rt *Runtime) fiberJoin(L lua.State) int {
 // fiberInfo returns {[fid] = {name, fid, csw, time, memory = {used,
 // total}}} for the registered fibers.
 func (rt *Runtime) fiberInfo(L lua.State) int {
+	// {backtrace = bool} or {bt = bool}, read as 2.6 does (lua_getfield).
 	backtrace := true
 	if L.IsTable(1) {
-		L.RawGetField(1, "backtrace")
-		if !L.IsNil(-1) {
-			backtrace = L.ToBool(-1)
+		for _, k := range []string{"backtrace", "bt"} {
+			if err := L.GetField(1, k); err == nil && !L.IsNil(-1) {
+				backtrace = L.ToBool(-1)
+				L.Pop(1)
+				break
+			}
+			L.Pop(1)
 		}
-		L.Pop(1)
 	}
 	L.NewTable()
 	out := L.GetTop()
@@ -537,7 +546,16 @@ func (rt *Runtime) fiberInfo(L lua.State) int {
 			"memory": map[string]any{"used": 0, "total": fiberStackSize},
 		}
 		if backtrace {
-			t["backtrace"] = []any{}
+			// The Lua frames of 2.6's backtrace ({L = ...}); its C
+			// frames have no counterpart in a Go process.
+			var frames []any
+			if fc, ok := f.Local.(*FiberCtx); ok {
+				for _, fr := range fc.L.Frames(maxBacktrace) {
+					frames = append(frames, map[string]any{
+						"L": fr.Name + " in " + fr.Source + " at line " + strconv.Itoa(fr.Line)})
+				}
+			}
+			t["backtrace"] = append([]any{}, frames...)
 		}
 		L.PushGo(t)
 		L.RawSetI(out, int(f.ID()))
@@ -549,9 +567,12 @@ func (rt *Runtime) fiberInfo(L lua.State) int {
 	return 1
 }
 
-// fiberStackSize is the memory.total a fresh 2.6 fiber reports (its
-// stack plus struct fiber).
-const fiberStackSize = 524288 + 952
+// fiberStackSize is the memory.total a fresh fiber of the reference
+// 2.6.0 build reports (its stack and region).
+const fiberStackSize = 516472
+
+// maxBacktrace bounds the frames of a fiber.info backtrace.
+const maxBacktrace = 64
 
 func (rt *Runtime) fiberTop(L lua.State) int {
 	entry := map[string]any{"average": 0, "instant": 0, "time": 0}

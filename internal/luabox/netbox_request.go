@@ -200,15 +200,8 @@ func requestError(resp client.Response, err error) *boxerr.Error {
 			// No MP_ERROR: box.error.new{code = errno, reason = ERROR_24}.
 			return &boxerr.Error{Code: boxerr.Code(ce.Code), Type: "ClientError", Message: ce.Message}
 		}
-		// A custom error travels as CustomError with its own type name in
-		// the custom_type field; 2.6's error_unpack gives it that type.
-		if e.Type == "CustomError" {
-			for _, f := range stack[0].Fields {
-				if f.Key == "custom_type" {
-					e.Type = f.Value
-				}
-			}
-		}
+		// DecodeError gives a custom error its custom_type and the
+		// stack's other entries as causes, as 2.6's error_unpack does.
 		return e
 	}
 	if errors.Is(err, context.DeadlineExceeded) {

@@ -108,10 +108,8 @@ func (nc *nbConn) setState(L lua.State, state string, hasErr bool, code boxerr.C
 			L.PushValue(errIdx)
 			nc.errMsg, _ = L.ToString(-1)
 			L.Pop(1)
-		case lua.TypeUserdata:
-			if v, ok := L.ToObject(errIdx, nc.rt.errorType); ok {
-				nc.errBox = v.(*boxerr.Error)
-			}
+		case lua.TypeCdata:
+			nc.errBox = nc.rt.toError(L, errIdx)
 		}
 	}
 	switch state {

@@ -113,7 +113,12 @@ type Runtime struct {
 	boxRef, spaceTableRef         int
 	spaceMTRef, indexMTRef        int
 	tupleMethodsRef, tupleMTRef   int
-	errorType                     *lua.ObjectType
+	errs                          errorObjects // box.error objects
+	funcs                         funcState    // box.func and persistent function bodies
+	iters                         iterators    // index iterators Lua holds
+	keyDefs                       keyDefs      // key_def objects
+	mergers                       mergeSources // merger module's sources
+	popenType                     *lua.ObjectType
 	fiberType, chanType, condType *lua.ObjectType
 	fiberObjectsRef               int // weak table: fiber id -> fiber object
 	liveFibers                    int // fibers made by fiber.new/create, not yet finished
@@ -407,19 +412,19 @@ func (rt *Runtime) ScriptName() string { return rt.scriptName }
 // errorOfValue is the VM's ErrorOf hook: a box.error object on top of the
 // stack becomes its *boxerr.Error.
 func (rt *Runtime) errorOfValue(L lua.State) error {
-	if v, ok := L.ToObject(-1, rt.errorType); ok {
-		return v.(*boxerr.Error)
+	if e := rt.toError(L, -1); e != nil {
+		return e
 	}
 	return nil
 }
 
 // ErrorOf converts an error returned by PCall into a box error: a raised
-// box.error object keeps its code, anything else is ER_PROC_LUA with the
-// Lua message.
+// box.error object is its error, anything else a LuajitError with the
+// Lua message, as 2.6's luaT_toerror makes.
 func (rt *Runtime) ErrorOf(err error) *boxerr.Error {
 	var le *lua.Error
 	if errors.As(err, &le) {
-		return &boxerr.Error{Code: boxerr.ER_PROC_LUA, Type: "LuajitError", Message: le.Message}
+		return luajitError(le.Message)
 	}
 	return boxerr.From(err)
 }

@@ -104,6 +104,7 @@ func (rt *Runtime) openSpaces() {
 // Tarantool, so `local s = box.space.x` stays usable after create_index.
 func (rt *Runtime) Refresh() {
 	defer rt.refreshSequences()
+	defer rt.refreshFuncs()
 	b := rt.Box
 	if b == nil || b.SchemaVersion() == rt.seenSchema {
 		return
@@ -347,6 +348,7 @@ func (rt *Runtime) checkRead(L lua.State, sp *box.Space) {
 
 func (rt *Runtime) indexGet(L lua.State, isSpace bool) int {
 	sp, ix := rt.lookupIndex(L, isSpace)
+	rt.Box.Collect(reqSelect) // box_index_get counts a select
 	rt.checkRead(L, sp)
 	key := rt.checkKeyArg(L, 2)
 	var t *memtx.Tuple
@@ -423,6 +425,7 @@ func (rt *Runtime) indexSelect(L lua.State, isSpace bool) int {
 
 func (rt *Runtime) indexPairs(L lua.State, isSpace bool) int {
 	sp, ix := rt.lookupIndex(L, isSpace)
+	rt.Box.Collect(reqSelect) // box_index_iterator counts a select
 	rt.checkRead(L, sp)
 	key := rt.checkKeyArg(L, 2)
 	typ, _, _ := rt.iterOpts(L, 3, key)
@@ -436,22 +439,7 @@ func (rt *Runtime) indexPairs(L lua.State, isSpace bool) int {
 	if err != nil {
 		return rt.raise(L, err)
 	}
-	f := rt.formatOf(sp.ID)
-	n := 0
-	L.PushFunction(func(L lua.State) int {
-		t := it.Next()
-		if t == nil {
-			L.PushNil()
-			return 1
-		}
-		n++
-		L.PushNumber(float64(n))
-		rt.pushTuple(L, t, f)
-		return 2
-	})
-	L.PushNil()
-	L.PushNil()
-	return 3
+	return rt.pushIterator(L, it, sp.ID, key)
 }
 
 func (rt *Runtime) indexCount(L lua.State, isSpace bool) int {

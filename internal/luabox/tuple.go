@@ -80,12 +80,7 @@ func (rt *Runtime) openTuple() {
 		"transform": rt.tupleTransform,
 		"find":      func(L lua.State) int { return rt.tupleFind(L, false) },
 		"findall":   func(L lua.State) int { return rt.tupleFind(L, true) },
-		"pairs":     rt.tuplePairs,
-		"ipairs":    rt.tuplePairs,
-		"tostring": func(L lua.State) int {
-			L.PushString(tupleString(rt.checkTuple(L, 1)))
-			return 1
-		},
+		"slice":     rt.tupleSlice,
 	})
 	L.PushValue(methods)
 	rt.tupleMethodsRef = L.Ref()
@@ -342,14 +337,55 @@ func (rt *Runtime) tupleFind(L lua.State, all bool) int {
 	return 1
 }
 
-// tuplePairs returns an iterator over (fieldno, value): the tuple's next
-// method, as 2.6's tuple:pairs() iterates.
-func (rt *Runtime) tuplePairs(L lua.State) int {
-	rt.checkTuple(L, 1)
-	L.PushCFunction(lua.TupleNext, 0)
-	L.PushValue(1)
-	L.PushNumber(0)
-	return 3
+// tupleSlice is tuple:slice(start[, end]) as 2.6's lbox_tuple_slice: the
+// fields from start (0-based; negative counts from the end) up to end
+// (exclusive; negative counts from the end), as separate values.
+func (rt *Runtime) tupleSlice(L lua.State) int {
+	data, ok := L.TupleData(1)
+	if !ok {
+		L.Errorf("Invalid argument #1 (box.tuple expected, got %s)", L.TypeName(1))
+	}
+	argc := L.GetTop() - 1
+	if argc == 0 || argc > 2 {
+		L.Errorf("tuple.slice(): bad arguments")
+	}
+	fields := tupleFields(data)
+	count := int32(len(fields))
+	// lua_tonumber into an int32_t, as 2.6 converts.
+	offset := int32(L.ToNumber(2))
+	var start, end int32
+	switch {
+	case offset >= 0 && offset < count:
+		start = offset
+	case offset < 0 && -offset <= count:
+		start = offset + count
+	default:
+		L.Errorf("tuple.slice(): start >= field count")
+	}
+	end = count
+	if argc == 2 {
+		offset = int32(L.ToNumber(3))
+		switch {
+		case offset > 0 && offset <= count:
+			end = offset
+		case offset < 0 && -offset < count:
+			end = offset + count
+		default:
+			L.Errorf("tuple.slice(): end > field count")
+		}
+	}
+	if end <= start {
+		L.Errorf("tuple.slice(): start must be less than end")
+	}
+	if !L.CheckStack(int(end-start) + 1) {
+		L.Errorf("too many results to unpack")
+	}
+	for _, f := range fields[start:end] {
+		if _, err := L.PushMsgpack(f, nil); err != nil {
+			return rt.raise(L, err)
+		}
+	}
+	return int(end - start)
 }
 
 // tupleString renders msgpack as Tarantool prints tuples: YAML flow style,

@@ -78,22 +78,65 @@ type ErrorEntry struct {
 // ErrorField is a key/value of an MP_ERROR fields map.
 type ErrorField struct{ Key, Value string }
 
-// EntryOf converts a box error to a one-entry stack element. An empty
-// Type becomes "ClientError".
+// EntryOf converts a box error to a one-entry stack element, with the
+// fields of its class: an AccessDeniedError's object_type, object_name and
+// access_type, a CustomError's custom_type. An empty Type becomes
+// "ClientError".
 func EntryOf(e *boxerr.Error) ErrorEntry {
 	typ := e.Type
 	if typ == "" {
 		typ = "ClientError"
 	}
-	return ErrorEntry{Type: typ, File: e.File, Line: uint32(e.Line), Message: e.Message,
+	en := ErrorEntry{Type: typ, File: e.File, Line: uint32(e.Line), Message: e.Message,
 		Errno: uint32(e.Errno), Code: uint32(e.Code)}
+	switch typ {
+	case "AccessDeniedError":
+		en.Fields = []ErrorField{{"object_type", e.ObjectType}, {"object_name", e.ObjectName},
+			{"access_type", e.AccessType}}
+	case "CustomError":
+		en.Fields = []ErrorField{{"custom_type", e.CustomType}}
+	}
+	return en
+}
+
+// maxStack bounds the causes a reply carries; SetPrev keeps lists
+// acyclic, the bound guards against lists built by hand.
+const maxStack = 64
+
+// StackOf is the MP_ERROR stack of e: e, then its causes (Prev) in order.
+func StackOf(e *boxerr.Error) []ErrorEntry {
+	var stack []ErrorEntry
+	for c := e; c != nil && len(stack) < maxStack; c = c.Prev {
+		stack = append(stack, EntryOf(c))
+	}
+	return stack
+}
+
+// ErrorOfEntry is the box error an MP_ERROR entry describes (its class
+// fields included), without causes.
+func ErrorOfEntry(en ErrorEntry) *boxerr.Error {
+	e := &boxerr.Error{Code: boxerr.Code(en.Code), Type: en.Type, File: en.File, Line: int(en.Line),
+		Message: en.Message, Errno: int(en.Errno)}
+	for _, f := range en.Fields {
+		switch {
+		case en.Type == "CustomError" && f.Key == "custom_type":
+			e.CustomType = f.Value
+		case en.Type == "AccessDeniedError" && f.Key == "object_type":
+			e.ObjectType = f.Value
+		case en.Type == "AccessDeniedError" && f.Key == "object_name":
+			e.ObjectName = f.Value
+		case en.Type == "AccessDeniedError" && f.Key == "access_type":
+			e.AccessType = f.Value
+		}
+	}
+	return e
 }
 
 // AppendError appends an error reply for e: type TypeError|code and body
-// {ERROR_24: message, ERROR: {STACK: [entry]}} laid out byte for byte as
-// iproto_reply_error does.
+// {ERROR_24: message, ERROR: {STACK: [e, its causes...]}} laid out byte
+// for byte as iproto_reply_error does.
 func AppendError(dst []byte, sync uint64, schemaVersion uint32, e *boxerr.Error) []byte {
-	return AppendErrorStack(dst, sync, schemaVersion, []ErrorEntry{EntryOf(e)})
+	return AppendErrorStack(dst, sync, schemaVersion, StackOf(e))
 }
 
 // AppendErrorStack appends an error reply for an error with causes:

@@ -135,3 +135,40 @@ func BenchmarkAppendData(b *testing.B) {
 		buf = AppendData(buf[:0], 1, 80, 1, tuple)
 	}
 }
+
+// TestErrorCausesRoundTrip encodes an error with causes and class fields
+// (a CustomError caused by an AccessDeniedError) and decodes the reply
+// body back into the same chain.
+func TestErrorCausesRoundTrip(t *testing.T) {
+	top := &boxerr.Error{Code: 7, Type: "CustomError", CustomType: "MyErr", Message: "outer", File: "a.lua", Line: 3}
+	cause := boxerr.AccessDenied("Read", "space", "t", "guest").At("./src/box/space.c", 91)
+	root := boxerr.New(boxerr.ER_UNKNOWN)
+	if err := top.SetPrev(cause); err != nil {
+		t.Fatal(err)
+	}
+	if err := cause.SetPrev(root); err != nil {
+		t.Fatal(err)
+	}
+	if err := root.SetPrev(top); err != boxerr.ErrCycle {
+		t.Fatalf("a cycle was accepted: %v", err)
+	}
+	reply := AppendError(nil, 1, 2, top)
+	got, stack := DecodeError(TypeError|uint32(top.Code), reply[ReplyHeaderSize:])
+	if len(stack) != 3 {
+		t.Fatalf("stack of %d entries", len(stack))
+	}
+	for i, want := range []*boxerr.Error{top, cause, root} {
+		if got == nil {
+			t.Fatalf("cause %d missing", i)
+		}
+		if got.Type != want.Type || got.CustomType != want.CustomType || got.Message != want.Message ||
+			got.Code != want.Code || got.File != want.File || got.Line != want.Line ||
+			got.AccessType != want.AccessType || got.ObjectType != want.ObjectType || got.ObjectName != want.ObjectName {
+			t.Errorf("entry %d: got %+v, want %+v", i, *got, *want)
+		}
+		got = got.Prev
+	}
+	if got != nil {
+		t.Fatalf("extra cause %+v", *got)
+	}
+}

@@ -10,7 +10,8 @@ import (
 // DecodeError reads an error reply as xrow_decode_error does: the code
 // comes from the reply type, the message from ERROR_24, and an MP_ERROR
 // stack under ERROR, when present and well-formed, supplies the error's
-// class, file, line and errno (its first entry wins over ERROR_24).
+// class, file, line and errno (its first entry wins over ERROR_24), and
+// the entries after it the error's causes (Prev).
 // Malformed bodies never fail: they yield an error with the code and
 // whatever message could be read. The stack is returned as decoded,
 // possibly empty.
@@ -42,13 +43,24 @@ func DecodeError(typ uint32, body []byte) (*boxerr.Error, []ErrorEntry) {
 		case KeyError:
 			if s, ok := decodeErrorStack(v); ok && len(s) > 0 {
 				stack = s
-				top := s[0]
-				e.Type, e.File, e.Line = top.Type, top.File, int(top.Line)
-				e.Message, e.Errno, e.Code = top.Message, int(top.Errno), boxerr.Code(top.Code)
+				e = chainOf(s)
 			}
 		}
 	}
 	return e, stack
+}
+
+// chainOf builds the error a stack describes: its first entry, whose
+// causes are the entries after it.
+func chainOf(stack []ErrorEntry) *boxerr.Error {
+	top := ErrorOfEntry(stack[0])
+	last := top
+	for _, en := range stack[1:] {
+		c := ErrorOfEntry(en)
+		last.SetPrev(c)
+		last = c
+	}
+	return top
 }
 
 // decodeErrorStack decodes an MP_ERROR map. Unknown keys are skipped;

@@ -55,8 +55,11 @@ type Server struct {
 	status      string
 	listen      string
 	ln          *iproto.Server
-	st          *storage
-	readOnly    bool
+	// netStat is box.stat.net(), kept across listeners (box.cfg{listen}
+	// may replace the listener).
+	netStat  *iproto.NetStat
+	st       *storage
+	readOnly bool
 	// anon is box.cfg.replication_anon: this instance is an anonymous
 	// replica (bootstrapped by FETCH_SNAPSHOT, not in _cluster, id 0).
 	// Under the baton.
@@ -82,6 +85,7 @@ func New(logOut io.Writer) (*Server, error) {
 		start:   time.Now(),
 		status:  "unknown",
 		stopped: make(chan struct{}),
+		netStat: iproto.NewNetStat(),
 	}
 	rt, err := luabox.New(s.Sched, s.Log, s)
 	if err != nil {
@@ -92,6 +96,10 @@ func New(logOut io.Writer) (*Server, error) {
 	s.watchSignals()
 	return s, nil
 }
+
+// NetStat is the statistics of the IPROTO listeners (iproto.NetStatter;
+// box.stat.net() reads them through the runtime's Host).
+func (s *Server) NetStat() *iproto.NetStat { return s.netStat }
 
 // watchSignals makes SIGINT and SIGTERM stop the instance cleanly. A
 // signal that arrives while the instance file still runs takes effect

@@ -569,3 +569,41 @@ function func.exists(name_or_id)
     end
     return t ~= nil
 end
+
+--
+-- box.func objects: Go fills box.func from _func (func.go) and blesses
+-- each object with these methods, as 2.6's lbox_func_new calls
+-- box.schema.func.bless.
+--
+
+-- Helper function to check func:method() usage. The errors carry the
+-- position 2.6 raises them at, in its builtin/box/schema.lua.
+local function check_func_arg(fn, method)
+    if type(fn) ~= 'table' or fn.name == nil then
+        local fmt = 'builtin/box/schema.lua:2217: Use func:%s(...) instead of func.%s(...)'
+        error(string.format(fmt, method, method), 0)
+    end
+end
+
+local func_mt = {}
+
+func_mt.drop = function(fn, opts)
+    check_func_arg(fn, 'drop')
+    func.drop(fn.name, opts)
+end
+
+func_mt.call = function(fn, args)
+    check_func_arg(fn, 'call')
+    args = args or {}
+    if type(args) ~= 'table' then
+        error('builtin/box/schema.lua:2232: Use func:call(table)', 0)
+    end
+    return func.call(fn.name, unpack(args))
+end
+
+function func.bless(fn)
+    setmetatable(fn, {__index = func_mt})
+end
+
+func.call = box.internal.func_call
+func.reload = box.internal.module_reload
