@@ -16,7 +16,11 @@ print(pcall(mf.decode_unchecked, 5))
 print(pcall(mf.on_encode, 1, 2))
 local r, o = mf.decode_unchecked('\1\2') print(r, o, type(o))
 local t = {} for i = 1, 20 do t[i] = i end
-for _, v in ipairs({1, -1, 127, 128, 255, 256, 65535, 65536, -32, -33, -128, -129, -32768, -32769, 2^31, -2^31, -2^31-1, 2^32, 2^53, 2^63, -2^63, 2^64, -1e20, 1e20, 1.5, 0/0, 1/0, -1/0, -0.0, 1e63, 1e64, -1e63,
+-- Integral doubles beyond the 64-bit ranges (2^64, 1e20, -1e20, 1e63)
+-- are left out: Tarantool converts them to integers with C casts whose
+-- result is undefined, and it differs between its interpreter and its
+-- JIT-compiled code.
+for _, v in ipairs({1, -1, 127, 128, 255, 256, 65535, 65536, -32, -33, -128, -129, -32768, -32769, 2^31, -2^31, -2^31-1, 2^32, 2^53, 2^63, -2^63, 1.5, 0/0, 1/0, -1/0, -0.0,
   'abc', string.rep('x', 40), string.rep('y', 300), true, false, mf.NULL, {}, {1,2}, {a=1}, {[1]=1,[3]=3}, t,
   setmetatable({1,2}, {__serialize='map'}), setmetatable({a=1}, {__serialize='seq'}), setmetatable({}, {__serialize=function() return 5 end}),
   1ULL, -1LL, 2^63 * 1ULL, ffi.new('uint8_t', 200), ffi.new('int8_t', -5), ffi.new('float', 1.5), ffi.new('double', 2.5), ffi.new('bool', true), ffi.new('bool', false), ffi.cast('char', 65), ffi.new('int16_t', -300), ffi.new('uint32_t', 4000000000)}) do
