@@ -228,7 +228,8 @@ for i = 1, 5 do
         done:put(rr.status)
     end)
 end
-fiber.sleep(0.1)
+local t0 = fiber.clock()
+while busy:stat().active_requests < 5 and fiber.clock() - t0 < 3 do fiber.sleep(0.01) end
 show('active', busy:stat().active_requests)
 local statuses = {}
 for _ = 1, 5 do table.insert(statuses, done:get(5)) end
@@ -241,14 +242,15 @@ fiber.sleep(0.05)
 f:wakeup()
 fiber.sleep(0.05)
 show('woken', f:status(), result ~= nil)
-local t0 = fiber.clock()
+t0 = fiber.clock()
 while result == nil and fiber.clock() - t0 < 3 do fiber.sleep(0.05) end
 show('woken result', resp(result))
 result = nil
 f = fiber.create(function() result = http.get(base .. '/slow', {timeout = 3}) end)
 fiber.sleep(0.05)
 f:cancel()
-fiber.sleep(0.05)
+t0 = fiber.clock()
+while (result == nil or f:status() ~= 'dead') and fiber.clock() - t0 < 3 do fiber.sleep(0.01) end
 show('cancelled', f:status(), resp(result))
 
 -- A unix socket server reached through unix_socket.

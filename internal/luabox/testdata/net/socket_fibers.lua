@@ -20,6 +20,15 @@ local function norm(s)
     return (tostring(s):gsub(':%d+', ':PORT'):gsub('fd %d+', 'fd N'))
 end
 
+-- wait_for lets other fibers run until cond() holds (at most 5 s), so
+-- that what the test shows next does not depend on how fast they are.
+local function wait_for(cond)
+    local deadline = fiber.clock() + 5
+    while not cond() and fiber.clock() < deadline do
+        fiber.sleep(0.001)
+    end
+end
+
 -- A pair of connected sockets over loopback.
 local function pair()
     local l = socket('AF_INET', 'SOCK_STREAM', 'tcp')
@@ -74,7 +83,7 @@ do
     fiber.sleep(0.02)
     show('after wakeup', f:status(), result.ok)
     c:write('woken but waiting\n')
-    fiber.sleep(0.02)
+    wait_for(function() return result.ok ~= nil end)
     show('read', result.ok, result.data)
 
     result = {}
@@ -84,7 +93,7 @@ do
     end)
     fiber.sleep(0.02)
     f:cancel()
-    fiber.sleep(0.02)
+    wait_for(function() return result.ok ~= nil and f:status() == 'dead' end)
     show('cancelled', f:status(), result.ok, result.err)
 
     result = {}
@@ -94,9 +103,10 @@ do
     end)
     fiber.sleep(0.02)
     f:wakeup()
+    wait_for(function() return result.r1 ~= nil end)
     fiber.sleep(0.02)
     f:cancel()
-    fiber.sleep(0.02)
+    wait_for(function() return result.r2 ~= nil end)
     show('iowait', result.r1, result.r2[1], tostring(result.r2[2]))
     c:close() a:close()
 end
@@ -110,7 +120,7 @@ do
     local f = fiber.create(function() socket.iowait(nil, nil, 5) done = true end)
     fiber.sleep(0.01)
     f:wakeup()
-    fiber.sleep(0.01)
+    wait_for(function() return done end)
     show('woken sleep', done)
 end
 
@@ -122,7 +132,7 @@ do
     fiber.sleep(0.02)
     local t0 = fiber.clock()
     a:close()
-    fiber.sleep(0.02)
+    wait_for(function() return got ~= nil end)
     show('closed under a reader', got and got[1], fiber.clock() - t0 < 1)
     c:close()
 end
@@ -131,12 +141,16 @@ end
 -- closed ends the server's fiber.
 do
     local names = {}
+    -- Each handler reports when it is done, and the next client waits
+    -- for it, so that the output order does not depend on timing.
+    local done = fiber.channel(3)
     local s, addr = socket.tcp_server('127.0.0.1', 0, function(client, from)
         table.insert(names, norm(fiber.name()))
         local line = client:read('\n', 2)
         client:write('echo: ' .. tostring(line))
         local rest = client:read(100, 0.05)
         show('handler', from.family, from.host, rest, client:errno())
+        done:put(true)
     end)
     show('server', norm(s), addr.family, addr.host, type(addr.port), addr.type, addr.protocol)
     local port = s:name().port
@@ -145,6 +159,7 @@ do
         c:write('client ' .. i .. '\n')
         show('reply', c:read('\n', 2))
         c:close()
+        done:get(2)
     end
     fiber.sleep(0.1)
     table.sort(names)

@@ -171,7 +171,7 @@ add(res5 == nil)
 fb:cancel()
 fiber.sleep(0.01)
 add(res5 == nil)
-fiber.sleep(0.15)
+for _ = 1, 300 do if res5 then break end fiber.sleep(0.01) end
 add(res5[1], res5[2])
 local res6
 local fb6 = fiber.create(function() res6 = {pcall(c.call, c, 'slow', {0.05})} end)
@@ -179,7 +179,7 @@ fiber.sleep(0.01)
 fb6:cancel()
 fiber.sleep(0.01)
 add(res6 == nil, fb6:status())
-fiber.sleep(0.1)
+for _ = 1, 300 do if res6 then break end fiber.sleep(0.01) end
 add(res6[1], res6[2])
 local c4 = nb.connect(addr)
 local res4
